@@ -1,0 +1,5 @@
+"""``python -m bridge`` runs the CLI."""
+
+from bridge.cli import main
+
+main()

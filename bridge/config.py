@@ -1,0 +1,216 @@
+"""Configuration: one TOML file, ``${VAR}`` in any string value reads the environment.
+
+Top-level tables: ``store``, ``server``, ``connections.<name>``, ``sites`` (array) and
+``integrations`` (array); see ``DESIGN.md`` for the contract. Secrets are kept out of
+``repr`` so a config object can be logged safely.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import ConfigError
+
+CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito")
+DIRECTIONS = ("source-to-target", "target-to-source", "both")
+SECRET_KEYS = frozenset(
+    {"password", "client_secret", "refresh_token", "access_token", "token", "password_hash"}
+)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string, recursively."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where or 'config'}: environment variable {name} is not set")
+
+        return _VAR.sub(replace, value)
+    if isinstance(value, list):
+        return [expand_env(v, env, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: expand_env(v, env, f"{where}.{k}" if where else k) for k, v in value.items()}
+    return value
+
+
+def _redacted(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k in SECRET_KEYS and v else v) for k, v in settings.items()}
+
+
+@dataclass(slots=True)
+class ConnectionConfig:
+    """One remote system: ``kind`` plus that system's endpoint and credentials."""
+
+    name: str
+    kind: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"ConnectionConfig(name={self.name!r}, kind={self.kind!r}, settings={_redacted(self.settings)!r})"
+
+    def require(self, *keys: str) -> None:
+        missing = [k for k in keys if self.settings.get(k) in (None, "")]
+        if missing:
+            raise ConfigError(
+                f"connections.{self.name} ({self.kind}) lacks {', '.join(sorted(missing))}"
+            )
+
+
+@dataclass(slots=True)
+class SiteConfig:
+    """What a legacy consumer presents to the facade, and which connection serves it."""
+
+    site_id: int
+    connection: str
+    username: str = ""
+    password: str | None = field(default=None, repr=False)
+    password_hash: str | None = field(default=None, repr=False)
+    timezone: str = "UTC"
+
+
+@dataclass(slots=True)
+class IntegrationConfig:
+    name: str
+    source: str
+    target: str
+    direction: str = "source-to-target"
+    schedule: str | None = None
+    mapping: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StoreConfig:
+    url: str = "sqlite:///soapbridge.db"
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Config:
+    store: StoreConfig = field(default_factory=StoreConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    connections: dict[str, ConnectionConfig] = field(default_factory=dict)
+    sites: list[SiteConfig] = field(default_factory=list)
+    integrations: list[IntegrationConfig] = field(default_factory=list)
+    source_path: Path | None = None
+
+    def connection(self, name: str) -> ConnectionConfig:
+        try:
+            return self.connections[name]
+        except KeyError:
+            raise ConfigError(f"no connection named {name!r}") from None
+
+    def integration(self, name: str) -> IntegrationConfig:
+        for integration in self.integrations:
+            if integration.name == name:
+                return integration
+        known = ", ".join(i.name for i in self.integrations) or "none"
+        raise ConfigError(f"no integration named {name!r} (configured: {known})")
+
+
+def _pop(table: dict[str, Any], key: str, where: str, kind: type, default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise ConfigError(f"{where}: missing key {key!r}")
+        return default
+    value = table.pop(key)
+    if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # ${VAR} expansion always yields strings
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """Build a :class:`Config` from already-parsed TOML data."""
+    raw = expand_env(dict(data), os.environ if env is None else env)
+    config = Config()
+    store = dict(raw.pop("store", {}))
+    config.store = StoreConfig(url=_pop(store, "url", "store", str, StoreConfig.url))
+    server = dict(raw.pop("server", {}))
+    config.server = ServerConfig(
+        host=_pop(server, "host", "server", str, ServerConfig.host),
+        port=_pop(server, "port", "server", int, ServerConfig.port),
+        workers=_pop(server, "workers", "server", int, ServerConfig.workers),
+        options=server,
+    )
+    for name, table in dict(raw.pop("connections", {})).items():
+        table = dict(table)
+        kind = _pop(table, "kind", f"connections.{name}", str)
+        if kind not in CONNECTION_KINDS:
+            raise ConfigError(
+                f"connections.{name}.kind: {kind!r} is not one of {', '.join(CONNECTION_KINDS)}"
+            )
+        config.connections[name] = ConnectionConfig(name=name, kind=kind, settings=table)
+    for i, table in enumerate(raw.pop("sites", [])):
+        where = f"sites[{i}]"
+        table = dict(table)
+        site = SiteConfig(
+            site_id=_pop(table, "site_id", where, int),
+            connection=_pop(table, "connection", where, str),
+            username=_pop(table, "username", where, str, ""),
+            password=_pop(table, "password", where, str, None),
+            password_hash=_pop(table, "password_hash", where, str, None),
+            timezone=_pop(table, "timezone", where, str, "UTC"),
+        )
+        if site.connection not in config.connections:
+            raise ConfigError(f"{where}.connection: no connection named {site.connection!r}")
+        if site.password is None and site.password_hash is None:
+            raise ConfigError(f"{where}: give password or password_hash")
+        config.sites.append(site)
+    for i, table in enumerate(raw.pop("integrations", [])):
+        where = f"integrations[{i}]"
+        table = dict(table)
+        integration = IntegrationConfig(
+            name=_pop(table, "name", where, str),
+            source=_pop(table, "source", where, str),
+            target=_pop(table, "target", where, str),
+            direction=_pop(table, "direction", where, str, "source-to-target"),
+            schedule=_pop(table, "schedule", where, str, None),
+            mapping=_pop(table, "mapping", where, dict, {}),
+            options=table,
+        )
+        if integration.direction not in DIRECTIONS:
+            raise ConfigError(
+                f"{where}.direction: {integration.direction!r} is not one of {', '.join(DIRECTIONS)}"
+            )
+        for end in (integration.source, integration.target):
+            if end not in config.connections:
+                raise ConfigError(f"{where}: no connection named {end!r}")
+        config.integrations.append(integration)
+    if raw:
+        raise ConfigError(f"unknown top-level table(s): {', '.join(sorted(raw))}")
+    return config
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a TOML config file."""
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {file} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
+    config = parse_config(data)
+    config.source_path = file
+    return config

@@ -1,0 +1,19 @@
+"""Connectors: one package per remote system, each speaking its wire and the canonical model.
+
+Each package has ``client.py`` (wire calls), ``mapping.py`` (wire record <-> ``Contact``) and
+``connector.py`` (the :class:`~bridge.connectors.base.Connector` interface). Connectors are
+found by kind through :mod:`bridge.connectors.registry`.
+"""
+
+from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.registry import build_connector, connector_kinds
+
+__all__ = [
+    "Connector",
+    "Page",
+    "Position",
+    "UpsertOutcome",
+    "UpsertStatus",
+    "build_connector",
+    "connector_kinds",
+]

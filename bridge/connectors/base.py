@@ -1,0 +1,126 @@
+"""The interface every connector implements, and the small value types it speaks in."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bridge.model import Contact
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a change feed stands, durable enough to resume from after a crash.
+
+    ``since`` is the watermark the feed was opened with; ``cursor`` is the connector's own
+    paging state (an offset, a page number, a page token) *after* the page it belongs to.
+    """
+
+    since: datetime | None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None, "cursor": dict(self.cursor)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Position:
+        since = data.get("since")
+        return cls(
+            since=datetime.fromisoformat(since) if since else None,
+            cursor=dict(data.get("cursor") or {}),
+        )
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a change feed: its contacts and the position to resume from after it."""
+
+    contacts: list[Contact]
+    position: Position
+    more: bool
+    total: int | None = None
+
+
+class UpsertStatus(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    # Written, but the remote does not say whether it created or updated (legacy SOAP).
+    UPSERTED = "upserted"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class UpsertOutcome:
+    """What happened to one input record of an upsert, in input order."""
+
+    status: UpsertStatus
+    id: str | None = None
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not UpsertStatus.FAILED
+
+
+class Connector(abc.ABC):
+    """One remote system seen as a store of contacts.
+
+    ``system`` names the system in ``Contact.ids`` and in log lines (the connection's kind).
+    """
+
+    kind: str = ""
+    #: How many records one upsert call carries at most.
+    batch_size: int = 100
+
+    @property
+    def system(self) -> str:
+        return self.kind
+
+    @abc.abstractmethod
+    def verify(self) -> None:
+        """Check the credentials with one cheap call; raise ``AuthError`` if refused."""
+
+    @abc.abstractmethod
+    def read_changes(
+        self, since: datetime | None = None, resume: Position | None = None
+    ) -> Iterator[Page]:
+        """Stream contacts changed at or after ``since`` (all when None), a page at a time.
+
+        With ``resume``, continue from that position instead of the start. Only one page
+        is held at a time.
+        """
+
+    @abc.abstractmethod
+    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
+        """Create or update each contact (matched by External ID, else email), in batches.
+
+        One outcome per input contact, in input order; one bad record never sinks the rest.
+        """
+
+    @abc.abstractmethod
+    def get(self, contact_id: str) -> Contact | None:
+        """One contact by this system's id, or None."""
+
+    @abc.abstractmethod
+    def find_by_email(self, email: str) -> Contact | None:
+        """One contact by email address, or None."""
+
+    @abc.abstractmethod
+    def delete(self, contact_id: str) -> bool:
+        """Delete by this system's id; False when there was nothing to delete."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release sessions and pools."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,146 @@
+"""Wire calls to the legacy SOAP CRM through zeep. Returns decoded dicts, never zeep objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import zeep
+
+from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, SoapClientFactory
+from bridge.soap.decode import install_fast_output
+from bridge.soap.faults import map_soap_errors
+
+SYSTEM = "legacy"
+READ_OPERATIONS = (
+    "ContactList_Retrieve",
+    "Contact_RetrieveByEntityID",
+    "Contact_RetrieveByEmailAddress",
+    "Contact_RetrieveByExternalID",
+)
+# Array wrappers and the name of their item element, for building zeep input.
+_ARRAY_ITEMS = {
+    "relationships": "Relationship",
+    "addresses": "Address",
+    "phoneNos": "PhoneNo",
+    "crmForms": "CrmForms",
+    "crmFormFields": "CrmFormFields",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedPage:
+    """One ``ContactList_Retrieve`` answer as the wire gave it."""
+
+    records: list[dict[str, Any]]
+    record_start: int | None
+    more_records: bool
+
+
+def _to_zeep(record: dict[str, Any]) -> dict[str, Any]:
+    """Wrap list-valued arrays the way zeep wants them (``{"Address": [...]}``)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        item = _ARRAY_ITEMS.get(key)
+        if item is not None:
+            out[key] = {item: [_to_zeep(v) for v in value]} if value else None
+        else:
+            out[key] = value
+    return out
+
+
+class LegacyClient:
+    """The seven contact operations of the legacy contract, for one site."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        username: str,
+        password: str,
+        site_id: int,
+        wsdl: str | Path | None = None,
+        soap_version: int = 11,
+        timeout: float = 60.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self._credentials = {"username": username, "password": password, "siteId": int(site_id)}
+        factory = SoapClientFactory(
+            system=SYSTEM,
+            endpoint=endpoint,
+            wsdl=wsdl,
+            soap_version=soap_version,
+            timeout=timeout,
+            idempotent=READ_OPERATIONS,
+        )
+        self._zeep, self._service = factory.build()
+        binding = SOAP12_BINDING if soap_version == 12 else SOAP11_BINDING
+        install_fast_output(
+            self._zeep,
+            binding,
+            "ContactList_Retrieve",
+            lambda c: RetrievedPage(
+                records=c["ContactList_RetrieveResult"] or [],
+                record_start=c["recordStart"],
+                more_records=bool(c["moreRecords"]),
+            ),
+        )
+        for operation in READ_OPERATIONS[1:]:
+            install_fast_output(
+                self._zeep,
+                binding,
+                operation,
+                lambda c, name=f"{operation}Result": c[name],
+            )
+
+    def __repr__(self) -> str:
+        return f"LegacyClient(endpoint={self.endpoint!r}, site_id={self._credentials['siteId']})"
+
+    @property
+    def zeep_client(self) -> zeep.Client:
+        return self._zeep
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        with map_soap_errors(SYSTEM, operation):
+            return getattr(self._service, operation)(**self._credentials, **kwargs)
+
+    def retrieve_page(self, since_local: datetime, record_start: int) -> RetrievedPage:
+        page: RetrievedPage = self._call(
+            "ContactList_Retrieve",
+            lastUpdateDate=since_local,
+            recordStart=record_start,
+            moreRecords=True,
+        )
+        return page
+
+    def update_insert(self, records: Sequence[dict[str, Any]]) -> None:
+        contacts = {"ContactRecord": [_to_zeep(r) for r in records]}
+        self._call("ContactList_UpdateInsert", contactsList=contacts)
+
+    def retrieve_by_entity_id(self, entity_id: int) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._call("Contact_RetrieveByEntityID", entityId=entity_id)
+        return result
+
+    def retrieve_by_email(self, email: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._call(
+            "Contact_RetrieveByEmailAddress", emailAddress=email
+        )
+        return result
+
+    def retrieve_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._call(
+            "Contact_RetrieveByExternalID", externalId=external_id
+        )
+        return result
+
+    def delete_by_entity_id(self, entity_id: int) -> bool:
+        return bool(self._call("Contact_DeleteByEntityID", entityId=entity_id))
+
+    def delete_by_email(self, email: str) -> bool:
+        return bool(self._call("Contact_DeleteByEmailAddress", email=email))
+
+    def close(self) -> None:
+        self._zeep.transport.close()

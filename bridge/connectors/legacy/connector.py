@@ -1,0 +1,180 @@
+"""The legacy SOAP CRM as a :class:`Connector`: offset paging, batch upserts, lookups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.config import ConnectionConfig
+from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.legacy.client import LegacyClient
+from bridge.connectors.legacy.mapping import (
+    COMPANY_ENTITY_TYPE,
+    NO_DATE,
+    SYSTEM,
+    contact_to_record,
+    record_to_contact,
+    to_local,
+)
+from bridge.connectors.legacy.paging import OffsetPager
+from bridge.errors import ConfigError, NotFound, RemoteError
+from bridge.model import Contact
+
+log = logging.getLogger(__name__)
+
+
+class LegacyConnector(Connector):
+    """One site of the legacy hosted CRM."""
+
+    kind = SYSTEM
+
+    def __init__(
+        self,
+        client: LegacyClient,
+        *,
+        timezone: str = "UTC",
+        batch_size: int = 100,
+        company_entity_type: int = COMPANY_ENTITY_TYPE,
+    ) -> None:
+        if not 1 <= batch_size <= 100:
+            raise ConfigError(f"legacy batch_size must be 1..100, got {batch_size}")
+        try:
+            self.tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown timezone {timezone!r}") from None
+        self.client = client
+        self.batch_size = batch_size
+        self.company_entity_type = company_entity_type
+
+    @classmethod
+    def from_config(cls, config: ConnectionConfig) -> LegacyConnector:
+        config.require("endpoint", "username", "password", "site_id")
+        settings = config.settings
+        client = LegacyClient(
+            settings["endpoint"],
+            username=settings["username"],
+            password=settings["password"],
+            site_id=int(settings["site_id"]),
+            wsdl=Path(settings["wsdl"]) if settings.get("wsdl") else None,
+            soap_version=int(settings.get("soap_version", 11)),
+            timeout=float(settings.get("timeout", 60)),
+        )
+        return cls(
+            client,
+            timezone=settings.get("timezone", "UTC"),
+            batch_size=int(settings.get("batch_size", 100)),
+            company_entity_type=int(settings.get("company_entity_type", COMPANY_ENTITY_TYPE)),
+        )
+
+    def __repr__(self) -> str:
+        return f"LegacyConnector({self.client!r}, tz={self.tz.key})"
+
+    # -- reads -----------------------------------------------------------------------
+
+    def verify(self) -> None:
+        # A lookup of an id that cannot exist: credentials are checked before the lookup,
+        # so a refusal is an AuthError and "not found" means the credentials are good.
+        try:
+            self.client.retrieve_by_entity_id(-1)
+        except NotFound:
+            pass
+
+    def _contact(self, record: dict[str, Any] | None) -> Contact | None:
+        if record is None:
+            return None
+        return record_to_contact(record, self.tz, self.company_entity_type)
+
+    def read_changes(
+        self, since: datetime | None = None, resume: Position | None = None
+    ) -> Iterator[Page]:
+        pager = OffsetPager(self.client.retrieve_page, system=SYSTEM)
+        if resume is not None:
+            since = resume.since
+            start = int(resume.cursor.get("offset", 0))
+        else:
+            start = 0
+        since_local = to_local(since, self.tz) if since is not None else NO_DATE
+        for fetched in pager.pages(since_local, start):
+            contacts = [
+                record_to_contact(r, self.tz, self.company_entity_type) for r in fetched.records
+            ]
+            yield Page(
+                contacts=contacts,
+                position=Position(since=since, cursor={"offset": fetched.next_offset}),
+                more=fetched.more,
+            )
+
+    def get(self, contact_id: str) -> Contact | None:
+        try:
+            return self._contact(self.client.retrieve_by_entity_id(int(contact_id)))
+        except NotFound:
+            return None
+
+    def find_by_email(self, email: str) -> Contact | None:
+        try:
+            return self._contact(self.client.retrieve_by_email(email))
+        except NotFound:
+            return None
+
+    def find_by_external_id(self, external_id: str) -> Contact | None:
+        try:
+            return self._contact(self.client.retrieve_by_external_id(external_id))
+        except NotFound:
+            return None
+
+    # -- writes ----------------------------------------------------------------------
+
+    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
+        outcomes: list[UpsertOutcome] = []
+        for start in range(0, len(contacts), self.batch_size):
+            batch = contacts[start : start + self.batch_size]
+            outcomes.extend(self._upsert_isolating(list(batch)))
+        return outcomes
+
+    def _upsert_isolating(self, batch: list[Contact]) -> list[UpsertOutcome]:
+        """Write a batch; on a whole-batch fault, split it to find the records at fault.
+
+        The legacy service answers one fault for a whole batch and writes none of it
+        (its UpdateInsert validates before writing), so halving the batch until the
+        refused records stand alone writes every good record exactly once.
+        """
+        records = [
+            contact_to_record(
+                c, self.tz, include_password=True, company_entity_type=self.company_entity_type
+            )
+            for c in batch
+        ]
+        try:
+            self.client.update_insert(records)
+        except RemoteError as exc:
+            if len(batch) == 1:
+                return [
+                    UpsertOutcome(
+                        UpsertStatus.FAILED, code=exc.code or "FAULT", message=exc.message
+                    )
+                ]
+            middle = len(batch) // 2
+            log.info("legacy UpdateInsert refused a batch of %d; splitting", len(batch))
+            return self._upsert_isolating(batch[:middle]) + self._upsert_isolating(batch[middle:])
+        # The service answers nothing: whether each record was created or updated, and
+        # its new entityId, are not on the wire.
+        return [UpsertOutcome(UpsertStatus.UPSERTED, id=c.ids.get(SYSTEM)) for c in batch]
+
+    def delete(self, contact_id: str) -> bool:
+        try:
+            return self.client.delete_by_entity_id(int(contact_id))
+        except NotFound:
+            return False
+
+    def delete_by_email(self, email: str) -> bool:
+        try:
+            return self.client.delete_by_email(email)
+        except NotFound:
+            return False
+
+    def close(self) -> None:
+        self.client.close()

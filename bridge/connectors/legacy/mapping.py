@@ -1,0 +1,213 @@
+"""``ContactRecord`` (as decoded: a dict keyed by the wire's element names) <-> ``Contact``.
+
+Every field of the record has a home in ``Contact``, so a record survives a round trip.
+Dates on this wire are site-local and naive; ``0001-01-01T00:00:00`` means "none".
+The output password is always blank, as the legacy service does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bridge.model import (
+    Address,
+    AddressType,
+    Company,
+    Contact,
+    CrmForm,
+    FieldType,
+    FormField,
+    Phone,
+    PhoneType,
+    Relationship,
+    code_or_int,
+)
+
+SYSTEM = "legacy"
+NO_DATE = datetime(1, 1, 1)
+# Relationship entityType that links a contact to its company. Not in the contract's code
+# lists (inferred from the hosted CRM's "company" entity); configurable per connection.
+COMPANY_ENTITY_TYPE = 2
+
+
+def to_utc(local: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """A site-local wire datetime as aware UTC; the 0001-01-01 sentinel becomes None."""
+    if local is None:
+        return None
+    if local.tzinfo is not None:
+        # Some servers add an offset or Z; it then says what it is.
+        return local.astimezone(UTC)
+    if local.year == 1:
+        return None
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def to_local(value: datetime | None, tz: ZoneInfo) -> datetime:
+    """An aware datetime as the naive site-local form the wire wants (None -> sentinel)."""
+    if value is None:
+        return NO_DATE
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} cannot be placed in site time")
+    return value.astimezone(tz).replace(tzinfo=None)
+
+
+def _birth_date(value: datetime | None) -> date | None:
+    if value is None or value.year == 1:
+        return None
+    return value.date()
+
+
+def record_to_contact(
+    record: dict[str, Any], tz: ZoneInfo, company_entity_type: int = COMPANY_ENTITY_TYPE
+) -> Contact:
+    """A decoded ``ContactRecord`` as a ``Contact``."""
+    relationships = [
+        Relationship(
+            entity_id=r.get("entityId") or 0, entity_type=r.get("entityType") or 0, name=r.get("name")
+        )
+        for r in record.get("relationships") or ()
+        if r is not None
+    ]
+    company = None
+    for rel in relationships:
+        if rel.entity_type == company_entity_type and rel.name:
+            company = Company(rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {})
+            break
+    entity_id = record.get("entityId")
+    return Contact(
+        external_id=record.get("externalId") or None,
+        email=record.get("emailAddress") or None,
+        ids={SYSTEM: str(entity_id)} if entity_id else {},
+        title=record.get("contactTitle"),
+        first_name=record.get("firstName"),
+        last_name=record.get("lastName"),
+        full_name=record.get("fullName"),
+        username=record.get("username"),
+        password=record.get("password") or None,
+        date_of_birth=_birth_date(record.get("dateOfBirth")),
+        created_at=to_utc(record.get("createDate"), tz),
+        updated_at=to_utc(record.get("lastUpdateDate"), tz),
+        customer_type=record.get("customerType"),
+        industry_type=record.get("industryType"),
+        lead_source_type=record.get("leadSourceType"),
+        rating_type=record.get("ratingType"),
+        company=company,
+        relationships=relationships,
+        addresses=[
+            Address(
+                kind=code_or_int(AddressType, a.get("addressTypeID") or 0),
+                line1=a.get("addressLine1"),
+                line2=a.get("addressLine2"),
+                city=a.get("city"),
+                zipcode=a.get("zipcode"),
+                state=a.get("state"),
+                country_code=a.get("countryCode"),
+            )
+            for a in record.get("addresses") or ()
+            if a is not None
+        ],
+        phones=[
+            Phone(kind=code_or_int(PhoneType, p.get("phoneNoTypeID") or 0), number=p.get("phoneNo"))
+            for p in record.get("phoneNos") or ()
+            if p is not None
+        ],
+        forms=[
+            CrmForm(
+                form_id=f.get("formId") or 0,
+                name=f.get("formName"),
+                fields=[
+                    FormField(
+                        field_id=x.get("fieldId") or 0,
+                        field_type=code_or_int(FieldType, x.get("fieldTypeId") or 0),
+                        name=x.get("fieldName"),
+                        value=x.get("fieldValue"),
+                    )
+                    for x in f.get("crmFormFields") or ()
+                    if x is not None
+                ],
+            )
+            for f in record.get("crmForms") or ()
+            if f is not None
+        ],
+        opt_in=bool(record.get("MasterOptIn")),
+        deleted=bool(record.get("deleted")),
+    )
+
+
+def contact_to_record(
+    contact: Contact,
+    tz: ZoneInfo,
+    *,
+    include_password: bool = False,
+    company_entity_type: int = COMPANY_ENTITY_TYPE,
+) -> dict[str, Any]:
+    """A ``Contact`` as a ``ContactRecord`` dict, every field present, arrays as lists."""
+    entity_id = contact.ids.get(SYSTEM)
+    relationships = [
+        {"entityId": r.entity_id, "entityType": int(r.entity_type), "name": r.name}
+        for r in contact.relationships
+    ]
+    if contact.company is not None and not any(
+        r["entityType"] == company_entity_type for r in relationships
+    ):
+        company_id = contact.company.ids.get(SYSTEM)
+        relationships.append(
+            {
+                "entityId": int(company_id) if company_id and company_id.isdigit() else 0,
+                "entityType": company_entity_type,
+                "name": contact.company.name,
+            }
+        )
+    birth = contact.date_of_birth
+    return {
+        "entityId": int(entity_id) if entity_id and entity_id.isdigit() else 0,
+        "externalId": contact.external_id,
+        "emailAddress": contact.email,
+        "contactTitle": contact.title,
+        "deleted": contact.deleted,
+        "fullName": contact.full_name,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "username": contact.username,
+        "password": (contact.password or "") if include_password else "",
+        "dateOfBirth": datetime.combine(birth, time()) if birth else NO_DATE,
+        "createDate": to_local(contact.created_at, tz),
+        "lastUpdateDate": to_local(contact.updated_at, tz),
+        "customerType": contact.customer_type,
+        "industryType": contact.industry_type,
+        "leadSourceType": contact.lead_source_type,
+        "ratingType": contact.rating_type,
+        "relationships": relationships,
+        "addresses": [
+            {
+                "addressTypeID": int(a.kind),
+                "addressLine1": a.line1,
+                "addressLine2": a.line2,
+                "city": a.city,
+                "zipcode": a.zipcode,
+                "state": a.state,
+                "countryCode": a.country_code,
+            }
+            for a in contact.addresses
+        ],
+        "phoneNos": [{"phoneNoTypeID": int(p.kind), "phoneNo": p.number} for p in contact.phones],
+        "crmForms": [
+            {
+                "formId": f.form_id,
+                "formName": f.name,
+                "crmFormFields": [
+                    {
+                        "fieldId": x.field_id,
+                        "fieldTypeId": int(x.field_type),
+                        "fieldName": x.name,
+                        "fieldValue": x.value,
+                    }
+                    for x in f.fields
+                ],
+            }
+            for f in contact.forms
+        ],
+        "MasterOptIn": contact.opt_in,
+    }

@@ -1,0 +1,157 @@
+"""The ``ContactRecord`` shape on the server side: lenient reading, complete writing.
+
+Records are dicts keyed by the contract's element names (arrays as lists), with naive
+site-local datetimes, the same shape the client's decoder produces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from bridge.wsdl import NAMESPACE
+
+NO_DATE = datetime(1, 1, 1)
+T = f"{{{NAMESPACE}}}"
+
+# (element, kind) in sequence order; kind: s string, i int, b boolean, d dateTime, or an
+# array spec name.
+CONTACT_FIELDS: list[tuple[str, str]] = [
+    ("entityId", "i"),
+    ("externalId", "s"),
+    ("emailAddress", "s"),
+    ("contactTitle", "s"),
+    ("deleted", "b"),
+    ("fullName", "s"),
+    ("firstName", "s"),
+    ("lastName", "s"),
+    ("username", "s"),
+    ("password", "s"),
+    ("dateOfBirth", "d"),
+    ("createDate", "d"),
+    ("lastUpdateDate", "d"),
+    ("customerType", "s"),
+    ("industryType", "s"),
+    ("leadSourceType", "s"),
+    ("ratingType", "s"),
+    ("relationships", "Relationship"),
+    ("addresses", "Address"),
+    ("phoneNos", "PhoneNo"),
+    ("crmForms", "CrmForms"),
+    ("MasterOptIn", "b"),
+]
+STRUCTS: dict[str, list[tuple[str, str]]] = {
+    "ContactRecord": CONTACT_FIELDS,
+    "Relationship": [("entityId", "i"), ("entityType", "i"), ("name", "s")],
+    "Address": [
+        ("addressTypeID", "i"),
+        ("addressLine1", "s"),
+        ("addressLine2", "s"),
+        ("city", "s"),
+        ("zipcode", "s"),
+        ("state", "s"),
+        ("countryCode", "s"),
+    ],
+    "PhoneNo": [("phoneNoTypeID", "i"), ("phoneNo", "s")],
+    "CrmForms": [("formId", "i"), ("formName", "s"), ("crmFormFields", "CrmFormFields")],
+    "CrmFormFields": [("fieldId", "i"), ("fieldTypeId", "i"), ("fieldName", "s"), ("fieldValue", "s")],
+}
+_DEFAULTS = {"s": None, "i": 0, "b": False, "d": NO_DATE}
+
+
+class BadValue(ValueError):
+    """A value that does not parse as its declared type."""
+
+
+def _scalar(kind: str, text: str | None, name: str) -> Any:
+    if kind == "s":
+        return text if text is not None else ""
+    text = (text or "").strip()
+    if kind == "i":
+        try:
+            return int(text)
+        except ValueError:
+            raise BadValue(f"{name}: '{text}' is not an integer") from None
+    if kind == "b":
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0", ""):
+            return False
+        raise BadValue(f"{name}: '{text}' is not a boolean")
+    try:
+        value = datetime.fromisoformat(text[:-1] if text.endswith("Z") else text)
+    except ValueError:
+        raise BadValue(f"{name}: '{text}' is not a dateTime") from None
+    return value.replace(tzinfo=None)
+
+
+def read_struct(elem: etree._Element, struct: str) -> dict[str, Any]:
+    """Read one struct leniently: only the elements present appear in the result."""
+    spec = {T + name: (name, kind) for name, kind in STRUCTS[struct]}
+    out: dict[str, Any] = {}
+    for child in elem:
+        entry = spec.get(child.tag)
+        if entry is None:
+            continue
+        name, kind = entry
+        if child.get("{http://www.w3.org/2001/XMLSchema-instance}nil") in ("true", "1"):
+            out[name] = None
+        elif kind in STRUCTS:
+            out[name] = [
+                read_struct(item, kind) for item in child if item.tag == T + kind
+            ]
+        else:
+            out[name] = _scalar(kind, child.text, name)
+    return out
+
+
+def complete(record: dict[str, Any], struct: str = "ContactRecord") -> dict[str, Any]:
+    """Fill every missing field with its default (value types) or None."""
+    out: dict[str, Any] = {}
+    for name, kind in STRUCTS[struct]:
+        value = record.get(name)
+        if kind in STRUCTS:
+            out[name] = [complete(v, kind) for v in (value or [])]
+        else:
+            out[name] = _DEFAULTS[kind] if value is None and kind != "s" else value
+    return out
+
+
+def _fmt(kind: str, value: Any) -> str:
+    if kind == "b":
+        return "true" if value else "false"
+    if kind == "d":
+        return (value or NO_DATE).isoformat(timespec="seconds")
+    if kind == "i":
+        return str(int(value or 0))
+    return escape(value)
+
+
+def write_struct(record: dict[str, Any], struct: str, parts: list[str]) -> None:
+    """Append the XML of a struct's children, in sequence order, value types always."""
+    for name, kind in STRUCTS[struct]:
+        value = record.get(name)
+        if kind in STRUCTS:
+            if value:
+                parts.append(f"<{name}>")
+                for item in value:
+                    parts.append(f"<{kind}>")
+                    write_struct(item, kind, parts)
+                    parts.append(f"</{kind}>")
+                parts.append(f"</{name}>")
+        elif kind == "s":
+            if value is not None:
+                parts.append(f"<{name}>{escape(value)}</{name}>" if value else f"<{name} />")
+        else:
+            parts.append(f"<{name}>{_fmt(kind, value)}</{name}>")
+
+
+def write_contact(record: dict[str, Any], element: str = "ContactRecord") -> str:
+    parts = [f"<{element}>"]
+    # Passwords are write-only: the output always carries a blank one.
+    write_struct({**record, "password": ""}, "ContactRecord", parts)
+    parts.append(f"</{element}>")
+    return "".join(parts)

@@ -1,0 +1,141 @@
+"""Run an emulator's WSGI app as a real HTTP server on loopback.
+
+Emulators are served by waitress (a maintained, threaded WSGI server) either in a
+background thread (tests, the demo) or in the foreground (``soapbridge emulate``).
+Shared fault injection (latency, a failure rate) and a small admin surface
+(``/_emulator/stats``) live here so every emulator has them alike.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from waitress.server import create_server
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+STATS_PATH = "/_emulator/stats"
+
+
+@dataclass(slots=True)
+class Faults:
+    """Fault injection shared by the emulators. ``fail_rate`` is a fraction of API calls."""
+
+    latency: float = 0.0
+    fail_rate: float = 0.0
+    seed: int = 7
+    _random: random.Random = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def delay(self) -> None:
+        if self.latency > 0:
+            time.sleep(self.latency)
+
+    def roll(self, rate: float | None = None) -> bool:
+        """True when this call should fail (deterministic sequence for a given seed)."""
+        threshold = self.fail_rate if rate is None else rate
+        if threshold <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < threshold
+
+
+class Stats:
+    """Thread-safe counters an emulator exposes at ``/_emulator/stats``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def incr(self, key: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counts[key] += amount
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+def with_admin(app: WSGIApp, stats: Stats) -> WSGIApp:
+    """Serve ``GET /_emulator/stats`` beside the app and count responses by status."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            body = json.dumps(stats.snapshot(), sort_keys=True).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+
+        def counting_start_response(status: str, headers: list[tuple[str, str]], *a: Any) -> Any:
+            stats.incr(f"status_{status.split(' ', 1)[0]}")
+            return start_response(status, headers, *a)
+
+        stats.incr("requests")
+        return app(environ, counting_start_response)
+
+    return wrapped
+
+
+class EmulatorServer:
+    """A WSGI app listening on a loopback port, in a background thread until ``stop()``."""
+
+    def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+        self._server = create_server(
+            app, host=host, port=port, threads=threads,
+            ident="emulator",
+            clear_untrusted_proxy_headers=True,
+            # A short poll timeout so stop() returns quickly.
+            asyncore_loop_timeout=0.2,
+        )
+        self.host = host
+        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._run, name=f"emulator-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # Closing the listening socket from another thread wakes the select loop
+            # with a dead descriptor; that is how a stop looks from inside.
+            if not self._stopping:
+                raise
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def print_connection_table(table: dict[str, Any]) -> None:
+    """The first stdout line of ``soapbridge emulate``: a ready ``[connections.<name>]`` table."""
+    sys.stdout.write(json.dumps(table) + "\n")
+    sys.stdout.flush()

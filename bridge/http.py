@@ -1,0 +1,200 @@
+"""The one place that builds ``requests`` sessions for talking to remote systems.
+
+Every session gets: a default timeout, bounded retries with exponential backoff and jitter
+that honour ``Retry-After``, and a response hook that logs one INFO line per remote call
+(system, operation, status, duration) and the bodies at DEBUG with secrets redacted.
+
+Retries are for idempotent calls only. SOAP sends everything as POST, so a caller that
+knows a POST is a read (``ContactList_Retrieve``) builds a session with ``retry_post=True``;
+writes never get blind retries, because a write that timed out may have happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+log = logging.getLogger("bridge.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Names whose values are secrets wherever they appear: XML elements, JSON keys, form fields.
+SECRET_NAMES = (
+    "password",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "token",
+    "secret",
+    "code",
+)
+_NAMES = "|".join(SECRET_NAMES)
+_XML_SECRET = re.compile(
+    rf"<((?:[\w.-]+:)?(?:{_NAMES}))(\s[^>]*)?>([^<]*)</\1>", re.IGNORECASE
+)
+_JSON_SECRET = re.compile(rf'("(?:{_NAMES})"\s*:\s*)"[^"]*"', re.IGNORECASE)
+_FORM_SECRET = re.compile(rf"(?<![\w])((?:{_NAMES})=)[^&\s]*", re.IGNORECASE)
+_AUTH_HEADER = re.compile(r"^(Bearer|Zoho-oauthtoken|Basic)\s+\S+$", re.IGNORECASE)
+REDACTED = "***"
+
+
+def redact(text: str) -> str:
+    """The text with every secret value replaced by ``***`` (XML, JSON and form bodies)."""
+    text = _XML_SECRET.sub(lambda m: f"<{m.group(1)}{m.group(2) or ''}>{REDACTED}</{m.group(1)}>", text)
+    text = _JSON_SECRET.sub(rf'\1"{REDACTED}"', text)
+    return _FORM_SECRET.sub(rf"\1{REDACTED}", text)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in {"authorization", "proxy-authorization", "cookie", "set-cookie"}:
+            match = _AUTH_HEADER.match(value)
+            clean[name] = f"{match.group(1)} {REDACTED}" if match else REDACTED
+        elif any(secret in lowered for secret in ("token", "secret", "key")):
+            clean[name] = REDACTED
+        else:
+            clean[name] = value
+    return clean
+
+
+def operation_name(request: requests.PreparedRequest) -> str:
+    """A short name for a call: the SOAP operation when there is one, else method and path."""
+    action = request.headers.get("SOAPAction")
+    if action is None:
+        content_type = request.headers.get("Content-Type", "")
+        match = re.search(r'action="([^"]+)"', content_type)
+        action = match.group(1) if match else None
+    if action:
+        return action.strip('"').rsplit("/", 1)[-1]
+    return f"{request.method} {urlsplit(request.url or '').path}"
+
+
+ResponseListener = Callable[[str, str, int, float], None]
+"""Called after every remote call with (system, operation, status, seconds)."""
+
+_listeners: list[ResponseListener] = []
+
+
+def add_response_listener(listener: ResponseListener) -> None:
+    """Subscribe to every remote call (metrics use this; nothing here imports them)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _body_text(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body[:4000].decode("utf-8", "replace")
+    return str(body)[:4000]
+
+
+def _make_hook(system: str) -> Callable[..., requests.Response]:
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        request = response.request
+        operation = operation_name(request)
+        seconds = response.elapsed.total_seconds()
+        log.info(
+            "%s %s -> %s in %.0f ms",
+            system,
+            operation,
+            response.status_code,
+            seconds * 1000,
+            extra={"system": system, "operation": operation, "status": response.status_code},
+        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s request headers=%s body=%s",
+                system,
+                operation,
+                redact_headers(request.headers),
+                redact(_body_text(request.body)),
+            )
+            log.debug("%s %s response body=%s", system, operation, redact(response.text[:4000]))
+        for listener in _listeners:
+            listener(system, operation, response.status_code, seconds)
+        return response
+
+    return hook
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """An adapter that applies a default timeout when the caller gives none."""
+
+    def __init__(self, timeout: float | tuple[float, float], **kwargs: Any) -> None:
+        self._timeout = timeout
+        super().__init__(**kwargs)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard a session tries: ``attempts`` in all, waits growing from ``backoff`` seconds."""
+
+    attempts: int = 4
+    backoff: float = 0.5
+    backoff_max: float = 30.0
+    jitter: float = 0.25
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    def build(self, methods: Iterable[str]) -> Retry:
+        retries = max(self.attempts - 1, 0)
+        return Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            allowed_methods=frozenset(methods),
+            status_forcelist=self.statuses,
+            backoff_factor=self.backoff,
+            backoff_max=self.backoff_max,
+            backoff_jitter=self.jitter,
+            respect_retry_after_header=True,
+            # Hand the last response back instead of raising, so the connector can map
+            # the vendor's error body into our error tree.
+            raise_on_status=False,
+        )
+
+
+def build_session(
+    system: str,
+    *,
+    timeout: float | tuple[float, float] = (5.0, 60.0),
+    retry: RetryPolicy | None = None,
+    retry_post: bool = False,
+    pool_size: int = 16,
+    user_agent: str = "soapbridge",
+) -> requests.Session:
+    """A session for one remote system, tagged with ``system`` in every log line."""
+    policy = retry or RetryPolicy()
+    methods = set(IDEMPOTENT_METHODS)
+    if retry_post:
+        methods.add("POST")
+    adapter = _TimeoutAdapter(
+        timeout,
+        max_retries=policy.build(methods),
+        pool_connections=pool_size,
+        pool_maxsize=pool_size,
+    )
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = user_agent
+    session.hooks["response"].append(_make_hook(system))
+    return session

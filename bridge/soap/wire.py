@@ -1,0 +1,173 @@
+"""Byte-level pieces of the legacy wire format, shared by every server that speaks it.
+
+The legacy service is ASP.NET ASMX: envelope prefix ``soap`` for both versions, response
+wrappers unprefixed in the default namespace, faults as HTTP 500 with the ASMX
+"Server was unable to process request. --->" text. Consumers match on those bytes, so the
+emulator and the facade both write them from here. :func:`parse_request` is the XML guard
+in front of any parsing: no DOCTYPE, bounded size, depth and element count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from bridge.wsdl import NAMESPACE
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
+SOAP12_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+ASMX_PREFIX = "Server was unable to process request. ---> "
+
+_HEAD = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<soap:Envelope xmlns:soap="{env}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    ' xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body>'
+)
+_TAIL = "</soap:Body></soap:Envelope>"
+HEAD11 = _HEAD.format(env=SOAP11_ENV)
+HEAD12 = _HEAD.format(env=SOAP12_ENV)
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+def envelope_ns(version: int) -> str:
+    return SOAP12_ENV if version == 12 else SOAP11_ENV
+
+
+def content_type(version: int) -> str:
+    return SOAP12_CONTENT_TYPE if version == 12 else SOAP11_CONTENT_TYPE
+
+
+def soap_version_of(content_type_header: str) -> int:
+    """12 for ``application/soap+xml``, else 11 (``text/xml``)."""
+    return 12 if "application/soap+xml" in content_type_header.lower() else 11
+
+
+def wrap(version: int, body_xml: str) -> bytes:
+    """A whole response envelope around already-serialized body content."""
+    head = HEAD12 if version == 12 else HEAD11
+    return (head + body_xml + _TAIL).encode("utf-8")
+
+
+def response(version: int, operation: str, children_xml: str) -> bytes:
+    """``<{operation}Response xmlns="...">children</...>`` in an envelope."""
+    if children_xml:
+        inner = f'<{operation}Response xmlns="{NAMESPACE}">{children_xml}</{operation}Response>'
+    else:
+        inner = f'<{operation}Response xmlns="{NAMESPACE}" />'
+    return wrap(version, inner)
+
+
+def fault(version: int, message: str, *, client: bool = False, asmx_prefix: bool = True) -> bytes:
+    """A fault envelope exactly as ASMX writes it (no whitespace between the two elements).
+
+    ``client`` marks the caller's fault (malformed request) rather than the server's.
+    """
+    text = escape((ASMX_PREFIX if asmx_prefix else "") + message)
+    if version == 12:
+        code = "soap:Sender" if client else "soap:Receiver"
+        body = (
+            f"<soap:Fault><soap:Code><soap:Value>{code}</soap:Value></soap:Code>"
+            f'<soap:Reason><soap:Text xml:lang="en">{text}</soap:Text></soap:Reason>'
+            "<soap:Detail /></soap:Fault>"
+        )
+    else:
+        code = "soap:Client" if client else "soap:Server"
+        body = (
+            f"<soap:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring>"
+            "<detail /></soap:Fault>"
+        )
+    return wrap(version, body)
+
+
+@dataclass(frozen=True, slots=True)
+class XmlLimits:
+    """Bounds on a request before and while it is parsed (API-gateway style)."""
+
+    max_bytes: int = 8 * 1024 * 1024
+    max_depth: int = 32
+    max_elements: int = 500_000
+    max_text: int = 1024 * 1024
+
+
+class RequestRejected(Exception):
+    """The request is not acceptable XML; ``message`` is safe to send back."""
+
+    def __init__(self, message: str, status: int = 500) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def parse_request(body: bytes, limits: XmlLimits | None = None) -> etree._Element:
+    """Parse a SOAP request after the guard checks; raise :class:`RequestRejected`."""
+    limits = limits or XmlLimits()
+    if len(body) > limits.max_bytes:
+        raise RequestRejected(f"Request is larger than {limits.max_bytes} bytes.", status=413)
+    # SOAP forbids DTDs in messages; refusing them up front removes every entity attack.
+    if _DOCTYPE.search(body):
+        raise RequestRejected("DOCTYPE is not allowed in SOAP messages.")
+    if not body.strip():
+        raise RequestRejected("Request body is empty.")
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise RequestRejected(f"Request is not well-formed XML: {exc.msg}") from None
+    count = 0
+    for elem in root.iter():
+        count += 1
+        if count > limits.max_elements:
+            raise RequestRejected(f"Request has more than {limits.max_elements} elements.")
+        text = elem.text
+        if text is not None and len(text) > limits.max_text:
+            raise RequestRejected(f"A text value is longer than {limits.max_text} characters.")
+    depth = _depth(root, limits.max_depth)
+    if depth > limits.max_depth:
+        raise RequestRejected(f"Request is nested deeper than {limits.max_depth} levels.")
+    return root
+
+
+def _depth(root: etree._Element, cap: int) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        elem, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > cap:
+                return deepest
+        stack.extend((child, level + 1) for child in elem)
+    return deepest
+
+
+def body_operation(root: etree._Element, version: int) -> etree._Element:
+    """The first element in the SOAP Body (the operation's wrapper)."""
+    env = envelope_ns(version)
+    if root.tag != f"{{{env}}}Envelope":
+        other = SOAP12_ENV if version == 11 else SOAP11_ENV
+        if root.tag == f"{{{other}}}Envelope":
+            raise RequestRejected("SOAP version does not match the Content-Type.")
+        raise RequestRejected("Request is not a SOAP envelope.")
+    body = root.find(f"{{{env}}}Body")
+    if body is None or len(body) == 0:
+        raise RequestRejected("SOAP Body is missing or empty.")
+    for child in body:
+        if isinstance(child.tag, str):
+            return child
+    raise RequestRejected("SOAP Body is empty.")
