@@ -46,7 +46,13 @@ def emulate() -> None:
 
 
 @cli.command()
-@click.option("--records", type=int, default=250, show_default=True, help="Contacts to seed on the legacy side.")
+@click.option(
+    "--records",
+    type=int,
+    default=250,
+    show_default=True,
+    help="Contacts to seed on the legacy side.",
+)
 def demo(records: int) -> None:
     """Run the bridge end to end against emulators on loopback: no config, no network."""
     from bridge.demo import run_demo

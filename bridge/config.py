@@ -58,7 +58,8 @@ class ConnectionConfig:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return f"ConnectionConfig(name={self.name!r}, kind={self.kind!r}, settings={_redacted(self.settings)!r})"
+        settings = _redacted(self.settings)
+        return f"ConnectionConfig(name={self.name!r}, kind={self.kind!r}, settings={settings!r})"
 
     def require(self, *keys: str) -> None:
         missing = [k for k in keys if self.settings.get(k) in (None, "")]
@@ -145,12 +146,12 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     raw = expand_env(dict(data), os.environ if env is None else env)
     config = Config()
     store = dict(raw.pop("store", {}))
-    config.store = StoreConfig(url=_pop(store, "url", "store", str, StoreConfig.url))
+    config.store = StoreConfig(url=_pop(store, "url", "store", str, "sqlite:///soapbridge.db"))
     server = dict(raw.pop("server", {}))
     config.server = ServerConfig(
-        host=_pop(server, "host", "server", str, ServerConfig.host),
-        port=_pop(server, "port", "server", int, ServerConfig.port),
-        workers=_pop(server, "workers", "server", int, ServerConfig.workers),
+        host=_pop(server, "host", "server", str, "127.0.0.1"),
+        port=_pop(server, "port", "server", int, 8080),
+        workers=_pop(server, "workers", "server", int, 2),
         options=server,
     )
     for name, table in dict(raw.pop("connections", {})).items():
@@ -191,7 +192,8 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         )
         if integration.direction not in DIRECTIONS:
             raise ConfigError(
-                f"{where}.direction: {integration.direction!r} is not one of {', '.join(DIRECTIONS)}"
+                f"{where}.direction: {integration.direction!r} is not one of "
+                + ", ".join(DIRECTIONS)
             )
         for end in (integration.source, integration.target):
             if end not in config.connections:

@@ -38,9 +38,7 @@ SECRET_NAMES = (
     "code",
 )
 _NAMES = "|".join(SECRET_NAMES)
-_XML_SECRET = re.compile(
-    rf"<((?:[\w.-]+:)?(?:{_NAMES}))(\s[^>]*)?>([^<]*)</\1>", re.IGNORECASE
-)
+_XML_SECRET = re.compile(rf"<((?:[\w.-]+:)?(?:{_NAMES}))(\s[^>]*)?>([^<]*)</\1>", re.IGNORECASE)
 _JSON_SECRET = re.compile(rf'("(?:{_NAMES})"\s*:\s*)"[^"]*"', re.IGNORECASE)
 _FORM_SECRET = re.compile(rf"(?<![\w])((?:{_NAMES})=)[^&\s]*", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"^(Bearer|Zoho-oauthtoken|Basic)\s+\S+$", re.IGNORECASE)
@@ -49,7 +47,9 @@ REDACTED = "***"
 
 def redact(text: str) -> str:
     """The text with every secret value replaced by ``***`` (XML, JSON and form bodies)."""
-    text = _XML_SECRET.sub(lambda m: f"<{m.group(1)}{m.group(2) or ''}>{REDACTED}</{m.group(1)}>", text)
+    text = _XML_SECRET.sub(
+        lambda m: f"<{m.group(1)}{m.group(2) or ''}>{REDACTED}</{m.group(1)}>", text
+    )
     text = _JSON_SECRET.sub(rf'\1"{REDACTED}"', text)
     return _FORM_SECRET.sub(rf"\1{REDACTED}", text)
 

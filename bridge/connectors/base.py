@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from bridge.model import Contact
 
@@ -24,7 +24,10 @@ class Position:
     cursor: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"since": self.since.isoformat() if self.since else None, "cursor": dict(self.cursor)}
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "cursor": dict(self.cursor),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Position:
@@ -119,7 +122,7 @@ class Connector(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions and pools."""
 
-    def __enter__(self) -> Connector:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

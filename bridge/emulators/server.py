@@ -90,7 +90,10 @@ class EmulatorServer:
 
     def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
         self._server = create_server(
-            app, host=host, port=port, threads=threads,
+            app,
+            host=host,
+            port=port,
+            threads=threads,
             ident="emulator",
             clear_untrusted_proxy_headers=True,
             # A short poll timeout so stop() returns quickly.

@@ -41,7 +41,9 @@ class SplitTransport(Transport):
         self.read_session = read_session
         self.idempotent = frozenset(idempotent)
 
-    def post(self, address: str, message: str | bytes, headers: dict[str, str]) -> requests.Response:
+    def post(
+        self, address: str, message: str | bytes, headers: dict[str, str]
+    ) -> requests.Response:
         request = requests.Request("POST", address, headers=headers).prepare()
         session = self.read_session if operation_name(request) in self.idempotent else self.session
         return session.post(address, data=message, headers=headers, timeout=self.operation_timeout)

@@ -145,7 +145,9 @@ class SchemaDecoder:
     def _for_element(self, element: Element) -> Decoder:
         xsd_type = element.type
         decoder = (
-            self._complex(xsd_type) if isinstance(xsd_type, ComplexType) else _simple_decoder(xsd_type)
+            self._complex(xsd_type)
+            if isinstance(xsd_type, ComplexType)
+            else _simple_decoder(xsd_type)
         )
         return _nillable(decoder) if element.nillable else decoder
 

@@ -28,7 +28,9 @@ _AUTH_WORDS = re.compile(
     r"|not authori[sz]ed|authentication",
     re.IGNORECASE,
 )
-_NOT_FOUND_WORDS = re.compile(r"could not be (retrieved|found)|not found|does not exist", re.IGNORECASE)
+_NOT_FOUND_WORDS = re.compile(
+    r"could not be (retrieved|found)|not found|does not exist", re.IGNORECASE
+)
 
 
 def fault_message(fault_text: str | None) -> str:
@@ -65,14 +67,20 @@ def map_soap_errors(system: str, operation: str) -> Iterator[None]:
             f"{operation}: unexpected HTTP {status}", system=system, status=status
         ) from exc
     except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:
-        raise ProtocolError(f"{operation}: the server sent malformed XML: {exc}", system=system) from exc
+        raise ProtocolError(
+            f"{operation}: the server sent malformed XML: {exc}", system=system
+        ) from exc
     except zeep.exceptions.ValidationError as exc:
-        raise ProtocolError(f"{operation}: message does not fit the contract: {exc}", system=system) from exc
+        raise ProtocolError(
+            f"{operation}: message does not fit the contract: {exc}", system=system
+        ) from exc
     except zeep.exceptions.Error as exc:
         raise ProtocolError(f"{operation}: {exc}", system=system) from exc
     except requests.Timeout as exc:
         raise TransientError(f"{operation}: timed out", system=system) from exc
     except requests.ConnectionError as exc:
-        raise TransientError(f"{operation}: connection failed ({type(exc).__name__})", system=system) from exc
+        raise TransientError(
+            f"{operation}: connection failed ({type(exc).__name__})", system=system
+        ) from exc
     except requests.RequestException as exc:
         raise TransientError(f"{operation}: {type(exc).__name__}", system=system) from exc

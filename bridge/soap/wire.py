@@ -129,9 +129,7 @@ def parse_request(body: bytes, limits: XmlLimits | None = None) -> etree._Elemen
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise RequestRejected(f"Request is not well-formed XML: {exc.msg}") from None
-    count = 0
-    for elem in root.iter():
-        count += 1
+    for count, elem in enumerate(root.iter(), 1):
         if count > limits.max_elements:
             raise RequestRejected(f"Request has more than {limits.max_elements} elements.")
         text = elem.text

@@ -1,4 +1,4 @@
-"""The legacy hosted CRM's SOAP contract (``ContactList_Retrieve`` / ``ContactList_UpdateInsert``)."""
+"""The legacy hosted CRM's SOAP contract: ``ContactList_Retrieve``, ``ContactList_UpdateInsert``."""
 
 from bridge.connectors.legacy.client import LegacyClient
 from bridge.connectors.legacy.connector import LegacyConnector

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,14 @@ class RetrievedPage:
     records: list[dict[str, Any]]
     record_start: int | None
     more_records: bool
+
+
+def _retrieved_page(children: dict[str, Any]) -> RetrievedPage:
+    return RetrievedPage(
+        records=children["ContactList_RetrieveResult"] or [],
+        record_start=children["recordStart"],
+        more_records=bool(children["moreRecords"]),
+    )
 
 
 def _to_zeep(record: dict[str, Any]) -> dict[str, Any]:
@@ -82,18 +91,14 @@ class LegacyClient:
             self._zeep,
             binding,
             "ContactList_Retrieve",
-            lambda c: RetrievedPage(
-                records=c["ContactList_RetrieveResult"] or [],
-                record_start=c["recordStart"],
-                more_records=bool(c["moreRecords"]),
-            ),
+            _retrieved_page,
         )
         for operation in READ_OPERATIONS[1:]:
             install_fast_output(
                 self._zeep,
                 binding,
                 operation,
-                lambda c, name=f"{operation}Result": c[name],
+                operator.itemgetter(f"{operation}Result"),
             )
 
     def __repr__(self) -> str:

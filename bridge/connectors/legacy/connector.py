@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -78,10 +79,8 @@ class LegacyConnector(Connector):
     def verify(self) -> None:
         # A lookup of an id that cannot exist: credentials are checked before the lookup,
         # so a refusal is an AuthError and "not found" means the credentials are good.
-        try:
+        with contextlib.suppress(NotFound):
             self.client.retrieve_by_entity_id(-1)
-        except NotFound:
-            pass
 
     def _contact(self, record: dict[str, Any] | None) -> Contact | None:
         if record is None:

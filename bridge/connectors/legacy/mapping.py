@@ -65,7 +65,9 @@ def record_to_contact(
     """A decoded ``ContactRecord`` as a ``Contact``."""
     relationships = [
         Relationship(
-            entity_id=r.get("entityId") or 0, entity_type=r.get("entityType") or 0, name=r.get("name")
+            entity_id=r.get("entityId") or 0,
+            entity_type=r.get("entityType") or 0,
+            name=r.get("name"),
         )
         for r in record.get("relationships") or ()
         if r is not None

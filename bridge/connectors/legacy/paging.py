@@ -11,8 +11,11 @@ from bridge.errors import ProtocolError
 
 
 class _Page(Protocol):
-    records: list[dict[str, Any]]
-    more_records: bool
+    @property
+    def records(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def more_records(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

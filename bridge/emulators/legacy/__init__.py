@@ -44,4 +44,11 @@ def connection_table(app: LegacyApp, base_url: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["ENDPOINT_PATH", "SERVICE_PATH", "LegacyApp", "LegacySite", "build_app", "connection_table"]
+__all__ = [
+    "ENDPOINT_PATH",
+    "SERVICE_PATH",
+    "LegacyApp",
+    "LegacySite",
+    "build_app",
+    "connection_table",
+]

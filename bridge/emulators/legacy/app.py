@@ -75,16 +75,22 @@ class LegacyApp:
 
     # -- WSGI ------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.lower() != SERVICE_PATH:
             return _plain(start_response, "404 Not Found", b"Not found")
         if method == "GET":
-            query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+            query = {
+                k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            }
             if "wsdl" in query:
                 return self._wsdl(environ, start_response)
-            return _plain(start_response, "200 OK", b"CatalystCRMWebservice: append ?WSDL for the contract.")
+            return _plain(
+                start_response, "200 OK", b"CatalystCRMWebservice: append ?WSDL for the contract."
+            )
         if method != "POST":
             return _plain(start_response, "405 Method Not Allowed", b"Method not allowed")
         version = wire.soap_version_of(environ.get("CONTENT_TYPE", ""))
@@ -96,8 +102,10 @@ class LegacyApp:
             return [b"<html><body><h1>Service Unavailable</h1></body></html>"]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         status, payload = self.handle(body, version, environ.get("HTTP_SOAPACTION"))
-        start_response(status, [("Content-Type", wire.content_type(version)),
-                                ("Content-Length", str(len(payload)))])
+        start_response(
+            status,
+            [("Content-Type", wire.content_type(version)), ("Content-Length", str(len(payload)))],
+        )
         return [payload]
 
     def _wsdl(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -111,28 +119,32 @@ class LegacyApp:
 
     def handle(self, body: bytes, version: int, soap_action: str | None) -> tuple[str, bytes]:
         """Answer one SOAP request: (HTTP status line, envelope bytes)."""
+        error = "500 Internal Server Error"
         try:
             root = wire.parse_request(body)
             wrapper = wire.body_operation(root, version)
         except wire.RequestRejected as exc:
-            return "500 Internal Server Error", wire.fault(version, exc.message, client=True, asmx_prefix=False)
+            return error, wire.fault(version, exc.message, client=True, asmx_prefix=False)
         qname = etree.QName(wrapper)
         handler = self._handlers.get(qname.localname) if qname.namespace == NAMESPACE else None
-        if handler is None:
-            message = f"Server did not recognize the value of HTTP Header SOAPAction: {soap_action or ''}."
-            return "500 Internal Server Error", wire.fault(version, message, client=True, asmx_prefix=False)
-        if soap_action is not None and version == 11:
-            expected = f"{NAMESPACE}/{qname.localname}"
-            if soap_action.strip('"') != expected:
-                message = f"Server did not recognize the value of HTTP Header SOAPAction: {soap_action}."
-                return "500 Internal Server Error", wire.fault(version, message, client=True, asmx_prefix=False)
+        action_ok = (
+            soap_action is None
+            or version == 12
+            or soap_action.strip('"') == f"{NAMESPACE}/{qname.localname}"
+        )
+        if handler is None or not action_ok:
+            message = (
+                "Server did not recognize the value of HTTP Header SOAPAction: "
+                f"{soap_action or ''}."
+            )
+            return error, wire.fault(version, message, client=True, asmx_prefix=False)
         try:
             self._authenticate(wrapper)
             children = handler(wrapper)
         except _Fault as exc:
-            return "500 Internal Server Error", wire.fault(version, exc.message)
+            return error, wire.fault(version, exc.message)
         except ValueError as exc:
-            return "500 Internal Server Error", wire.fault(version, f"ERROR: {exc}")
+            return error, wire.fault(version, f"ERROR: {exc}")
         return "200 OK", wire.response(version, qname.localname, children)
 
     def _authenticate(self, wrapper: etree._Element) -> None:
@@ -152,7 +164,9 @@ class LegacyApp:
         since_text = (wrapper.findtext(T + "lastUpdateDate") or "").strip()
         start_text = (wrapper.findtext(T + "recordStart") or "0").strip()
         try:
-            since = datetime.fromisoformat(since_text.rstrip("Z")) if since_text else datetime(1, 1, 1)
+            since = (
+                datetime.fromisoformat(since_text.rstrip("Z")) if since_text else datetime(1, 1, 1)
+            )
             offset = int(start_text)
         except ValueError:
             raise _Fault("ERROR: lastUpdateDate or recordStart is not valid.") from None
@@ -174,9 +188,15 @@ class LegacyApp:
 
     def _update_insert(self, wrapper: etree._Element) -> str:
         contacts = wrapper.find(T + "contactsList")
-        records = [] if contacts is None else [
-            read_struct(item, "ContactRecord") for item in contacts if item.tag == T + "ContactRecord"
-        ]
+        records = (
+            []
+            if contacts is None
+            else [
+                read_struct(item, "ContactRecord")
+                for item in contacts
+                if item.tag == T + "ContactRecord"
+            ]
+        )
         try:
             self.store.update_insert(records)
         except BatchRejected as exc:
@@ -207,12 +227,12 @@ class LegacyApp:
 
     def _delete_by_entity_id(self, wrapper: etree._Element) -> str:
         done = self.store.delete(self._entity_id(wrapper))
-        return f"<Contact_DeleteByEntityIDResult>{'true' if done else 'false'}</Contact_DeleteByEntityIDResult>"
+        return _boolean("Contact_DeleteByEntityIDResult", done)
 
     def _delete_by_email(self, wrapper: etree._Element) -> str:
         record = self.store.find_email(wrapper.findtext(T + "email") or "")
         done = record is not None and self.store.delete(record["entityId"])
-        return f"<Contact_DeleteByEmailAddressResult>{'true' if done else 'false'}</Contact_DeleteByEmailAddressResult>"
+        return _boolean("Contact_DeleteByEmailAddressResult", done)
 
 
 class _Fault(Exception):
@@ -224,3 +244,7 @@ class _Fault(Exception):
 def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
     start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
     return [body]
+
+
+def _boolean(element: str, value: bool) -> str:
+    return f"<{element}>{'true' if value else 'false'}</{element}>"

@@ -57,7 +57,12 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     ],
     "PhoneNo": [("phoneNoTypeID", "i"), ("phoneNo", "s")],
     "CrmForms": [("formId", "i"), ("formName", "s"), ("crmFormFields", "CrmFormFields")],
-    "CrmFormFields": [("fieldId", "i"), ("fieldTypeId", "i"), ("fieldName", "s"), ("fieldValue", "s")],
+    "CrmFormFields": [
+        ("fieldId", "i"),
+        ("fieldTypeId", "i"),
+        ("fieldName", "s"),
+        ("fieldValue", "s"),
+    ],
 }
 _DEFAULTS = {"s": None, "i": 0, "b": False, "d": NO_DATE}
 
@@ -100,9 +105,7 @@ def read_struct(elem: etree._Element, struct: str) -> dict[str, Any]:
         if child.get("{http://www.w3.org/2001/XMLSchema-instance}nil") in ("true", "1"):
             out[name] = None
         elif kind in STRUCTS:
-            out[name] = [
-                read_struct(item, kind) for item in child if item.tag == T + kind
-            ]
+            out[name] = [read_struct(item, kind) for item in child if item.tag == T + kind]
         else:
             out[name] = _scalar(kind, child.text, name)
     return out

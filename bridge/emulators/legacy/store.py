@@ -27,12 +27,60 @@ from bridge.emulators.legacy.records import NO_DATE, complete
 PAGE_SIZE = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-FIRST = ["Ada", "Ben", "Chloe", "Dan", "Eve", "Finn", "Grace", "Hugo", "Ivy", "Jack", "Kate", "Liam",
-         "Mia", "Noah", "Olive", "Paul", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wren", "Zoe"]
-LAST = ["Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Roberts",
-        "Walker", "Wright", "Hughes", "Green", "Hall", "Wood", "Clarke", "Lewis", "Young"]
-CITIES = [("Sydney", "NSW", "2000"), ("Melbourne", "VIC", "3000"), ("Brisbane", "QLD", "4000"),
-          ("Perth", "WA", "6000"), ("Adelaide", "SA", "5000"), ("Hobart", "TAS", "7000")]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dan",
+    "Eve",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Ivy",
+    "Jack",
+    "Kate",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olive",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Vic",
+    "Wren",
+    "Zoe",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Lewis",
+    "Young",
+]
+CITIES = [
+    ("Sydney", "NSW", "2000"),
+    ("Melbourne", "VIC", "3000"),
+    ("Brisbane", "QLD", "4000"),
+    ("Perth", "WA", "6000"),
+    ("Adelaide", "SA", "5000"),
+    ("Hobart", "TAS", "7000"),
+]
 SEED_BASE = datetime(2025, 1, 1, 9, 0, 0)
 
 
