@@ -8,7 +8,9 @@ Shared fault injection (latency, a failure rate) and a small admin surface
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import random
 import sys
 import threading
@@ -26,11 +28,18 @@ STATS_PATH = "/_emulator/stats"
 
 @dataclass(slots=True)
 class Faults:
-    """Fault injection shared by the emulators. ``fail_rate`` is a fraction of API calls."""
+    """Fault injection shared by the emulators.
+
+    ``fail_rate`` is the fraction of API calls answered with a server error;
+    ``throttle_rate`` the fraction answered 429 with ``Retry-After: retry_after`` seconds
+    (whole seconds on the wire: that is the form HTTP clients parse).
+    """
 
     latency: float = 0.0
     fail_rate: float = 0.0
     seed: int = 7
+    throttle_rate: float = 0.0
+    retry_after: float = 1.0
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
@@ -48,6 +57,13 @@ class Faults:
             return False
         with self._lock:
             return self._random.random() < threshold
+
+    def throttled(self) -> bool:
+        """True when this call should be answered 429 Too Many Requests."""
+        return self.roll(self.throttle_rate) if self.throttle_rate > 0 else False
+
+    def retry_after_header(self) -> str:
+        return str(max(0, math.ceil(self.retry_after)))
 
 
 class Stats:
@@ -128,6 +144,12 @@ class EmulatorServer:
     def stop(self) -> None:
         self._stopping = True
         self._server.close()
+        # The loop runs while any connection is open; clients with keep-alive
+        # connections would hold it, so close what is left.
+        for channel in list(self._server._map.values()):  # type: ignore[union-attr]
+            with contextlib.suppress(Exception):
+                channel.close()
+        self._server.task_dispatcher.shutdown(timeout=1)  # type: ignore[union-attr]
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -17,11 +17,14 @@ import zeep
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
-from bridge.http import build_session, operation_name
+from bridge.http import RetryPolicy, build_session, operation_name
 from bridge.wsdl import NAMESPACE, wsdl_path
 
 SOAP11_BINDING = f"{{{NAMESPACE}}}CatalystCRMWebserviceSoap"
 SOAP12_BINDING = f"{{{NAMESPACE}}}CatalystCRMWebserviceSoap12"
+# Every SOAP fault is an HTTP 500, and a fault is an answer, not a hiccup: only the
+# statuses a proxy or an overloaded server gives are worth another try.
+SOAP_RETRY = RetryPolicy(statuses=frozenset({429, 502, 503, 504}))
 
 
 class SplitTransport(Transport):
@@ -65,8 +68,9 @@ class SoapClientFactory:
     idempotent: Collection[str] = ()
 
     def build(self) -> tuple[zeep.Client, ServiceProxy]:
-        read = build_session(self.system, timeout=(5.0, self.timeout), retry_post=True)
-        write = build_session(self.system, timeout=(5.0, self.timeout), retry_post=False)
+        timeout = (5.0, self.timeout)
+        read = build_session(self.system, timeout=timeout, retry=SOAP_RETRY, retry_post=True)
+        write = build_session(self.system, timeout=timeout, retry=SOAP_RETRY, retry_post=False)
         transport = SplitTransport(read, write, self.idempotent, timeout=self.timeout)
         # Strict parsing and no DTDs: a legacy server's answer is data, never a document
         # that may pull in entities.
