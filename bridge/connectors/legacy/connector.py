@@ -22,10 +22,13 @@ from bridge.connectors.legacy.mapping import (
     to_local,
 )
 from bridge.connectors.legacy.paging import OffsetPager
-from bridge.errors import ConfigError, NotFound, RemoteError
+from bridge.errors import ConfigError, NotFound, RateLimited, RemoteError
 from bridge.model import Contact
+from bridge.retry import RetrySchedule, call_with_retry
 
 log = logging.getLogger(__name__)
+
+_THROTTLED_WRITES = RetrySchedule(attempts=6, initial=1.0)
 
 
 class LegacyConnector(Connector):
@@ -148,7 +151,14 @@ class LegacyConnector(Connector):
             for c in batch
         ]
         try:
-            self.client.update_insert(records)
+            # A 429 means the call was not processed, so repeating it after a wait is safe.
+            # zeep does not hand us the Retry-After header: waits start at one second.
+            call_with_retry(
+                lambda: self.client.update_insert(records),
+                retry_on=(RateLimited,),
+                schedule=_THROTTLED_WRITES,
+                what="legacy ContactList_UpdateInsert",
+            )
         except RemoteError as exc:
             if len(batch) == 1:
                 return [

@@ -95,6 +95,12 @@ class LegacyApp:
             return _plain(start_response, "405 Method Not Allowed", b"Method not allowed")
         version = wire.soap_version_of(environ.get("CONTENT_TYPE", ""))
         self.faults.delay()
+        if self.faults.throttled():
+            start_response(
+                "429 Too Many Requests",
+                [("Content-Type", "text/plain"), ("Retry-After", self.faults.retry_after_header())],
+            )
+            return [b"Too many requests"]
         if self.faults.roll():
             start_response(
                 "503 Service Unavailable", [("Content-Type", "text/html"), ("Retry-After", "0")]
