@@ -1,0 +1,1 @@
+"""Connector tests: the battery every connector passes, and per-kind tests."""
