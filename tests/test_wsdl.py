@@ -11,7 +11,9 @@ from lxml import etree
 
 from bridge.wsdl import NAMESPACE, wsdl_path
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared/reference/legacy-crm/CatalystCRMWebservice.wsdl"
+REFERENCE = (
+    Path(__file__).resolve().parents[2] / "shared/reference/legacy-crm/CatalystCRMWebservice.wsdl"
+)
 CONTACT_OPERATIONS = [
     "ContactList_Retrieve",
     "ContactList_UpdateInsert",
@@ -90,8 +92,14 @@ class Contract:
                 continue
             for op in binding.xpath("wsdl:operation", namespaces=NS):
                 [soap_op] = op.xpath(f"{prefix}:operation", namespaces=NS)
-                uses = op.xpath(f"wsdl:input/{prefix}:body/@use | wsdl:output/{prefix}:body/@use", namespaces=NS)
-                out[op.get("name")] = (soap_op.get("soapAction"), soap_op.get("style"), ",".join(uses))
+                uses = op.xpath(
+                    f"wsdl:input/{prefix}:body/@use | wsdl:output/{prefix}:body/@use", namespaces=NS
+                )
+                out[op.get("name")] = (
+                    soap_op.get("soapAction"),
+                    soap_op.get("style"),
+                    ",".join(uses),
+                )
         return out
 
     def messages(self, operation: str) -> tuple[str, str]:
@@ -124,9 +132,18 @@ def test_request_and_response_elements_match(ours: Contract, reference: Contract
 def test_every_reachable_type_matches(ours: Contract, reference: Contract):
     types = reference.reachable_types(CONTACT_OPERATIONS)
     assert {t.split("}")[1] for t in types} >= {
-        "ArrayOfContactRecord", "ContactRecord", "ArrayOfCrmForms", "CrmForms",
-        "ArrayOfCrmFormFields", "CrmFormFields", "ArrayOfAddress", "Address",
-        "ArrayOfPhoneNo", "PhoneNo", "ArrayOfRelationship", "Relationship",
+        "ArrayOfContactRecord",
+        "ContactRecord",
+        "ArrayOfCrmForms",
+        "CrmForms",
+        "ArrayOfCrmFormFields",
+        "CrmFormFields",
+        "ArrayOfAddress",
+        "Address",
+        "ArrayOfPhoneNo",
+        "PhoneNo",
+        "ArrayOfRelationship",
+        "Relationship",
     }
     assert ours.reachable_types(CONTACT_OPERATIONS) == types
     for qname in types:
@@ -159,5 +176,7 @@ def test_service_and_ports_match(ours: Contract, reference: Contract):
 def test_installed_package_finds_the_wsdl(tmp_path: Path):
     # Run from an unrelated directory so the checkout itself is not on sys.path.
     code = "from bridge.wsdl import wsdl_path; p = wsdl_path(); print(p.is_file(), p.name)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["True", "CatalystCRMWebservice.wsdl"]

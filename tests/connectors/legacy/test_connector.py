@@ -69,7 +69,9 @@ def test_update_insert_matches_external_id_then_email_else_inserts(start_legacy)
         outcomes = connector.upsert(
             [
                 # 1. External ID matches: updated even though the email changed.
-                Contact(external_id=first["externalId"], email="moved@example.com", last_name="Moved"),
+                Contact(
+                    external_id=first["externalId"], email="moved@example.com", last_name="Moved"
+                ),
                 # 2. No External ID, email matches (case-insensitive): updated.
                 Contact(email=second["emailAddress"].upper(), last_name="ByEmail"),
                 # 3. Neither: inserted, and inserted again when sent again.

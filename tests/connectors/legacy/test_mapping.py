@@ -25,11 +25,22 @@ SYDNEY = ZoneInfo("Australia/Sydney")
 def full_record() -> dict:
     record = complete(seed_record(7, random.Random(1)))
     record["entityId"] = 4242
-    record["relationships"] = [{"entityId": 77, "entityType": 2, "name": "Zylker Pty Ltd"},
-                               {"entityId": 78, "entityType": 5, "name": "Book club"}]
+    record["relationships"] = [
+        {"entityId": 77, "entityType": 2, "name": "Zylker Pty Ltd"},
+        {"entityId": 78, "entityType": 5, "name": "Book club"},
+    ]
     record["password"] = ""
-    record["addresses"].append({"addressTypeID": 8, "addressLine1": "PO Box 1", "addressLine2": "Level 2",
-                                "city": "Perth", "zipcode": "6000", "state": "WA", "countryCode": "AU"})
+    record["addresses"].append(
+        {
+            "addressTypeID": 8,
+            "addressLine1": "PO Box 1",
+            "addressLine2": "Level 2",
+            "city": "Perth",
+            "zipcode": "6000",
+            "state": "WA",
+            "countryCode": "AU",
+        }
+    )
     record["phoneNos"].append({"phoneNoTypeID": 11, "phoneNo": "unknown code survives"})
     return record
 
@@ -56,9 +67,14 @@ def test_record_maps_into_the_canonical_model():
 
 def test_contact_round_trip_through_the_wire_shape():
     contact = Contact(
-        external_id="X-1", email="a@example.com", first_name="A", last_name="B",
-        created_at=datetime(2026, 6, 1, 2, 3, 4, tzinfo=UTC), updated_at=datetime(2026, 6, 2, tzinfo=UTC),
-        company=Company("Acme"), opt_in=True,
+        external_id="X-1",
+        email="a@example.com",
+        first_name="A",
+        last_name="B",
+        created_at=datetime(2026, 6, 1, 2, 3, 4, tzinfo=UTC),
+        updated_at=datetime(2026, 6, 2, tzinfo=UTC),
+        company=Company("Acme"),
+        opt_in=True,
     )
     back = record_to_contact(contact_to_record(contact, SYDNEY), SYDNEY)
     assert back.created_at == contact.created_at
@@ -84,9 +100,17 @@ def test_missing_dates_are_the_contract_sentinel():
 @pytest.mark.parametrize(
     ("tz", "local", "utc"),
     [
-        ("Australia/Sydney", datetime(2026, 1, 15, 10, 0), datetime(2026, 1, 14, 23, 0, tzinfo=UTC)),
+        (
+            "Australia/Sydney",
+            datetime(2026, 1, 15, 10, 0),
+            datetime(2026, 1, 14, 23, 0, tzinfo=UTC),
+        ),
         ("Australia/Sydney", datetime(2026, 7, 15, 10, 0), datetime(2026, 7, 15, 0, 0, tzinfo=UTC)),
-        ("America/New_York", datetime(2026, 1, 15, 10, 0), datetime(2026, 1, 15, 15, 0, tzinfo=UTC)),
+        (
+            "America/New_York",
+            datetime(2026, 1, 15, 10, 0),
+            datetime(2026, 1, 15, 15, 0, tzinfo=UTC),
+        ),
         ("UTC", datetime(2026, 1, 15, 10, 0), datetime(2026, 1, 15, 10, 0, tzinfo=UTC)),
     ],
 )

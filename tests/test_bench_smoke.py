@@ -1,0 +1,22 @@
+"""The benchmarks still run (their figures are read by people, not asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.mark.parametrize(
+    ("script", "args"), [("client_decode.py", ["--pages", "1", "--repeat", "1"])]
+)
+def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):
+    out = subprocess.run(
+        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert "records/s" in out.stdout and "ratio" in out.stdout

@@ -1,0 +1,114 @@
+"""The shared session: retries with Retry-After for idempotent calls only, redacted logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from bridge.emulators.server import EmulatorServer
+from bridge.http import RetryPolicy, build_session, redact, redact_headers
+
+
+class Flaky:
+    """Answers 503 (Retry-After: 1) ``failures`` times, then 200; records arrival times."""
+
+    def __init__(self, failures: int, status: str = "503 Service Unavailable") -> None:
+        self.failures = failures
+        self.status = status
+        self.arrivals: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.arrivals.append(time.monotonic())
+            failing = len(self.arrivals) <= self.failures
+        if failing:
+            start_response(self.status, [("Retry-After", "1"), ("Content-Type", "text/plain")])
+            return [b"busy"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(app):
+        server = EmulatorServer(app).start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_get_is_retried_honouring_retry_after(serve):
+    app = Flaky(failures=2)
+    url = serve(app)
+    session = build_session("test", retry=RetryPolicy(attempts=4, backoff=0.01))
+    response = session.get(url)
+    assert response.status_code == 200
+    assert len(app.arrivals) == 3
+    gaps = [b - a for a, b in zip(app.arrivals, app.arrivals[1:], strict=False)]
+    assert all(gap >= 0.95 for gap in gaps), gaps
+
+
+def test_post_is_not_retried_unless_declared_idempotent(serve):
+    app = Flaky(failures=1)
+    url = serve(app)
+    fast = RetryPolicy(attempts=3, backoff=0.01)
+    assert build_session("test", retry=fast).post(url, data=b"x").status_code == 503
+    assert len(app.arrivals) == 1
+    assert (
+        build_session("test", retry=fast, retry_post=True).post(url, data=b"x").status_code == 200
+    )
+    assert len(app.arrivals) == 2
+
+
+def test_retries_are_bounded(serve):
+    app = Flaky(failures=100, status="502 Bad Gateway")
+    url = serve(app)
+    response = build_session("test", retry=RetryPolicy(attempts=3, backoff=0.01)).get(url)
+    assert response.status_code == 502
+    assert len(app.arrivals) == 3
+
+
+def test_one_info_line_per_call_and_debug_bodies_redacted(serve, caplog):
+    url = serve(Flaky(failures=0))
+    session = build_session("crm")
+    with caplog.at_level(logging.DEBUG, logger="bridge.http"):
+        session.post(
+            url, data=b"<password>hunter2</password>", headers={"Authorization": "Bearer abc.def"}
+        )
+    info = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(info) == 1 and info[0].getMessage().startswith("crm POST / -> 200 in")
+    text = caplog.text
+    assert "hunter2" not in text and "abc.def" not in text
+    assert "<password>***</password>" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<a:password>x</a:password>", "<a:password>***</a:password>"),
+        ('{"client_secret": "s", "name": "n"}', '{"client_secret": "***", "name": "n"}'),
+        (
+            "grant_type=refresh_token&refresh_token=r1&client_id=c",
+            "grant_type=refresh_token&refresh_token=***&client_id=c",
+        ),
+        ('{"access_token":"t","expires_in":3600}', '{"access_token":"***","expires_in":3600}'),
+    ],
+)
+def test_redact(raw, clean):
+    assert redact(raw) == clean
+
+
+def test_redact_headers():
+    clean = redact_headers(
+        {"Authorization": "Zoho-oauthtoken 1000.x", "tenant-code": "t", "X-Api-Key": "k"}
+    )
+    assert clean == {"Authorization": "Zoho-oauthtoken ***", "tenant-code": "t", "X-Api-Key": "***"}
