@@ -1,0 +1,98 @@
+"""The SOAP facade: the legacy contact contract served over any connector.
+
+A legacy consumer changes the host name and nothing else: the same WSDL, operations,
+element and type names, envelope prefixes and fault bytes as the original ASMX service,
+with ``siteId`` selecting a configured site whose connection (Bigin, Engagifii, Egito,
+or the legacy CRM itself) holds the contacts.
+
+:func:`build_facade` wires a :class:`FacadeApp` from a :class:`~bridge.config.Config`.
+Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max_depth``,
+``max_elements``, ``max_text`` (the XML guard's limits) and ``cursor_ttl_seconds`` (how
+long a paging position is kept).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from bridge.config import Config
+from bridge.connectors.base import Connector
+from bridge.connectors.registry import build_connector
+from bridge.errors import ConfigError
+from bridge.facade.app import SERVICE_PATH, FacadeApp
+from bridge.facade.operations import ContactFacade, FacadeFault
+from bridge.facade.paging import FeedPager
+from bridge.facade.sites import SiteDirectory, hash_password
+from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
+from bridge.soap.wire import XmlLimits
+
+ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
+
+
+class ConnectorPool:
+    """One connector per configured connection, built on first use, shared by threads."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._built: dict[str, Connector] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str) -> Connector:
+        with self._lock:
+            connector = self._built.get(name)
+            if connector is None:
+                connector = self._built[name] = build_connector(self._config.connection(name))
+            return connector
+
+    def close(self) -> None:
+        with self._lock:
+            for connector in self._built.values():
+                connector.close()
+            self._built.clear()
+
+
+def limits_from(options: dict[str, Any]) -> XmlLimits:
+    defaults = XmlLimits()
+    try:
+        return XmlLimits(
+            max_bytes=int(options.get("max_request_bytes", defaults.max_bytes)),
+            max_depth=int(options.get("max_depth", defaults.max_depth)),
+            max_elements=int(options.get("max_elements", defaults.max_elements)),
+            max_text=int(options.get("max_text", defaults.max_text)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"server.facade: {exc}") from None
+
+
+def build_facade(
+    config: Config,
+    *,
+    entity_ids: EntityIdMap | None = None,
+    cursors: CursorMap | None = None,
+) -> FacadeApp:
+    """The facade WSGI app for a config (state in memory unless given)."""
+    if not config.sites:
+        raise ConfigError("the facade needs at least one entry in `sites`")
+    options = dict(config.server.options.get("facade", {}))
+    ttl = timedelta(seconds=float(options.get("cursor_ttl_seconds", 3600)))
+    facade = ContactFacade(
+        SiteDirectory(config.sites),
+        ConnectorPool(config),
+        entity_ids or MemoryEntityIdMap(),
+        FeedPager(cursors or MemoryCursorMap(), ttl=ttl),
+    )
+    return FacadeApp(facade, limits_from(options))
+
+
+__all__ = [
+    "ENDPOINT_PATH",
+    "SERVICE_PATH",
+    "ConnectorPool",
+    "ContactFacade",
+    "FacadeApp",
+    "FacadeFault",
+    "build_facade",
+    "hash_password",
+]

@@ -1,0 +1,134 @@
+"""Legacy offset paging (``recordStart``, 100 per call) over a connector's change feed.
+
+The CRMs page their own way (Bigin: 200 per page, a ``page_token`` past 2,000 records), so
+an offset means nothing to them. After each answer the facade saves, under the offset it
+told the consumer to ask for next, the connector :class:`Position` of the CRM page that
+held the last contact served, that contact's index in it, and the CRM ids it just served
+(the *tail*). The next call resumes the feed there: one or two CRM pages, however deep
+the offset, on any worker, after a restart.
+
+**The guarantee while contacts change.** A consumer that pages from ``recordStart=0``
+until ``moreRecords`` is false receives every contact that matched ``lastUpdateDate`` when
+its first call was answered and was not deleted meanwhile, at least once. Contacts
+changed during the run may come again near the end, with their new data. Why: a CRM feed
+ordered by modification time moves a changed contact to its end, so the contacts after
+it shift back; resuming by a fixed index would skip one per change. Instead the resumed
+page is re-aligned on the last tail contact still found in it, and when none is found
+(all of them changed) it restarts from the top of that CRM page, repeating rather than
+skipping. The bound: it holds while, between two calls, fewer contacts change than
+there are positions between the top of that CRM page and the last contact served.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.connectors.base import Connector, Page, Position
+from bridge.facade.state import CursorMap
+from bridge.model import Contact
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 100
+
+
+@dataclass(slots=True)
+class FacadePage:
+    contacts: list[Contact]
+    next_offset: int
+    more: bool
+
+
+class FeedPager:
+    """Answers ``(since, offset)`` from a connector, remembering positions in a CursorMap."""
+
+    def __init__(
+        self,
+        cursors: CursorMap,
+        *,
+        page_size: int = PAGE_SIZE,
+        ttl: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.cursors = cursors
+        self.page_size = page_size
+        self.ttl = ttl
+
+    def page(
+        self,
+        connector: Connector,
+        site_id: int,
+        since: datetime | None,
+        offset: int,
+    ) -> FacadePage:
+        since_key = since.isoformat() if since else "-"
+        state = self.cursors.load(site_id, since_key, offset) if offset > 0 else None
+        if offset > 0 and state is None:
+            log.info("facade: no saved position for offset %d; reading from the start", offset)
+        system = connector.system
+        resume = _position(state.get("position")) if state else None
+        tail = set(state.get("tail", ())) if state else set()
+        # Without a saved position the first ``offset`` records are walked past.
+        to_skip = offset if state is None else 0
+
+        served: list[Contact] = []
+        last_page_position: Position | None = None
+        last_index = -1
+        more = False
+        before: Position | None = resume
+        for page in _feed(connector, since, resume):
+            contacts = page.contacts
+            start = 0
+            if tail:
+                start = _realign(contacts, tail, system)
+                tail = set()
+            if to_skip:
+                skipped = min(to_skip, len(contacts) - start)
+                start += skipped
+                to_skip -= skipped
+            room = self.page_size - len(served)
+            taken = contacts[start : start + room]
+            if taken:
+                served.extend(taken)
+                last_page_position = before
+                last_index = start + len(taken) - 1
+            if len(served) >= self.page_size:
+                more = start + len(taken) < len(contacts) or page.more
+                break
+            before = page.position
+            if not page.more:
+                break
+        next_offset = offset + len(served)
+        if served:
+            self.cursors.save(
+                site_id,
+                since_key,
+                next_offset,
+                {
+                    "position": last_page_position.to_json() if last_page_position else None,
+                    "index": last_index,
+                    "tail": [c.ids.get(system) for c in served if c.ids.get(system)],
+                },
+                self.ttl,
+            )
+        return FacadePage(served, next_offset, more)
+
+
+def _position(data: dict[str, Any] | None) -> Position | None:
+    return Position.from_json(data) if data else None
+
+
+def _feed(connector: Connector, since: datetime | None, resume: Position | None) -> Iterator[Page]:
+    if resume is not None:
+        return connector.read_changes(since, resume=resume)
+    return connector.read_changes(since)
+
+
+def _realign(contacts: list[Contact], tail: set[str], system: str) -> int:
+    """Index after the last tail contact in this re-read page (0 when none is left)."""
+    for index in range(len(contacts) - 1, -1, -1):
+        if contacts[index].ids.get(system) in tail:
+            return index + 1
+    return 0

@@ -1,0 +1,97 @@
+"""What the facade must remember between calls, behind two small interfaces.
+
+- :class:`EntityIdMap`: the legacy contract identifies contacts by ``entityId`` integers;
+  the bridge allocates one per CRM record, stable per scope (the connection), and maps it
+  back to the CRM id.
+- :class:`CursorMap`: legacy paging is by offset; the CRMs page by page number or token.
+  For each (site, ``lastUpdateDate``) the facade keeps, per offset it has answered, the CRM
+  position to resume from, so any worker (or a restarted server) continues a consumer's
+  paging without re-reading from the start.
+
+Both live in the shared store in production (every worker sees the same state); the
+in-memory versions here serve tests and single-process use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bridge.model import utc_now
+
+
+class EntityIdMap(Protocol):
+    def entity_ids(self, scope: str, crm_ids: Sequence[str]) -> dict[str, int]:
+        """The entityId of each CRM id, allocating the missing ones."""
+        ...
+
+    def crm_id(self, scope: str, entity_id: int) -> str | None:
+        """The CRM id behind an entityId, or None when it was never allocated."""
+        ...
+
+
+class CursorMap(Protocol):
+    def save(
+        self, site_id: int, since: str, offset: int, state: dict[str, Any], ttl: timedelta
+    ) -> None:
+        """Remember where offset ``offset`` of this feed starts (until ``ttl`` passes)."""
+        ...
+
+    def load(self, site_id: int, since: str, offset: int) -> dict[str, Any] | None:
+        """The newest unexpired state saved for this exact offset, or None."""
+        ...
+
+
+class MemoryEntityIdMap:
+    """Process-local :class:`EntityIdMap` (ids start at 1 per scope)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_crm: dict[tuple[str, str], int] = {}
+        self._by_entity: dict[tuple[str, int], str] = {}
+        self._next: dict[str, int] = {}
+
+    def entity_ids(self, scope: str, crm_ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self._lock:
+            for crm_id in crm_ids:
+                key = (scope, crm_id)
+                entity_id = self._by_crm.get(key)
+                if entity_id is None:
+                    entity_id = self._next.get(scope, 1)
+                    self._next[scope] = entity_id + 1
+                    self._by_crm[key] = entity_id
+                    self._by_entity[(scope, entity_id)] = crm_id
+                out[crm_id] = entity_id
+        return out
+
+    def crm_id(self, scope: str, entity_id: int) -> str | None:
+        with self._lock:
+            return self._by_entity.get((scope, entity_id))
+
+
+class MemoryCursorMap:
+    """Process-local :class:`CursorMap`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[tuple[int, str, int], tuple[datetime, dict[str, Any]]] = {}
+
+    def save(
+        self, site_id: int, since: str, offset: int, state: dict[str, Any], ttl: timedelta
+    ) -> None:
+        now = utc_now()
+        with self._lock:
+            self._states[(site_id, since, offset)] = (now + ttl, dict(state))
+            # Expired entries go on every write, so the map stays as small as live paging.
+            for key in [k for k, (expires, _) in self._states.items() if expires <= now]:
+                del self._states[key]
+
+    def load(self, site_id: int, since: str, offset: int) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._states.get((site_id, since, offset))
+        if entry is None or entry[0] <= utc_now():
+            return None
+        return dict(entry[1])
