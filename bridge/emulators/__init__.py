@@ -9,4 +9,5 @@ from __future__ import annotations
 
 EMULATOR_COMMANDS: dict[str, str] = {
     "legacy": "bridge.emulators.legacy.cli:command",
+    "engagifii": "bridge.emulators.engagifii.cli:command",
 }
