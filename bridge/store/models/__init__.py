@@ -1,0 +1,37 @@
+"""ORM tables of the store, split by who uses them (see :mod:`bridge.store` for the list)."""
+
+from bridge.store.models.base import Base
+from bridge.store.models.control import (
+    ApiTokenRow,
+    ConnectionRow,
+    IntegrationRow,
+    SiteRow,
+    WebhookChannelRow,
+)
+from bridge.store.models.facade import EntityIdRow, FacadeCursorPositionRow, FacadeCursorRow
+from bridge.store.models.sync import (
+    CheckpointRow,
+    DeadLetterRow,
+    IdLinkRow,
+    JobErrorRow,
+    JobRow,
+    LeaseRow,
+)
+
+__all__ = [
+    "ApiTokenRow",
+    "Base",
+    "CheckpointRow",
+    "ConnectionRow",
+    "DeadLetterRow",
+    "EntityIdRow",
+    "FacadeCursorPositionRow",
+    "FacadeCursorRow",
+    "IdLinkRow",
+    "IntegrationRow",
+    "JobErrorRow",
+    "JobRow",
+    "LeaseRow",
+    "SiteRow",
+    "WebhookChannelRow",
+]

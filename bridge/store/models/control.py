@@ -1,0 +1,98 @@
+"""Control-plane tables: integrations, connections, sites, API tokens, webhook channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.store.models.base import Base
+from bridge.store.types import JSONValue, UTCDateTime
+
+
+class IntegrationRow(Base):
+    """An integration, shaped like integrator.io's (``_id``, mode, install steps, version)."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    readme: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(16), default="settings")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    version: Mapped[str] = mapped_column(String(32), default="1.0.0")
+    update_in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    install_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
+    # Connection names of the two ends and the configured direction; None until configured.
+    source: Mapped[str | None] = mapped_column(String(200))
+    target: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConnectionRow(Base):
+    """A remote system's endpoint: non-secret settings in clear, secrets Fernet-encrypted."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    secrets_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Names only, so a listing shows which secrets are set without needing the key.
+    secret_keys: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SiteRow(Base):
+    """A legacy site the facade serves: what a consumer presents, and which connection."""
+
+    __tablename__ = "sites"
+
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    connection: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(400))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRow(Base):
+    """A control-plane API token; only its SHA-256 hash and a lookup prefix are kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookChannelRow(Base):
+    """A Bigin notification (actions/watch) channel and its verification token."""
+
+    __tablename__ = "webhook_channels"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    connection: Mapped[str] = mapped_column(String(200), index=True)
+    integration_id: Mapped[str | None] = mapped_column(
+        String(24), ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    events: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    notify_url: Mapped[str] = mapped_column(Text)
+    # The hash is what a callback is compared against (constant time); the encrypted copy
+    # exists because renewing a channel (PUT) must send the same token again.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,53 @@
+"""SOAP-facade tables: legacy entityId allocation and paging cursors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.store.models.base import Base
+from bridge.store.types import JSONValue, UTCDateTime
+
+
+class EntityIdRow(Base):
+    """A stable legacy integer ``entityId`` for one CRM record id, per scope."""
+
+    __tablename__ = "entity_ids"
+    __table_args__ = (UniqueConstraint("scope", "crm_id"),)
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    crm_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FacadeCursorRow(Base):
+    """One paging session of a legacy consumer: (scope, lastUpdateDate, snapshot)."""
+
+    __tablename__ = "facade_cursors"
+    __table_args__ = (UniqueConstraint("scope", "since_key", "snapshot"),)
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    # The lastUpdateDate as canonical ISO text ("" for none), so it can sit in a unique key
+    # (a NULL would make every "no date" cursor distinct).
+    since_key: Mapped[str] = mapped_column(String(40))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snapshot: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FacadeCursorPositionRow(Base):
+    """Within a cursor: the CRM paging position that serves legacy offset ``record_start``."""
+
+    __tablename__ = "facade_cursor_positions"
+
+    cursor_id: Mapped[str] = mapped_column(
+        String(24), ForeignKey("facade_cursors.id", ondelete="CASCADE"), primary_key=True
+    )
+    record_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[dict[str, Any]] = mapped_column(JSONValue)

@@ -1,0 +1,126 @@
+"""Sync-engine tables: id links, checkpoints, jobs, job errors, dead letters, leases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.store.models.base import Base
+from bridge.store.types import JSONValue, UTCDateTime
+
+
+def _integration_fk() -> ForeignKey:
+    # A ForeignKey object belongs to one column, so each column needs a fresh one.
+    return ForeignKey("integrations.id", ondelete="CASCADE")
+
+
+class IdLinkRow(Base):
+    """One record known on both sides of an integration, with what each side last held."""
+
+    __tablename__ = "id_links"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "source_id"),
+        UniqueConstraint("integration_id", "target_id"),
+        Index(None, "integration_id", "external_id"),
+        Index(None, "integration_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    target_id: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    target_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckpointRow(Base):
+    """Where one direction of an integration stands: watermark plus in-flight position."""
+
+    __tablename__ = "checkpoints"
+
+    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk(), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(32), primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    position: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRow(Base):
+    """One run of an integration (integrator.io's job: ``_id``, status, counts, timings)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(None, "integration_id", "created_at"),
+        Index(None, "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
+    type: Mapped[str] = mapped_column(String(16), default="flow")
+    direction: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    num_read: Mapped[int] = mapped_column(Integer, default=0)
+    num_created: Mapped[int] = mapped_column(Integer, default=0)
+    num_updated: Mapped[int] = mapped_column(Integer, default=0)
+    num_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    num_failed: Mapped[int] = mapped_column(Integer, default=0)
+    num_conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobErrorRow(Base):
+    """One record-level error of a job (integrator.io's ``joberrors``)."""
+
+    __tablename__ = "job_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        String(24), ForeignKey("jobs.id", ondelete="CASCADE"), index=True
+    )
+    record_key: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadLetterRow(Base):
+    """A record that failed to sync, kept with its payload so it can be replayed."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index(None, "integration_id", "direction", "resolved", "record_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
+    direction: Mapped[str] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeaseRow(Base):
+    """A named cross-process lock: whoever holds an unexpired lease owns the name."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

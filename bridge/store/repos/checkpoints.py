@@ -1,0 +1,87 @@
+"""Checkpoints: per integration and direction, the watermark and the in-flight position.
+
+The watermark is the change time up to which everything has been synced (aware UTC); the
+position is the connector's paging state inside an unfinished run (``Position.to_json()``),
+``None`` when no run is in flight. To make a checkpoint durable only together with the id
+links of the batch it follows, save both inside one ``store.transaction()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from bridge.store.models import CheckpointRow
+from bridge.store.repos.base import Repository, now_utc, upsert
+from bridge.store.types import utc
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    integration_id: str
+    direction: str
+    watermark: datetime | None
+    position: dict[str, Any] | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: CheckpointRow) -> Checkpoint:
+        position = dict(row.position) if row.position is not None else None
+        return cls(row.integration_id, row.direction, row.watermark, position, row.updated_at)
+
+
+class CheckpointRepo(Repository):
+    def get(self, integration_id: str, direction: str) -> Checkpoint | None:
+        with self._read() as session:
+            row = session.get(CheckpointRow, (integration_id, direction))
+            return Checkpoint.from_row(row) if row else None
+
+    def save(
+        self,
+        integration_id: str,
+        direction: str,
+        *,
+        watermark: datetime | None,
+        position: dict[str, Any] | None,
+    ) -> Checkpoint:
+        """Set both fields (a single upsert, so concurrent first saves cannot collide)."""
+        values = {
+            "integration_id": integration_id,
+            "direction": direction,
+            "watermark": utc(watermark) if watermark else None,
+            "position": position,
+            "updated_at": now_utc(),
+        }
+        with self._write() as session:
+            session.execute(
+                upsert(
+                    session,
+                    CheckpointRow.__table__,  # type: ignore[arg-type]
+                    values,
+                    keys=("integration_id", "direction"),
+                    update=("watermark", "position", "updated_at"),
+                )
+            )
+            row = session.get(CheckpointRow, (integration_id, direction), populate_existing=True)
+            assert row is not None
+            return Checkpoint.from_row(row)
+
+    def reset(self, integration_id: str, direction: str | None = None) -> int:
+        """Forget the checkpoint(s), so the next run reads everything (``--full``)."""
+        with self._write() as session:
+            query = delete(CheckpointRow).filter_by(integration_id=integration_id)
+            if direction is not None:
+                query = query.filter_by(direction=direction)
+            return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+    def all(self, integration_id: str) -> list[Checkpoint]:
+        with self._read() as session:
+            rows = session.scalars(
+                select(CheckpointRow)
+                .filter_by(integration_id=integration_id)
+                .order_by(CheckpointRow.direction)
+            )
+            return [Checkpoint.from_row(row) for row in rows]

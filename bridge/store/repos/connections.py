@@ -1,0 +1,131 @@
+"""Connections: non-secret settings in clear, secrets Fernet-encrypted and never listed.
+
+Which settings are secret is decided by :data:`bridge.config.SECRET_KEYS` (the same set the
+config's ``repr`` redacts), so a connection table pasted from ``soapbridge emulate`` can be
+stored as is. Records returned here carry only the names of the secret keys; the secrets
+themselves come back only through :meth:`ConnectionRepo.config`, for the code that connects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from bridge.config import CONNECTION_KINDS, SECRET_KEYS, ConnectionConfig
+from bridge.errors import NotFound
+from bridge.store.models import ConnectionRow
+from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.types import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    id: str
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    secret_keys: tuple[str, ...]
+    created_at: datetime
+    last_modified: datetime
+
+
+def split_secrets(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(plain, secret)`` halves of a connection's settings."""
+    plain = {k: v for k, v in settings.items() if k not in SECRET_KEYS}
+    secret = {k: v for k, v in settings.items() if k in SECRET_KEYS}
+    return plain, secret
+
+
+class ConnectionRepo(Repository):
+    def _record(self, row: ConnectionRow) -> Connection:
+        return Connection(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            settings=dict(row.settings or {}),
+            secret_keys=tuple(row.secret_keys or ()),
+            created_at=row.created_at,
+            last_modified=row.last_modified,
+        )
+
+    def _secrets(self, row: ConnectionRow) -> dict[str, Any]:
+        if not row.secrets_encrypted:
+            return {}
+        value = self._cipher.decrypt(row.secrets_encrypted)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def create(self, name: str, kind: str, settings: Mapping[str, Any]) -> Connection:
+        """Store a connection; keys in ``SECRET_KEYS`` are encrypted."""
+        if kind not in CONNECTION_KINDS:
+            raise ValueError(f"connection kind must be one of {', '.join(CONNECTION_KINDS)}")
+        plain, secret = split_secrets(settings)
+        now = ms(now_utc())
+        row = ConnectionRow(
+            id=new_id(),
+            name=name,
+            kind=kind,
+            settings=plain,
+            secrets_encrypted=self._cipher.encrypt(secret) if secret else None,
+            secret_keys=sorted(secret),
+            created_at=now,
+            last_modified=now,
+        )
+        with self._write() as session:
+            with session.begin_nested():
+                session.add(row)
+            return self._record(row)
+
+    def update(self, connection_id: str, settings: Mapping[str, Any]) -> Connection:
+        """Merge ``settings`` into the stored ones; a value of ``None`` removes the key."""
+        with self._write() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise NotFound(f"no connection {connection_id}")
+            plain, secret = split_secrets(settings)
+            merged_plain = {**(row.settings or {}), **plain}
+            merged_secret = {**self._secrets(row), **secret}
+            row.settings = {k: v for k, v in merged_plain.items() if v is not None}
+            merged_secret = {k: v for k, v in merged_secret.items() if v is not None}
+            row.secrets_encrypted = self._cipher.encrypt(merged_secret) if merged_secret else None
+            row.secret_keys = sorted(merged_secret)
+            row.last_modified = ms(now_utc())
+            session.flush()
+            return self._record(row)
+
+    def get(self, connection_id: str) -> Connection | None:
+        with self._read() as session:
+            row = session.get(ConnectionRow, connection_id)
+            return self._record(row) if row else None
+
+    def by_name(self, name: str) -> Connection | None:
+        with self._read() as session:
+            row = session.scalars(select(ConnectionRow).filter_by(name=name)).first()
+            return self._record(row) if row else None
+
+    def all(self, *, skip: int = 0, limit: int = 100) -> list[Connection]:
+        with self._read() as session:
+            rows = session.scalars(
+                select(ConnectionRow)
+                .order_by(ConnectionRow.created_at, ConnectionRow.id)
+                .offset(skip)
+                .limit(limit)
+            )
+            return [self._record(row) for row in rows]
+
+    def config(self, connection_id: str) -> ConnectionConfig:
+        """The connection with its secrets decrypted, as a connector's factory takes it."""
+        with self._read() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise NotFound(f"no connection {connection_id}")
+            settings = {**(row.settings or {}), **self._secrets(row)}
+            return ConnectionConfig(name=row.name, kind=row.kind, settings=settings)
+
+    def delete(self, connection_id: str) -> bool:
+        with self._write() as session:
+            result = session.execute(delete(ConnectionRow).filter_by(id=connection_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,227 @@
+"""Integrations (integrator.io shape) and the legacy sites the facade serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from bridge.errors import NotFound
+from bridge.store.models import IntegrationRow, SiteRow
+from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.types import new_id
+
+MODES = ("install", "settings", "uninstall")
+_EDITABLE = frozenset(
+    {
+        "name",
+        "readme",
+        "mode",
+        "settings",
+        "version",
+        "update_in_progress",
+        "install_steps",
+        "source",
+        "target",
+        "direction",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    id: str
+    name: str
+    readme: str
+    mode: str
+    settings: dict[str, Any]
+    version: str
+    update_in_progress: bool
+    install_steps: list[dict[str, Any]]
+    source: str | None
+    target: str | None
+    direction: str | None
+    created_at: datetime
+    last_modified: datetime
+
+    @classmethod
+    def from_row(cls, row: IntegrationRow) -> Integration:
+        return cls(
+            id=row.id,
+            name=row.name,
+            readme=row.readme,
+            mode=row.mode,
+            settings=dict(row.settings or {}),
+            version=row.version,
+            update_in_progress=row.update_in_progress,
+            install_steps=list(row.install_steps or []),
+            source=row.source,
+            target=row.target,
+            direction=row.direction,
+            created_at=row.created_at,
+            last_modified=row.last_modified,
+        )
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"integration mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+class IntegrationRepo(Repository):
+    def create(self, name: str, **fields: Any) -> Integration:
+        """A new integration; ``fields`` are any of the editable columns."""
+        unknown = set(fields) - _EDITABLE
+        if unknown:
+            raise TypeError(f"unknown integration field(s): {', '.join(sorted(unknown))}")
+        _check_mode(fields.get("mode", "settings"))
+        now = ms(now_utc())
+        row = IntegrationRow(
+            id=new_id(),
+            name=name,
+            readme=fields.pop("readme", ""),
+            mode=fields.pop("mode", "settings"),
+            settings=fields.pop("settings", None) or {},
+            version=fields.pop("version", "1.0.0"),
+            update_in_progress=fields.pop("update_in_progress", False),
+            install_steps=fields.pop("install_steps", None) or [],
+            created_at=now,
+            last_modified=now,
+            **fields,
+        )
+        with self._write() as session:
+            # A savepoint, so a duplicate name leaves an enclosing transaction usable.
+            with session.begin_nested():
+                session.add(row)
+            return Integration.from_row(row)
+
+    def ensure(self, name: str, *, source: str, target: str, direction: str) -> Integration:
+        """The integration named ``name``, created if missing; the config's ends win.
+
+        Two processes ensuring the same new name both end with the same row.
+        """
+        for _ in range(3):
+            existing = self.by_name(name)
+            if existing is None:
+                try:
+                    return self.create(name, source=source, target=target, direction=direction)
+                except IntegrityError:
+                    continue  # created concurrently: read it on the next turn
+            wanted = {"source": source, "target": target, "direction": direction}
+            if any(getattr(existing, k) != v for k, v in wanted.items()):
+                return self.update(existing.id, **wanted)
+            return existing
+        raise RuntimeError(f"integration {name!r} could not be created nor read")
+
+    def get(self, integration_id: str) -> Integration | None:
+        with self._read() as session:
+            row = session.get(IntegrationRow, integration_id)
+            return Integration.from_row(row) if row else None
+
+    def by_name(self, name: str) -> Integration | None:
+        with self._read() as session:
+            row = session.scalars(select(IntegrationRow).filter_by(name=name)).first()
+            return Integration.from_row(row) if row else None
+
+    def all(self, *, skip: int = 0, limit: int = 100) -> list[Integration]:
+        with self._read() as session:
+            rows = session.scalars(
+                select(IntegrationRow)
+                .order_by(IntegrationRow.created_at, IntegrationRow.id)
+                .offset(skip)
+                .limit(limit)
+            )
+            return [Integration.from_row(row) for row in rows]
+
+    def count(self) -> int:
+        with self._read() as session:
+            return session.scalar(select(func.count()).select_from(IntegrationRow)) or 0
+
+    def update(self, integration_id: str, **changes: Any) -> Integration:
+        unknown = set(changes) - _EDITABLE
+        if unknown:
+            raise TypeError(f"unknown integration field(s): {', '.join(sorted(unknown))}")
+        if "mode" in changes:
+            _check_mode(changes["mode"])
+        with self._write() as session:
+            row = session.get(IntegrationRow, integration_id)
+            if row is None:
+                raise NotFound(f"no integration {integration_id}")
+            for key, value in changes.items():
+                setattr(row, key, value)
+            row.last_modified = ms(now_utc())
+            session.flush()
+            return Integration.from_row(row)
+
+    def delete(self, integration_id: str) -> bool:
+        """Delete it and (by cascade) its links, checkpoints, jobs and dead letters."""
+        with self._write() as session:
+            result = session.execute(delete(IntegrationRow).filter_by(id=integration_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    site_id: int
+    connection: str
+    username: str
+    timezone: str
+    created_at: datetime
+    last_modified: datetime
+    password_hash: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_row(cls, row: SiteRow) -> Site:
+        return cls(
+            site_id=row.site_id,
+            connection=row.connection,
+            username=row.username,
+            timezone=row.timezone,
+            created_at=row.created_at,
+            last_modified=row.last_modified,
+            password_hash=row.password_hash,
+        )
+
+
+class SiteRepo(Repository):
+    def put(
+        self,
+        site_id: int,
+        *,
+        connection: str,
+        username: str = "",
+        password_hash: str | None = None,
+        timezone: str = "UTC",
+    ) -> Site:
+        """Create or replace site ``site_id``."""
+        now = ms(now_utc())
+        with self._write() as session:
+            row = session.get(SiteRow, site_id)
+            if row is None:
+                row = SiteRow(site_id=site_id, created_at=now)
+                session.add(row)
+            row.connection = connection
+            row.username = username
+            row.password_hash = password_hash
+            row.timezone = timezone
+            row.last_modified = now
+            session.flush()
+            return Site.from_row(row)
+
+    def get(self, site_id: int) -> Site | None:
+        with self._read() as session:
+            row = session.get(SiteRow, site_id)
+            return Site.from_row(row) if row else None
+
+    def all(self) -> list[Site]:
+        with self._read() as session:
+            rows = session.scalars(select(SiteRow).order_by(SiteRow.site_id))
+            return [Site.from_row(row) for row in rows]
+
+    def delete(self, site_id: int) -> bool:
+        with self._write() as session:
+            result = session.execute(delete(SiteRow).filter_by(site_id=site_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]

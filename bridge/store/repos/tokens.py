@@ -1,0 +1,198 @@
+"""Control-plane API tokens (stored hashed) and Bigin webhook channels.
+
+An API token is ``sb_`` + 43 url-safe characters (256 random bits). The store keeps its
+SHA-256 and its first characters (``prefix``, to find the row without scanning); the
+plaintext is returned once, by :meth:`ApiTokenRepo.issue`. Comparisons of presented tokens
+with stored hashes run in constant time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from bridge.errors import NotFound
+from bridge.store.crypto import same_hash, token_hash
+from bridge.store.models import ApiTokenRow, WebhookChannelRow
+from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.types import new_id, utc
+
+TOKEN_PREFIX = "sb_"
+PREFIX_LENGTH = 11  # "sb_" + 8 characters: 48 bits, enough to make a lookup hit one row
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @classmethod
+    def from_row(cls, row: ApiTokenRow) -> ApiToken:
+        return cls(row.id, row.name, row.prefix, row.created_at, row.last_used_at, row.revoked_at)
+
+
+class ApiTokenRepo(Repository):
+    def issue(self, name: str) -> tuple[ApiToken, str]:
+        """A new token: its record and its plaintext (shown once, never stored)."""
+        plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = ApiTokenRow(
+            id=new_id(),
+            name=name,
+            prefix=plaintext[:PREFIX_LENGTH],
+            token_hash=token_hash(plaintext),
+            created_at=ms(now_utc()),
+        )
+        with self._write() as session:
+            session.add(row)
+            session.flush()
+            return ApiToken.from_row(row), plaintext
+
+    def verify(self, plaintext: str) -> ApiToken | None:
+        """The live token ``plaintext`` is, with ``last_used_at`` updated; else None."""
+        if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) <= PREFIX_LENGTH:
+            return None
+        with self._write() as session:
+            rows = session.scalars(
+                select(ApiTokenRow).filter_by(prefix=plaintext[:PREFIX_LENGTH], revoked_at=None)
+            ).all()
+            for row in rows:
+                if same_hash(plaintext, row.token_hash):
+                    row.last_used_at = ms(now_utc())
+                    session.flush()
+                    return ApiToken.from_row(row)
+            return None
+
+    def revoke(self, token_id: str) -> ApiToken:
+        with self._write() as session:
+            row = session.get(ApiTokenRow, token_id)
+            if row is None:
+                raise NotFound(f"no API token {token_id}")
+            if row.revoked_at is None:
+                row.revoked_at = ms(now_utc())
+            session.flush()
+            return ApiToken.from_row(row)
+
+    def all(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        with self._read() as session:
+            query = select(ApiTokenRow).order_by(ApiTokenRow.created_at, ApiTokenRow.id)
+            if not include_revoked:
+                query = query.filter_by(revoked_at=None)
+            return [ApiToken.from_row(row) for row in session.scalars(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChannel:
+    channel_id: str
+    connection: str
+    integration_id: str | None
+    events: tuple[str, ...]
+    notify_url: str
+    expires_at: datetime
+    created_at: datetime
+    last_modified: datetime
+
+    @classmethod
+    def from_row(cls, row: WebhookChannelRow) -> WebhookChannel:
+        return cls(
+            channel_id=row.channel_id,
+            connection=row.connection,
+            integration_id=row.integration_id,
+            events=tuple(row.events or ()),
+            notify_url=row.notify_url,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            last_modified=row.last_modified,
+        )
+
+
+class WebhookChannelRepo(Repository):
+    def put(
+        self,
+        channel_id: str,
+        *,
+        connection: str,
+        events: Sequence[str],
+        notify_url: str,
+        token: str,
+        expires_at: datetime,
+        integration_id: str | None = None,
+    ) -> WebhookChannel:
+        """Create or replace a channel; ``token`` is what Bigin will echo in callbacks."""
+        now = ms(now_utc())
+        with self._write() as session:
+            row = session.get(WebhookChannelRow, channel_id)
+            if row is None:
+                row = WebhookChannelRow(channel_id=channel_id, created_at=now)
+                session.add(row)
+            row.connection = connection
+            row.integration_id = integration_id
+            row.events = list(events)
+            row.notify_url = notify_url
+            row.token_hash = token_hash(token)
+            row.token_encrypted = self._cipher.encrypt(token)
+            row.expires_at = utc(expires_at)
+            row.last_modified = now
+            session.flush()
+            return WebhookChannel.from_row(row)
+
+    def verify(self, channel_id: str, token: str | None) -> WebhookChannel | None:
+        """The channel if ``token`` is its token (constant-time) and it has not expired."""
+        with self._read() as session:
+            row = session.get(WebhookChannelRow, str(channel_id))
+            # Hash even when the channel is unknown, so timing does not tell which ids exist.
+            matches = same_hash(token or "", row.token_hash if row else "0" * 64)
+            if row is None or not matches or row.expires_at <= now_utc():
+                return None
+            return WebhookChannel.from_row(row)
+
+    def token(self, channel_id: str) -> str:
+        """The plaintext token, to renew the channel with the same one."""
+        with self._read() as session:
+            row = session.get(WebhookChannelRow, channel_id)
+            if row is None:
+                raise NotFound(f"no webhook channel {channel_id}")
+            return str(self._cipher.decrypt(row.token_encrypted))
+
+    def renew(self, channel_id: str, expires_at: datetime) -> WebhookChannel:
+        with self._write() as session:
+            result = session.execute(
+                update(WebhookChannelRow)
+                .filter_by(channel_id=channel_id)
+                .values(expires_at=utc(expires_at), last_modified=ms(now_utc()))
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise NotFound(f"no webhook channel {channel_id}")
+            row = session.get(WebhookChannelRow, channel_id, populate_existing=True)
+            assert row is not None
+            return WebhookChannel.from_row(row)
+
+    def get(self, channel_id: str) -> WebhookChannel | None:
+        with self._read() as session:
+            row = session.get(WebhookChannelRow, channel_id)
+            return WebhookChannel.from_row(row) if row else None
+
+    def expiring(self, before: datetime, connection: str | None = None) -> list[WebhookChannel]:
+        """Channels that expire before ``before`` (to renew them in time), soonest first."""
+        with self._read() as session:
+            query = select(WebhookChannelRow).where(WebhookChannelRow.expires_at < utc(before))
+            if connection is not None:
+                query = query.filter_by(connection=connection)
+            rows = session.scalars(query.order_by(WebhookChannelRow.expires_at))
+            return [WebhookChannel.from_row(row) for row in rows]
+
+    def delete(self, channel_id: str) -> bool:
+        with self._write() as session:
+            result = session.execute(delete(WebhookChannelRow).filter_by(channel_id=channel_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
