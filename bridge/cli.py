@@ -60,6 +60,34 @@ def demo(records: int) -> None:
     run_demo(records=records)
 
 
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="SOAPBRIDGE_CONFIG",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The TOML config file (or SOAPBRIDGE_CONFIG).",
+)
+@click.option("--host", default=None, help="Address to listen on (default: server.host).")
+@click.option("--port", type=int, default=None, help="Port (default: server.port, 8080).")
+@click.option(
+    "--workers", type=int, default=None, help="gunicorn worker processes (default: server.workers)."
+)
+def serve(config_path: str, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the SOAP facade (and the bridge's other surfaces) under gunicorn."""
+    from bridge.config import load_config
+    from bridge.server import serve as run_server
+
+    config = load_config(config_path)
+    run_server(
+        config,
+        host=host or config.server.host,
+        port=config.server.port if port is None else port,
+        workers=workers or config.server.workers,
+    )
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
