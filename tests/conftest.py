@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
+from postgres_server import PostgresServer, find_bindir
 
 from bridge.config import ConnectionConfig
 from bridge.connectors.legacy import LegacyConnector
 from bridge.emulators import legacy as legacy_emulator
 from bridge.emulators.legacy import LegacyApp
 from bridge.emulators.server import EmulatorServer, Stats, with_admin
+from bridge.store import Store
 
 
 @dataclass
@@ -46,3 +51,50 @@ def start_legacy() -> Iterator[Callable[..., RunningLegacy]]:
     yield start
     for server in running:
         server.stop()
+
+
+# --- The store on both engines: SQLite files and a real PostgreSQL on loopback -------------
+
+STORE_BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (per xdist worker), stopped at the end.
+
+    Skipped where PostgreSQL is not installed, except in CI (``CI`` set), where its absence
+    is a failure: scripts/install-system-deps installs it there.
+    """
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL binaries not found (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("postgres").create_database())
+
+
+@pytest.fixture(scope="session")
+def store_secret_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def store(store_url: str, store_secret_key: str) -> Iterator[Store]:
+    """A migrated :class:`bridge.store.Store` on each backend in turn."""
+    opened = Store(store_url, secret_key=store_secret_key)
+    opened.migrate()
+    yield opened
+    opened.dispose()
