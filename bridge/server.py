@@ -16,6 +16,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from bridge.config import Config
+from bridge.facade import ENDPOINT_PATH, build_facade
+from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
+from bridge.store import Store
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -51,16 +54,16 @@ class Mounts:
         return [body]
 
 
-def build_app(config: Config) -> Mounts:
-    """Everything ``soapbridge serve`` answers, for one config."""
-    from bridge.facade import ENDPOINT_PATH, build_facade
-    from bridge.facade.sqlite_state import SqliteState, sqlite_path
-
+def build_app(config: Config, store: Store | None = None) -> Mounts:
+    """Everything ``soapbridge serve`` answers, for one config (and its store)."""
+    store = store or Store(config.store.url)
     mounts = Mounts()
     if config.sites:
-        # Worker processes share entityIds and paging positions through the store's file.
-        state = SqliteState(sqlite_path(config.store.url))
-        mounts.mount(ENDPOINT_PATH, build_facade(config, entity_ids=state, cursors=state))
+        # Worker processes share entityIds and paging positions through the store.
+        facade = build_facade(
+            config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
+        )
+        mounts.mount(ENDPOINT_PATH, facade)
     else:
         log.warning("no `sites` configured: the SOAP facade is not served")
     return mounts
@@ -85,8 +88,12 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
 
 def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     """Run the bridge's app under gunicorn in the foreground until stopped."""
-    # Build once in the parent first so a bad config fails before any worker starts.
-    build_app(config)
+    # Migrate and build once in the parent, so a bad config or store fails before any
+    # worker starts; each worker then opens its own engine (connections do not survive fork).
+    store = Store(config.store.url)
+    store.migrate()
+    build_app(config, store)
+    store.dispose()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

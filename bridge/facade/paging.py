@@ -63,8 +63,7 @@ class FeedPager:
         since: datetime | None,
         offset: int,
     ) -> FacadePage:
-        since_key = since.isoformat() if since else "-"
-        state = self.cursors.load(site_id, since_key, offset) if offset > 0 else None
+        state = self.cursors.load(site_id, since, offset) if offset > 0 else None
         if offset > 0 and state is None:
             log.info("facade: no saved position for offset %d; reading from the start", offset)
         system = connector.system
@@ -104,7 +103,7 @@ class FeedPager:
         if served:
             self.cursors.save(
                 site_id,
-                since_key,
+                since,
                 next_offset,
                 {
                     "position": last_page_position.to_json() if last_page_position else None,

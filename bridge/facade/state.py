@@ -8,8 +8,10 @@
   position to resume from, so any worker (or a restarted server) continues a consumer's
   paging without re-reading from the start.
 
-Both live in the shared store in production (every worker sees the same state); the
-in-memory versions here serve tests and single-process use.
+In production both live in the project store (:mod:`bridge.store`), so every worker and
+a restarted server see the same state: :class:`StoreEntityIdMap` and
+:class:`StoreCursorMap` adapt its repositories. The in-memory versions serve tests and
+single-process use.
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ class EntityIdMap(Protocol):
 
 class CursorMap(Protocol):
     def save(
-        self, site_id: int, since: str, offset: int, state: dict[str, Any], ttl: timedelta
+        self,
+        site_id: int,
+        since: datetime | None,
+        offset: int,
+        state: dict[str, Any],
+        ttl: timedelta,
     ) -> None:
         """Remember where offset ``offset`` of this feed starts (until ``ttl`` passes)."""
         ...
 
-    def load(self, site_id: int, since: str, offset: int) -> dict[str, Any] | None:
+    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
         """The newest unexpired state saved for this exact offset, or None."""
         ...
 
@@ -77,10 +84,15 @@ class MemoryCursorMap:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[tuple[int, str, int], tuple[datetime, dict[str, Any]]] = {}
+        self._states: dict[tuple[int, datetime | None, int], tuple[datetime, dict[str, Any]]] = {}
 
     def save(
-        self, site_id: int, since: str, offset: int, state: dict[str, Any], ttl: timedelta
+        self,
+        site_id: int,
+        since: datetime | None,
+        offset: int,
+        state: dict[str, Any],
+        ttl: timedelta,
     ) -> None:
         now = utc_now()
         with self._lock:
@@ -89,9 +101,53 @@ class MemoryCursorMap:
             for key in [k for k, (expires, _) in self._states.items() if expires <= now]:
                 del self._states[key]
 
-    def load(self, site_id: int, since: str, offset: int) -> dict[str, Any] | None:
+    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
         with self._lock:
             entry = self._states.get((site_id, since, offset))
         if entry is None or entry[0] <= utc_now():
             return None
         return dict(entry[1])
+
+
+class StoreEntityIdMap:
+    """:class:`EntityIdMap` over the store's ``entity_ids`` repository."""
+
+    def __init__(self, store: Any) -> None:
+        self._repo = store.entity_ids
+
+    def entity_ids(self, scope: str, crm_ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = self._repo.allocate_many(scope, crm_ids)
+        return found
+
+    def crm_id(self, scope: str, entity_id: int) -> str | None:
+        crm_id: str | None = self._repo.crm_id(scope, entity_id)
+        return crm_id
+
+
+class StoreCursorMap:
+    """:class:`CursorMap` over the store's ``cursors`` repository.
+
+    One store cursor per (site, ``lastUpdateDate``): every consumer paging the same feed
+    of the same site continues the same walk, so the snapshot key is constant.
+    """
+
+    SNAPSHOT = "shared"
+
+    def __init__(self, store: Any) -> None:
+        self._repo = store.cursors
+
+    def save(
+        self,
+        site_id: int,
+        since: datetime | None,
+        offset: int,
+        state: dict[str, Any],
+        ttl: timedelta,
+    ) -> None:
+        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT, ttl=ttl)
+        self._repo.save_position(cursor.id, offset, state)
+
+    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
+        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT)
+        state: dict[str, Any] | None = self._repo.position(cursor.id, offset)
+        return state
