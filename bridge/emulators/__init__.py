@@ -9,5 +9,6 @@ from __future__ import annotations
 
 EMULATOR_COMMANDS: dict[str, str] = {
     "legacy": "bridge.emulators.legacy.cli:command",
+    "bigin": "bridge.emulators.bigin.cli:command",
     "engagifii": "bridge.emulators.engagifii.cli:command",
 }

@@ -1,0 +1,443 @@
+"""The Bigin emulator's records: Contacts and Accounts, in memory, thread-safe.
+
+Behaviour, with where it comes from (see ``reference/rest-crms/bigin.md``):
+- Every field is present on read, empty ones as ``null`` [V]. Ids are ~19-digit numeric
+  strings [V]. ``Modified_Time`` changes on every write, to the second [V shape].
+- Per-record outcomes in input order: ``MANDATORY_NOT_FOUND`` for a missing
+  ``Last_Name`` (``Account_Name`` for Accounts), ``INVALID_DATA`` for a wrong type or a
+  bad email, ``DUPLICATE_DATA`` on a unique field [I: Zoho CRM shapes]. Unique fields are
+  the system ``Email`` and the custom ``External_ID`` ("do not allow duplicates") [I].
+- Unknown field names in a write are ignored, as Zoho CRM does [I].
+- ``Account_Name`` written as ``{"id": ...}`` must name an existing company; written as a
+  name, it finds that company or creates it (the pitfall Nango documents) [V2].
+- Upsert matches on ``duplicate_check_fields`` in the order given, skipping fields the
+  record does not carry; no match inserts [V] [V2].
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.emulators.bigin.seed import OWNER, seed_accounts, seed_contacts
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ID_BASE = 7618134000000632000
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSpec:
+    name: str
+    mandatory: str
+    unique: tuple[str, ...]
+    text_fields: frozenset[str]
+    bool_fields: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset(
+        {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Owner"}
+    )
+
+    computed: frozenset[str] = frozenset()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        lookups = {"Account_Name", "Tag"} if self.name == "Contacts" else {"Tag"}
+        every = self.text_fields | self.bool_fields | self.read_only | self.computed | lookups
+        return tuple(sorted(every))
+
+
+CONTACTS = ModuleSpec(
+    name="Contacts",
+    mandatory="Last_Name",
+    unique=("Email", "External_ID"),
+    text_fields=frozenset(
+        {
+            "First_Name",
+            "Last_Name",
+            "Email",
+            "Phone",
+            "Mobile",
+            "Home_Phone",
+            "Title",
+            "Department",
+            "Description",
+            "Mailing_Street",
+            "Mailing_City",
+            "Mailing_State",
+            "Mailing_Zip",
+            "Mailing_Country",
+            "External_ID",
+        }
+    ),
+    bool_fields=frozenset({"Email_Opt_Out"}),
+    computed=frozenset({"Full_Name"}),
+)
+ACCOUNTS = ModuleSpec(
+    name="Accounts",
+    mandatory="Account_Name",
+    unique=("Account_Name",),
+    text_fields=frozenset(
+        {"Account_Name", "Phone", "Website", "Billing_City", "Billing_Country", "Description"}
+    ),
+)
+MODULES = {spec.name: spec for spec in (CONTACTS, ACCOUNTS)}
+
+
+class RecordProblem(Exception):
+    """One record of a write is refused; ``entry`` is its wire outcome."""
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        super().__init__(entry.get("code"))
+        self.entry = entry
+
+
+def error_entry(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"code": code, "details": details, "message": message, "status": "error"}
+
+
+def _invalid(name: str, path: str, expected: str) -> RecordProblem:
+    return RecordProblem(
+        error_entry(
+            "INVALID_DATA",
+            "invalid data",
+            expected_data_type=expected,
+            api_name=name,
+            json_path=path,
+        )
+    )
+
+
+def _missing(name: str, path: str) -> RecordProblem:
+    return RecordProblem(
+        error_entry(
+            "MANDATORY_NOT_FOUND", "required field not found", api_name=name, json_path=path
+        )
+    )
+
+
+@dataclass(slots=True)
+class Module:
+    spec: ModuleSpec
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # unique field -> lower-cased value -> id
+    index: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.spec.unique:
+            self.index.setdefault(name, {})
+
+    def lookup(self, name: str, value: Any) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        return self.index.get(name, {}).get(value.strip().lower())
+
+    def reindex(self, record: dict[str, Any], *, remove: bool = False) -> None:
+        for name in self.spec.unique:
+            value = record.get(name)
+            if isinstance(value, str) and value.strip():
+                key = value.strip().lower()
+                if remove:
+                    self.index[name].pop(key, None)
+                else:
+                    self.index[name][key] = record["id"]
+
+
+class BiginStore:
+    """Both modules behind one lock; every write answers per-record wire entries."""
+
+    def __init__(self, *, clock: Callable[[], datetime], seed: int = 42) -> None:
+        self._lock = threading.RLock()
+        self.clock = clock
+        self._rng = random.Random(seed)
+        self._next_id = ID_BASE
+        self.modules = {name: Module(spec) for name, spec in MODULES.items()}
+
+    # -- seeding and ids -------------------------------------------------------------
+
+    def new_id(self) -> str:
+        self._next_id += self._rng.randint(1, 9)
+        return str(self._next_id)
+
+    def seed(self, count: int) -> None:
+        with self._lock:
+            accounts = []
+            for row in seed_accounts(max(count // 10, 1) if count else 0):
+                accounts.append(self._store_new(self.modules["Accounts"], row, row["_time"]))
+            for row in seed_contacts(count, self._rng):
+                created = row.pop("_time")
+                modified = created + timedelta(hours=self._rng.randrange(0, 48))
+                if accounts and row.pop("_company", None) is not None:
+                    account = accounts[self._rng.randrange(len(accounts))]
+                    row["Account_Name"] = {"name": account["Account_Name"], "id": account["id"]}
+                record = self._store_new(self.modules["Contacts"], row, created)
+                record["Modified_Time"] = modified
+
+    def _store_new(self, module: Module, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+        record: dict[str, Any] = {name: None for name in module.spec.fields}
+        record.update({name: False for name in module.spec.bool_fields})
+        record.update({k: v for k, v in values.items() if not k.startswith("_")})
+        record.update(
+            id=self.new_id(),
+            Created_Time=now,
+            Modified_Time=now,
+            Owner=dict(OWNER),
+            Created_By={"name": OWNER["name"], "id": OWNER["id"]},
+            Modified_By={"name": OWNER["name"], "id": OWNER["id"]},
+        )
+        self._derive(module, record)
+        module.records[record["id"]] = record
+        module.reindex(record)
+        return record
+
+    @staticmethod
+    def _derive(module: Module, record: dict[str, Any]) -> None:
+        if module.spec.name == "Contacts":
+            parts = [record.get("First_Name"), record.get("Last_Name")]
+            record["Full_Name"] = " ".join(p for p in parts if p) or None
+
+    # -- reads -----------------------------------------------------------------------
+
+    def module(self, name: str) -> Module | None:
+        return self.modules.get(name)
+
+    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self.modules[module].records.get(record_id)
+            return dict(record) if record else None
+
+    def select(
+        self,
+        module: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        sort_by: str = "id",
+        descending: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Copies of the matching records, ordered (ties broken by id)."""
+        with self._lock:
+            rows = [dict(r) for r in self.modules[module].records.values()]
+        if where is not None:
+            rows = [r for r in rows if where(r)]
+
+        def key(row: dict[str, Any]) -> tuple[Any, int]:
+            value = int(row["id"]) if sort_by == "id" else row.get(sort_by)
+            return (value, int(row["id"]))
+
+        rows.sort(key=key, reverse=descending)
+        return rows
+
+    def count(self, module: str) -> int:
+        with self._lock:
+            return len(self.modules[module].records)
+
+    # -- validation ------------------------------------------------------------------
+
+    def _clean(self, module: Module, row: dict[str, Any], index: int) -> dict[str, Any]:
+        """The writable values of one input row, type-checked; unknown keys dropped."""
+        spec = module.spec
+        clean: dict[str, Any] = {}
+        for name, value in row.items():
+            path = f"$.data[{index}].{name}"
+            if name in spec.text_fields:
+                if value is not None and not isinstance(value, str | int | float):
+                    raise _invalid(name, path, "text")
+                value = None if value is None else str(value)
+                if name == "Email" and value and not _EMAIL.match(value.strip()):
+                    raise _invalid(name, path, "email")
+                clean[name] = value
+            elif name in spec.bool_fields:
+                if not isinstance(value, bool):
+                    raise _invalid(name, path, "boolean")
+                clean[name] = value
+            elif name == "Tag":
+                clean[name] = self._tags(value, path)
+            elif name == "Account_Name" and spec.name == "Contacts":
+                clean[name] = self._account(value, path)
+        return clean
+
+    def _tags(self, value: Any, path: str) -> list[dict[str, Any]] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"] for t in value
+        ):
+            raise _invalid("Tag", path, "jsonarray")
+        # A stable id per tag name (Python's hash() changes between processes).
+        return [
+            {
+                "name": t["name"],
+                "id": str(ID_BASE + zlib.crc32(t["name"].encode())),
+                "color_code": None,
+            }
+            for t in value
+        ]
+
+    def _account(self, value: Any, path: str) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        accounts = self.modules["Accounts"]
+        if isinstance(value, dict) and value.get("id"):
+            account = accounts.records.get(str(value["id"]))
+            if account is None:
+                raise _invalid("Account_Name", path, "lookup")
+            return {"name": account["Account_Name"], "id": account["id"]}
+        name = value.get("name") if isinstance(value, dict) else value
+        if not isinstance(name, str) or not name.strip():
+            raise _invalid("Account_Name", path, "lookup")
+        found = accounts.lookup("Account_Name", name)
+        account = (
+            accounts.records[found]
+            if found
+            else self._store_new(accounts, {"Account_Name": name.strip()}, self.clock())
+        )
+        return {"name": account["Account_Name"], "id": account["id"]}
+
+    def _check_unique(
+        self, module: Module, clean: dict[str, Any], own_id: str | None, i: int
+    ) -> None:
+        for name in module.spec.unique:
+            other = module.lookup(name, clean.get(name))
+            if other is not None and other != own_id:
+                raise RecordProblem(
+                    error_entry(
+                        "DUPLICATE_DATA",
+                        "duplicate data",
+                        api_name=name,
+                        json_path=f"$.data[{i}].{name}",
+                        duplicate_record={
+                            "module": {"api_name": module.spec.name, "id": "7618134000000002179"},
+                            "id": other,
+                            "Owner": {"name": OWNER["name"], "id": OWNER["id"]},
+                        },
+                    )
+                )
+
+    # -- writes ----------------------------------------------------------------------
+
+    def _success(self, record: dict[str, Any], message: str) -> dict[str, Any]:
+        return {
+            "code": "SUCCESS",
+            "details": {
+                "Modified_Time": record["Modified_Time"],
+                "Modified_By": record["Modified_By"],
+                "Created_Time": record["Created_Time"],
+                "id": record["id"],
+                "Created_By": record["Created_By"],
+            },
+            "message": message,
+            "status": "success",
+        }
+
+    def _insert_one(self, module: Module, row: dict[str, Any], i: int) -> dict[str, Any]:
+        clean = self._clean(module, row, i)
+        mandatory = module.spec.mandatory
+        value = clean.get(mandatory)
+        if not (isinstance(value, str) and value.strip()):
+            raise _missing(mandatory, f"$.data[{i}].{mandatory}")
+        self._check_unique(module, clean, None, i)
+        return self._store_new(module, clean, self.clock())
+
+    def _update_one(
+        self, module: Module, record_id: str, row: dict[str, Any], i: int
+    ) -> dict[str, Any]:
+        record = module.records[record_id]
+        clean = self._clean(module, row, i)
+        mandatory = module.spec.mandatory
+        if mandatory in clean and not (clean[mandatory] or "").strip():
+            raise _missing(mandatory, f"$.data[{i}].{mandatory}")
+        self._check_unique(module, clean, record_id, i)
+        module.reindex(record, remove=True)
+        record.update(clean)
+        record["Modified_Time"] = self.clock()
+        self._derive(module, record)
+        module.reindex(record)
+        return record
+
+    def write(
+        self, module_name: str, rows: Iterable[Any], mode: str, dup_fields: list[str] | None = None
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Insert, update or upsert each row; (wire entries in input order, events).
+
+        ``events`` are ``(operation, id)`` pairs for the watch notifications.
+        """
+        module = self.modules[module_name]
+        entries: list[dict[str, Any]] = []
+        events: list[tuple[str, str]] = []
+        with self._lock:
+            for i, row in enumerate(rows):
+                try:
+                    if not isinstance(row, dict):
+                        raise RecordProblem(error_entry("INVALID_DATA", "invalid data"))
+                    entry, event = self._write_one(module, row, i, mode, dup_fields)
+                except RecordProblem as problem:
+                    entries.append(dict(problem.entry))
+                    continue
+                entries.append(entry)
+                events.append(event)
+        return entries, events
+
+    def _write_one(
+        self, module: Module, row: dict[str, Any], i: int, mode: str, dup_fields: list[str] | None
+    ) -> tuple[dict[str, Any], tuple[str, str]]:
+        if mode == "insert":
+            record = self._insert_one(module, row, i)
+            return self._success(record, "record added"), ("insert", record["id"])
+        if mode == "update":
+            record_id = str(row.get("id") or "")
+            if not record_id:
+                raise _missing("id", f"$.data[{i}].id")
+            if record_id not in module.records:
+                raise RecordProblem(
+                    error_entry(
+                        "INVALID_DATA",
+                        "the id given seems to be invalid",
+                        api_name="id",
+                        json_path=f"$.data[{i}].id",
+                    )
+                )
+            record = self._update_one(module, record_id, row, i)
+            return self._success(record, "record updated"), ("update", record_id)
+        matched_id, matched_field = None, None
+        for name in dup_fields or list(module.spec.unique):
+            matched_id = module.lookup(name, row.get(name))
+            if matched_id is not None:
+                matched_field = name
+                break
+        if matched_id is None:
+            record = self._insert_one(module, row, i)
+            entry = self._success(record, "record added")
+            return {**entry, "duplicate_field": None, "action": "insert"}, ("insert", record["id"])
+        record = self._update_one(module, matched_id, row, i)
+        entry = self._success(record, "record updated")
+        return {**entry, "duplicate_field": matched_field, "action": "update"}, (
+            "update",
+            matched_id,
+        )
+
+    def delete(
+        self, module_name: str, ids: list[str]
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        module = self.modules[module_name]
+        entries, events = [], []
+        with self._lock:
+            for record_id in ids:
+                record = module.records.pop(record_id, None)
+                if record is None:
+                    entries.append(error_entry("INVALID_DATA", "record not deleted", id=record_id))
+                    continue
+                module.reindex(record, remove=True)
+                entries.append(
+                    {
+                        "code": "SUCCESS",
+                        "details": {"id": record_id},
+                        "message": "record deleted",
+                        "status": "success",
+                    }
+                )
+                events.append(("delete", record_id))
+        return entries, events
