@@ -29,9 +29,7 @@ def test_datetimes_come_back_aware_utc_whatever_offset_went_in(store):
 def test_naive_datetimes_are_refused(store):
     integration = store.integrations.create("naive")
     with pytest.raises(ValueError, match="naive"):
-        store.checkpoints.save(
-            integration.id, "s2t", watermark=datetime(2026, 1, 1), position=None
-        )
+        store.checkpoints.save(integration.id, "s2t", watermark=datetime(2026, 1, 1), position=None)
 
 
 def test_datetime_ordering_is_by_instant_across_offsets(store):
