@@ -20,6 +20,7 @@ ConnectorFactory = Callable[[ConnectionConfig], Connector]
 BUILTIN: dict[str, str] = {
     "legacy": "bridge.connectors.legacy.connector:LegacyConnector.from_config",
     "engagifii": "bridge.connectors.engagifii.connector:EngagifiiConnector.from_config",
+    "egito": "bridge.connectors.egito.connector:EgitoConnector.from_config",
 }
 
 _registered: dict[str, ConnectorFactory] = {}

@@ -11,4 +11,5 @@ EMULATOR_COMMANDS: dict[str, str] = {
     "legacy": "bridge.emulators.legacy.cli:command",
     "bigin": "bridge.emulators.bigin.cli:command",
     "engagifii": "bridge.emulators.engagifii.cli:command",
+    "egito": "bridge.emulators.egito.cli:command",
 }

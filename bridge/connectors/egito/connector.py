@@ -1,0 +1,268 @@
+"""The Egito CRM as a :class:`Connector`: contacts of one instance.
+
+Change feed: ``Contact/list`` walked by ``start`` offsets (the legacy connector's
+:class:`~bridge.connectors.legacy.paging.OffsetPager`, which stops a server that loops).
+With ``since``, the request carries ``modifiedFrom`` in the instance's local time and every
+record is compared by ``modifyDate`` here too, so the feed is right whether the server
+filters or not (``modified_param = ""`` stops sending it). Upserts go one contact at a
+time: match by this system's id, then the External ID, then the email; ``create``,
+``update``, or nothing when the record already holds the same values. The company is
+resolved to an Account by name (created when missing); ``industryType`` and
+``customerType`` are mapped through ``SelectDictionary``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.auth import OAuthSettings, TokenSource
+from bridge.config import ConnectionConfig
+from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.egito.client import SYSTEM, EgitoClient
+from bridge.connectors.egito.mapping import (
+    Dictionaries,
+    contact_to_fields,
+    differs,
+    format_local,
+    record_to_contact,
+)
+from bridge.connectors.legacy.paging import OffsetPager
+from bridge.errors import ConfigError, RecordError
+from bridge.model import Contact
+
+CONTACT = "Contact"
+ACCOUNT = "Account"
+
+
+@dataclass(frozen=True, slots=True)
+class _ListPage:
+    records: list[dict[str, Any]]
+    more_records: bool
+
+
+class EgitoConnector(Connector):
+    """Contacts of one Egito instance."""
+
+    kind = SYSTEM
+
+    def __init__(
+        self,
+        client: EgitoClient,
+        *,
+        timezone: str = "Europe/Warsaw",
+        external_id_field: str = "externalId",
+        page_size: int = 100,
+        modified_param: str = "modifiedFrom",
+        strict_dictionaries: bool = False,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ConfigError(f"egito page_size must be 1..100, got {page_size}")
+        try:
+            self.tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown timezone {timezone!r}") from None
+        self.client = client
+        self.external_id_field = external_id_field
+        self.page_size = page_size
+        self.modified_param = modified_param
+        self.strict_dictionaries = strict_dictionaries
+        self.dictionaries = Dictionaries(client.dictionary)
+        self._accounts: dict[str, str] = {}
+
+    @classmethod
+    def from_config(cls, config: ConnectionConfig) -> EgitoConnector:
+        config.require("base_url", "client_id", "client_secret", "username", "password")
+        s = config.settings
+        base_url = str(s["base_url"]).rstrip("/")
+        tokens = TokenSource(
+            OAuthSettings(
+                system=SYSTEM,
+                token_url=s.get("token_url") or f"{base_url}/oauth/token",
+                grant="password",
+                client_id=s["client_id"],
+                client_secret=s["client_secret"],
+                username=s["username"],
+                password=s["password"],
+                leeway=float(s.get("token_leeway", 60)),
+            )
+        )
+        try:
+            client = EgitoClient(
+                base_url,
+                tokens,
+                body_format=s.get("body_format", "json"),
+                timeout=float(s.get("timeout", 60)),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"connections.{config.name}: {exc}") from None
+        return cls(
+            client,
+            timezone=s.get("timezone", "Europe/Warsaw"),
+            external_id_field=s.get("external_id_field", "externalId"),
+            page_size=int(s.get("page_size", 100)),
+            modified_param=s.get("modified_param", "modifiedFrom"),
+            strict_dictionaries=bool(s.get("strict_dictionaries", False)),
+        )
+
+    def __repr__(self) -> str:
+        return f"EgitoConnector({self.client!r}, tz={self.tz.key})"
+
+    # -- reads -----------------------------------------------------------------------
+
+    def verify(self) -> None:
+        self.client.list_page(CONTACT, 0, 1)
+
+    def _contact(self, record: dict[str, Any]) -> Contact:
+        return record_to_contact(record, self.tz, self.dictionaries, self.external_id_field)
+
+    def read_changes(
+        self, since: datetime | None = None, resume: Position | None = None
+    ) -> Iterator[Page]:
+        start = 0
+        if resume is not None:
+            since = resume.since
+            start = int(resume.cursor.get("start", 0))
+        filters: dict[str, Any] = {}
+        if since is not None and self.modified_param:
+            filters[self.modified_param] = format_local(since, self.tz)
+        totals: list[int | None] = [None]
+
+        def fetch(_since: Any, offset: int) -> _ListPage:
+            answer = self.client.list_page(CONTACT, offset, self.page_size, **filters)
+            records = [r for r in answer["data"] if isinstance(r, dict)]
+            total = answer.get("total")
+            totals[0] = int(total) if isinstance(total, int) else None
+            more = (
+                offset + len(records) < totals[0]
+                if totals[0] is not None
+                else len(records) >= self.page_size
+            )
+            return _ListPage(records, more)
+
+        pager = OffsetPager(fetch, system=SYSTEM, key="id")
+        for fetched in pager.pages(since or datetime.min, start):
+            contacts = [self._contact(r) for r in fetched.records]
+            if since is not None:
+                contacts = [c for c in contacts if c.updated_at is None or c.updated_at >= since]
+            yield Page(
+                contacts=contacts,
+                position=Position(since=since, cursor={"start": fetched.next_offset}),
+                more=fetched.more,
+                total=totals[0] if since is None else None,
+            )
+
+    def _first(self, **filters: str) -> dict[str, Any] | None:
+        """The first contact the list filter finds, confirmed here (a server may ignore it)."""
+        ((name, wanted),) = filters.items()
+        start = 0
+        while True:
+            answer = self.client.list_page(CONTACT, start, self.page_size, **filters)
+            records = [r for r in answer["data"] if isinstance(r, dict)]
+            for record in records:
+                if str(record.get(name) or "").strip().lower() == wanted.strip().lower():
+                    return record
+            total = answer.get("total")
+            start += len(records)
+            if not records or (isinstance(total, int) and start >= total):
+                return None
+
+    def get(self, contact_id: str) -> Contact | None:
+        record = self.client.get(CONTACT, contact_id)
+        return self._contact(record) if record else None
+
+    def find_by_email(self, email: str) -> Contact | None:
+        record = self._first(email=email)
+        return self._contact(record) if record else None
+
+    def find_by_external_id(self, external_id: str) -> Contact | None:
+        record = self._first(**{self.external_id_field: external_id})
+        return self._contact(record) if record else None
+
+    # -- writes ----------------------------------------------------------------------
+
+    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
+        outcomes = []
+        for contact in contacts:
+            try:
+                outcomes.append(self._upsert_one(contact))
+            except RecordError as exc:
+                outcomes.append(
+                    UpsertOutcome(
+                        UpsertStatus.FAILED,
+                        id=contact.ids.get(SYSTEM),
+                        code=exc.code or type(exc).__name__,
+                        field=exc.field,
+                        message=exc.message,
+                    )
+                )
+        return outcomes
+
+    def _existing(self, contact: Contact) -> dict[str, Any] | None:
+        own_id = contact.ids.get(SYSTEM)
+        if own_id:
+            record = self.client.get(CONTACT, own_id)
+            if record is not None:
+                return record
+        if contact.external_id:
+            record = self._first(**{self.external_id_field: contact.external_id})
+            if record is not None:
+                return record
+        if contact.email:
+            record = self._first(email=contact.email)
+            other = record.get(self.external_id_field) if record else None
+            # A contact already tied to a different External ID is someone else.
+            if record is not None and not (
+                contact.external_id and other and str(other) != contact.external_id
+            ):
+                return record
+        return None
+
+    def _account_id(self, contact: Contact) -> str | None:
+        if contact.company is None or not contact.company.name:
+            return None
+        known = contact.company.ids.get(SYSTEM)
+        if known:
+            return known
+        name = contact.company.name.strip()
+        key = name.lower()
+        if key not in self._accounts:
+            answer = self.client.list_page(ACCOUNT, 0, 100, name=name)
+            found = [a for a in answer["data"] if str(a.get("name") or "").strip().lower() == key]
+            self._accounts[key] = (
+                str(found[0]["id"]) if found else self.client.create(ACCOUNT, {"name": name})
+            )
+        return self._accounts[key]
+
+    def _upsert_one(self, contact: Contact) -> UpsertOutcome:
+        try:
+            fields = contact_to_fields(
+                contact, self.dictionaries, self.external_id_field, strict=self.strict_dictionaries
+            )
+        except LookupError as exc:
+            raise RecordError(
+                f"no {exc.args[0]} dictionary entry for this contact",
+                system=SYSTEM,
+                code="UNKNOWN_DICTIONARY_VALUE",
+                field=str(exc.args[0]),
+            ) from None
+        account_id = self._account_id(contact)
+        if account_id is not None:
+            fields["accountId"] = account_id
+        existing = self._existing(contact)
+        if existing is None:
+            return UpsertOutcome(UpsertStatus.CREATED, id=self.client.create(CONTACT, fields))
+        record_id = str(existing["id"])
+        if not differs(existing, fields):
+            return UpsertOutcome(UpsertStatus.UNCHANGED, id=record_id)
+        self.client.update(CONTACT, record_id, fields)
+        return UpsertOutcome(UpsertStatus.UPDATED, id=record_id)
+
+    def delete(self, contact_id: str) -> bool:
+        return self.client.delete(CONTACT, contact_id)
+
+    def close(self) -> None:
+        self.client.close()
