@@ -19,6 +19,7 @@ ConnectorFactory = Callable[[ConnectionConfig], Connector]
 
 BUILTIN: dict[str, str] = {
     "legacy": "bridge.connectors.legacy.connector:LegacyConnector.from_config",
+    "bigin": "bridge.connectors.bigin.connector:BiginConnector.from_config",
     "engagifii": "bridge.connectors.engagifii.connector:EngagifiiConnector.from_config",
     "egito": "bridge.connectors.egito.connector:EgitoConnector.from_config",
 }

@@ -1,0 +1,211 @@
+"""Wire calls to Zoho Bigin v2: JSON in, JSON out, vendor errors mapped once, here.
+
+- Auth: the refresh-token grant through :class:`~bridge.auth.TokenSource` (Authlib),
+  ``Authorization: Zoho-oauthtoken`` [V], a fresh token once after a 401. The API host
+  is the token response's ``api_domain`` when it has one (Zoho's data centres) [V].
+- Retries: the session retries 5xx on idempotent methods (GET/PUT/DELETE). A 429 means
+  the call was not processed, so every method is repeated after ``Retry-After`` through
+  :func:`bridge.retry.call_with_retry`, bounded; a wait longer than the schedule allows
+  (exhausted daily credits) is raised at once as :class:`RateLimited` for the caller.
+- Pacing: at most ``max_calls_per_second``, so a long run spreads its credits instead of
+  spending them in bursts; credits spent are counted per the published costs [V].
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from bridge.auth import OAuthSettings, TokenAuth, TokenSource
+from bridge.errors import (
+    AuthError,
+    BridgeError,
+    ProtocolError,
+    RateLimited,
+    RemoteError,
+    TransientError,
+)
+from bridge.http import RetryPolicy, build_session
+from bridge.retry import RetrySchedule, call_with_retry
+
+SYSTEM = "bigin"
+API_PATH = "/bigin/v2"
+log = logging.getLogger(__name__)
+
+
+class Pacer:
+    """Spaces calls at least ``1 / rate`` seconds apart across threads (0 = no pacing)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class BiginResponse:
+    """A decoded answer: HTTP status and JSON body (None for 204/304)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body
+
+    @property
+    def empty(self) -> bool:
+        return self.status in (204, 304)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def map_response(response: requests.Response, operation: str) -> BiginResponse:
+    """The decoded response, or the project error its status and body mean."""
+    status = response.status_code
+    if status in (204, 304):
+        return BiginResponse(status, None)
+    try:
+        body = response.json()
+    except ValueError:
+        if status >= 500:
+            raise TransientError(f"{operation}: HTTP {status}", system=SYSTEM) from None
+        raise ProtocolError(
+            f"{operation}: HTTP {status} with a body that is not JSON", system=SYSTEM
+        ) from None
+    code = body.get("code") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    text = f"{operation}: HTTP {status} {code or ''} {message or ''}".strip()
+    if status == 429:
+        raise RateLimited(text, retry_after=_retry_after(response), system=SYSTEM)
+    if status in (401, 403):
+        raise AuthError(text, system=SYSTEM)
+    if status >= 500:
+        raise TransientError(text, system=SYSTEM)
+    # Writes answer 400 when every record failed, with per-record entries: the caller
+    # reads those; only a body without them is an error of the call as a whole.
+    per_record = isinstance(body, dict) and any(
+        isinstance(body.get(key), list) for key in ("data", "watch")
+    )
+    if status >= 400 and not per_record:
+        raise RemoteError(text, system=SYSTEM, code=code, status=status)
+    return BiginResponse(status, body)
+
+
+class BiginClient:
+    """HTTP calls to one Bigin org, with auth, pacing, retries and error mapping."""
+
+    def __init__(
+        self,
+        *,
+        accounts_url: str,
+        api_domain: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        timeout: float = 60.0,
+        max_calls_per_second: float = 10.0,
+        retry: RetrySchedule | None = None,
+        token_leeway: float = 60.0,
+    ) -> None:
+        self.configured_domain = api_domain.rstrip("/")
+        self.tokens = TokenSource(
+            OAuthSettings(
+                system=SYSTEM,
+                token_url=accounts_url.rstrip("/") + "/oauth/v2/token",
+                grant="refresh_token",
+                client_id=client_id,
+                client_secret=client_secret,
+                refresh_token=refresh_token,
+                leeway=token_leeway,
+            )
+        )
+        # 429 stays out of the session's retries: it is handled below for every method,
+        # with a bound on how long a Retry-After may make us wait.
+        policy = RetryPolicy(statuses=frozenset({500, 502, 503, 504}))
+        self.session = build_session(SYSTEM, timeout=(5.0, timeout), retry=policy)
+        self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
+        self.pacer = Pacer(max_calls_per_second)
+        self.schedule = retry or RetrySchedule()
+        self.credits_spent = 0
+        self._credit_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"BiginClient(api_domain={self.api_domain()!r})"
+
+    def api_domain(self) -> str:
+        """The token response's ``api_domain`` (the org's data centre) when known."""
+        domain = self.tokens.token_data.get("api_domain")
+        return str(domain).rstrip("/") if domain else self.configured_domain
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        cost: int = 1,
+        retry_server_errors: bool = False,
+    ) -> BiginResponse:
+        """One API call; ``retry_server_errors`` lets a POST be repeated after a 5xx."""
+        operation = f"{method} {path}"
+        retry_on: tuple[type[BridgeError], ...] = (RateLimited,)
+        if retry_server_errors:
+            retry_on = (RateLimited, TransientError)
+
+        def attempt() -> BiginResponse:
+            self.pacer.wait()
+            # Fetch the token first so api_domain comes from a token response.
+            self.tokens.access_token()
+            url = f"{self.api_domain()}{API_PATH}{path}"
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, headers=headers
+                )
+            except requests.Timeout as exc:
+                raise TransientError(f"{operation}: timed out", system=SYSTEM) from exc
+            except requests.ConnectionError as exc:
+                raise TransientError(
+                    f"{operation}: connection failed ({type(exc).__name__})", system=SYSTEM
+                ) from exc
+            except requests.RequestException as exc:
+                raise TransientError(f"{operation}: {type(exc).__name__}", system=SYSTEM) from exc
+            result = map_response(response, operation)
+            with self._credit_lock:
+                self.credits_spent += cost
+            return result
+
+        return call_with_retry(
+            attempt, retry_on=retry_on, schedule=self.schedule, what=f"bigin {operation}"
+        )
+
+    @staticmethod
+    def write_cost(records: int) -> int:
+        """Credits of an insert/update/upsert: 1 per 10 records [V]."""
+        return max(1, math.ceil(records / 10))
+
+    def close(self) -> None:
+        self.session.close()

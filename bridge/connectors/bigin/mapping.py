@@ -1,0 +1,172 @@
+"""Bigin Contacts JSON <-> ``Contact``.
+
+Field names are Bigin's API names [V: recorded GET response]. Choices made here:
+- ``Phone`` is the work phone, ``Mobile`` the mobile, ``Home_Phone`` the home phone.
+- The ``Mailing_*`` address is the contact's home address (``AddressType.HOME``);
+  ``Mailing_Country`` is free text in Bigin and passes through as ``country_code``.
+- ``Account_Name`` (the company lookup, ``{"name", "id"}`` on read [V]) is written as
+  ``{"id"}`` when the Bigin company id is known, else ``{"name"}``, which makes Bigin
+  find or create that company [V2].
+- ``Email_Opt_Out`` is the inverse of ``opt_in``.
+- ``Tag`` names become ``custom_fields["tags"]`` (comma-separated) and back;
+  ``Department`` and ``Description`` live in ``custom_fields`` too.
+- The legacy External ID is stored in a configurable field (default ``External_ID``,
+  a custom field that must be set to "do not allow duplicates" for upserts to match).
+- Writes carry only what the contact knows (``None`` is left out), so an update never
+  blanks a field the source did not send.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
+
+SYSTEM = "bigin"
+DEFAULT_EXTERNAL_ID_FIELD = "External_ID"
+PHONE_FIELDS = {
+    "Phone": PhoneType.WORK_PHONE,
+    "Mobile": PhoneType.MOBILE,
+    "Home_Phone": PhoneType.HOME_PHONE,
+}
+MAILING_KIND = AddressType.HOME
+CUSTOM_TEXT_FIELDS = {"Department": "department", "Description": "description"}
+TAGS_KEY = "tags"
+
+# The fields a change feed asks for (v2 requires ``fields``; at most 50) [V2].
+READ_FIELDS = (
+    "First_Name",
+    "Last_Name",
+    "Full_Name",
+    "Email",
+    "Title",
+    "Phone",
+    "Mobile",
+    "Home_Phone",
+    "Mailing_Street",
+    "Mailing_City",
+    "Mailing_State",
+    "Mailing_Zip",
+    "Mailing_Country",
+    "Account_Name",
+    "Email_Opt_Out",
+    "Tag",
+    "Department",
+    "Description",
+    "Created_Time",
+    "Modified_Time",
+)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A Bigin datetime (``2026-10-07T03:21:34+03:00``) as aware UTC."""
+    if not value or not isinstance(value, str):
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        # Bigin always sends an offset; a bare time is read as UTC rather than guessed.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """An aware datetime the way Bigin writes them: seconds, numeric offset."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def record_to_contact(
+    record: dict[str, Any], external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+) -> Contact:
+    phones = [
+        Phone(kind=kind, number=_text(record.get(name)))
+        for name, kind in PHONE_FIELDS.items()
+        if _text(record.get(name))
+    ]
+    address = Address(
+        kind=MAILING_KIND,
+        line1=_text(record.get("Mailing_Street")),
+        city=_text(record.get("Mailing_City")),
+        state=_text(record.get("Mailing_State")),
+        zipcode=_text(record.get("Mailing_Zip")),
+        country_code=_text(record.get("Mailing_Country")),
+    )
+    account = record.get("Account_Name")
+    company = None
+    if isinstance(account, dict) and account.get("name"):
+        company = Company(
+            str(account["name"]), {SYSTEM: str(account["id"])} if account.get("id") else {}
+        )
+    custom: dict[str, str] = {}
+    for name, key in CUSTOM_TEXT_FIELDS.items():
+        value = _text(record.get(name))
+        if value:
+            custom[key] = value
+    tags = [
+        str(t["name"]) for t in record.get("Tag") or () if isinstance(t, dict) and t.get("name")
+    ]
+    if tags:
+        custom[TAGS_KEY] = ",".join(tags)
+    record_id = record.get("id")
+    return Contact(
+        external_id=_text(record.get(external_id_field)),
+        email=_text(record.get("Email")),
+        ids={SYSTEM: str(record_id)} if record_id else {},
+        title=_text(record.get("Title")),
+        first_name=_text(record.get("First_Name")),
+        last_name=_text(record.get("Last_Name")),
+        full_name=_text(record.get("Full_Name")),
+        created_at=parse_time(record.get("Created_Time")),
+        updated_at=parse_time(record.get("Modified_Time")),
+        company=company,
+        addresses=[] if address.is_empty() else [address],
+        phones=phones,
+        custom_fields=custom,
+        opt_in=not bool(record.get("Email_Opt_Out")),
+    )
+
+
+def contact_to_record(
+    contact: Contact, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+) -> dict[str, Any]:
+    """The Bigin JSON for a write: only the fields the contact knows."""
+    record: dict[str, Any] = {
+        "First_Name": contact.first_name,
+        "Last_Name": contact.last_name,
+        "Email": contact.email,
+        "Title": contact.title,
+        external_id_field: contact.external_id,
+    }
+    for name, kind in PHONE_FIELDS.items():
+        record[name] = contact.phone(kind)
+    address = contact.address(MAILING_KIND)
+    if address is not None:
+        street = ", ".join(p for p in (address.line1, address.line2) if p) or None
+        record.update(
+            Mailing_Street=street,
+            Mailing_City=address.city,
+            Mailing_State=address.state,
+            Mailing_Zip=address.zipcode,
+            Mailing_Country=address.country_code,
+        )
+    if contact.company is not None and contact.company.name:
+        company_id = contact.company.ids.get(SYSTEM)
+        record["Account_Name"] = (
+            {"id": company_id} if company_id else {"name": contact.company.name}
+        )
+    for name, key in CUSTOM_TEXT_FIELDS.items():
+        record[name] = contact.custom_fields.get(key)
+    tags = [t.strip() for t in contact.custom_fields.get(TAGS_KEY, "").split(",") if t.strip()]
+    if tags:
+        record["Tag"] = [{"name": t} for t in tags]
+    record["Email_Opt_Out"] = not contact.opt_in
+    return {k: v for k, v in record.items() if v is not None}

@@ -1,0 +1,148 @@
+"""Bigin watch channels (notifications): create, list, renew before expiry, delete.
+
+A channel lives at most one day; asking for more (or nothing) gets one hour [V: S3], so
+the requested expiry is kept a few minutes under a day. Channels stop silently at expiry
+[V], hence :meth:`WatchManager.renew_due`, which a scheduler calls well before then.
+Incoming notifications carry the channel's ``token``; :func:`verify_notification`
+compares it in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.connectors.bigin.client import BiginClient
+from bridge.connectors.bigin.mapping import format_time, parse_time
+from bridge.errors import ProtocolError, RemoteError
+from bridge.model import utc_now
+
+MAX_LIFETIME = timedelta(days=1) - timedelta(minutes=5)
+DEFAULT_EVENTS = ("Contacts.all",)
+
+
+@dataclass(slots=True)
+class WatchChannel:
+    channel_id: str
+    notify_url: str
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+
+    def due(self, within: timedelta, now: datetime | None = None) -> bool:
+        """True when the channel expires within ``within`` (or its expiry is unknown)."""
+        return self.expires_at is None or self.expires_at - within <= (now or utc_now())
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    channel_id: str
+    operation: str
+    module: str
+    ids: tuple[str, ...]
+
+
+def verify_notification(body: dict[str, Any], expected_token: str | None) -> Notification:
+    """The notification in ``body``; ``ProtocolError`` when its token does not match."""
+    token = body.get("token") or ""
+    if expected_token is not None and not hmac.compare_digest(str(token), expected_token):
+        raise ProtocolError("notification token does not match the channel's", system="bigin")
+    return Notification(
+        channel_id=str(body.get("channel_id") or ""),
+        operation=str(body.get("operation") or ""),
+        module=str(body.get("module") or ""),
+        ids=tuple(str(i) for i in body.get("ids") or ()),
+    )
+
+
+class WatchManager:
+    """Channel management over one :class:`BiginClient`."""
+
+    def __init__(self, client: BiginClient) -> None:
+        self.client = client
+
+    def _body(self, channel: WatchChannel, lifetime: timedelta) -> dict[str, Any]:
+        expiry = utc_now() + min(lifetime, MAX_LIFETIME)
+        item: dict[str, Any] = {
+            "channel_id": channel.channel_id,
+            "events": list(channel.events),
+            "notify_url": channel.notify_url,
+            "channel_expiry": format_time(expiry),
+        }
+        if channel.token:
+            item["token"] = channel.token
+        return {"watch": [item]}
+
+    def _apply(self, method: str, channel: WatchChannel, lifetime: timedelta) -> WatchChannel:
+        response = self.client.call(method, "/actions/watch", json=self._body(channel, lifetime))
+        entries = (response.body or {}).get("watch") or []
+        entry = entries[0] if entries else {}
+        if entry.get("status") != "success":
+            raise RemoteError(
+                f"watch {method}: {entry.get('code')} {entry.get('message')}",
+                system="bigin",
+                code=entry.get("code"),
+                status=response.status,
+            )
+        events = (entry.get("details") or {}).get("events") or [{}]
+        expires = parse_time(events[0].get("channel_expiry"))
+        return WatchChannel(
+            channel.channel_id, channel.notify_url, channel.events, channel.token, expires
+        )
+
+    def create(
+        self,
+        notify_url: str,
+        *,
+        events: Iterable[str] = DEFAULT_EVENTS,
+        channel_id: str | None = None,
+        token: str | None = None,
+        lifetime: timedelta = MAX_LIFETIME,
+    ) -> WatchChannel:
+        """Subscribe ``notify_url``; a random channel id and token when not given."""
+        channel = WatchChannel(
+            channel_id=channel_id or str(secrets.randbelow(10**15) + 10**15),
+            notify_url=notify_url,
+            events=tuple(events),
+            token=token if token is not None else secrets.token_urlsafe(24)[:32],
+        )
+        return self._apply("POST", channel, lifetime)
+
+    def renew(self, channel: WatchChannel, lifetime: timedelta = MAX_LIFETIME) -> WatchChannel:
+        """Push the expiry out again (PUT overwrites the channel)."""
+        return self._apply("PUT", channel, lifetime)
+
+    def renew_due(
+        self, channels: Iterable[WatchChannel], within: timedelta = timedelta(hours=1)
+    ) -> list[WatchChannel]:
+        """Each channel, renewed when it expires within ``within``."""
+        return [self.renew(c) if c.due(within) else c for c in channels]
+
+    def list(self) -> list[WatchChannel]:
+        response = self.client.call("GET", "/actions/watch")
+        if response.empty:
+            return []
+        return [
+            WatchChannel(
+                channel_id=str(item.get("channel_id")),
+                notify_url=str(item.get("notify_url")),
+                events=tuple(item.get("events") or ()),
+                token=item.get("token"),
+                expires_at=parse_time(item.get("channel_expiry")),
+            )
+            for item in (response.body or {}).get("watch") or []
+        ]
+
+    def delete(self, channel_id: str) -> bool:
+        try:
+            response = self.client.call(
+                "DELETE", "/actions/watch", params={"channel_ids": channel_id}
+            )
+        except RemoteError:
+            return False
+        entries = (response.body or {}).get("watch") or []
+        return bool(entries) and entries[0].get("status") == "success"
