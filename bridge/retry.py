@@ -11,7 +11,9 @@ out may have happened. Some write failures are known to be safe to repeat, thoug
 
 A connector says which errors are safe for the call at hand; this module waits
 (``Retry-After`` when the remote gave one, else exponential backoff with jitter) and gives
-up after a bounded number of attempts, re-raising the last error.
+up after a bounded number of attempts, re-raising the last error. A ``Retry-After``
+longer than the longest wait is raised at once (the caller decides; a run should not
+sleep for hours inside one call).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from bridge.errors import BridgeError, RateLimited
 
@@ -71,10 +73,18 @@ def call_with_retry(
         log.info("%s: %s; retrying in %.2f s", what, error, seconds)
         return seconds
 
+    def worth_waiting(error: BaseException) -> bool:
+        # A Retry-After beyond the schedule's longest wait (daily credits spent) is the
+        # caller's to handle: waiting here would stall a run for hours.
+        retry_after = getattr(error, "retry_after", None)
+        return isinstance(error, retry_on) and (
+            retry_after is None or float(retry_after) <= schedule.maximum
+        )
+
     retrying = Retrying(
         stop=stop_after_attempt(max(schedule.attempts, 1)),
         wait=wait,
-        retry=retry_if_exception_type(retry_on),
+        retry=retry_if_exception(worth_waiting),
         sleep=sleep,
         reraise=True,
     )
