@@ -106,7 +106,15 @@ class TokenSource:
 
     def _expiring(self, token: dict[str, Any]) -> bool:
         expires_at = token.get("expires_at")
-        return expires_at is not None and self._clock() >= float(expires_at) - self.settings.leeway
+        if expires_at is None:
+            return False
+        # A leeway longer than the token lives would refresh before every call (and Zoho
+        # allows only a few refreshes a minute): never refresh earlier than half-life.
+        lifetime = token.get("_lifetime")
+        leeway = self.settings.leeway
+        if lifetime is not None:
+            leeway = min(leeway, float(lifetime) / 2)
+        return self._clock() >= float(expires_at) - leeway
 
     def _fetch(self) -> dict[str, Any]:
         s = self.settings
@@ -152,8 +160,11 @@ class TokenSource:
         token = dict(token)
         if "access_token" not in token:
             raise AuthError("token endpoint answered without an access_token", system=s.system)
-        if "expires_at" not in token and token.get("expires_in") is not None:
-            token["expires_at"] = self._clock() + float(token["expires_in"])
+        if token.get("expires_in") is not None:
+            # Authlib stamps expires_at from the wall clock in whole seconds; recompute it
+            # on our clock so a short-lived token is not judged a second early or late.
+            token["_lifetime"] = float(token["expires_in"])
+            token["expires_at"] = self._clock() + token["_lifetime"]
         self.fetch_count += 1
         if self._on_token is not None:
             self._on_token(
