@@ -129,11 +129,11 @@ class EgitoApp:
 
     # -- parameters ------------------------------------------------------------------
 
-    @staticmethod
-    def _params(request: Request) -> dict[str, Any]:
+    def _params(self, request: Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
         params.pop("access_token", None)
         if request.method in ("POST", "PUT") and request.raw:
+            self.stats.incr("json_posts" if request.is_json() else "form_posts")
             if request.is_json():
                 try:
                     body = request.json()
