@@ -102,7 +102,9 @@ class TokenSource:
         """Forget ``token`` (refused by the API) so the next caller fetches a new one."""
         with self._lock:
             if self._token is not None and self._token.get("access_token") == token:
-                self._token = None
+                # Expire it rather than drop it: a refused access token says nothing
+                # about the refresh token beside it (the password grant refreshes with it).
+                self._token = {**self._token, "expires_at": 0.0}
 
     def _expiring(self, token: dict[str, Any]) -> bool:
         expires_at = token.get("expires_at")
