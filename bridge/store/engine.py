@@ -51,7 +51,8 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=5)
     options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     if is_memory_sqlite(parsed):
-        # One shared connection, or every session would see its own empty database.
+        # One shared connection, or every session would see its own empty database; so an
+        # in-memory store (tests, throwaway demos) is for one thread at a time.
         options = {
             "connect_args": {"check_same_thread": False},
             "poolclass": StaticPool,

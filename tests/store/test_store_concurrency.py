@@ -113,3 +113,46 @@ def test_hold_renews_in_the_background_and_refuses_a_second_holder(store):
         assert renewed.is_set()
         assert not held.lost.is_set()
     assert store.leases.get("integration:x") is None
+
+
+def test_threads_sharing_one_store_lose_no_updates(store):
+    # Several threads writing at once: SQLite must queue writers (busy timeout, BEGIN
+    # IMMEDIATE) rather than fail with "database is locked"; counts must add up exactly.
+    job = store.jobs.create(store.integrations.create("threads").id)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for _ in range(25):
+                store.jobs.add_counts(job.id, read=1, created=n % 2)
+                store.entity_ids.allocate("site:t", f"crm-{n}")
+        except BaseException as exc:  # collected, so the test reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    final = store.jobs.get(job.id)
+    assert (final.num_read, final.num_created) == (100, 50)
+    assert sorted(store.entity_ids.crm_ids("site:t", range(1, 5)).values()) == [
+        f"crm-{n}" for n in range(4)
+    ]
+
+
+def test_in_memory_sqlite_store_is_usable_from_another_thread():
+    store = Store("sqlite://")
+    try:
+        store.migrate()
+        integration = store.integrations.create("memory")
+        seen: list[str] = []
+        reader = threading.Thread(
+            target=lambda: seen.append(store.integrations.get(integration.id).name)
+        )
+        reader.start()
+        reader.join(timeout=10)
+        assert seen == ["memory"]
+    finally:
+        store.dispose()
