@@ -57,18 +57,24 @@ def _emulator(kind: str) -> Any:
     return importlib.import_module(f"bridge.emulators.{kind}")
 
 
-@pytest.fixture
-def start_facade() -> Iterator[Callable[..., RunningFacade]]:
-    """``start_facade(kind, records=N, **facade_options)``: CRM emulator + facade on loopback."""
-    servers: list[EmulatorServer] = []
+class FacadeStarter:
+    """``starter(kind, records=N, **facade_options)``: CRM emulator + facade on loopback."""
 
-    def start(kind: str = "legacy", records: int = 0, sites: list[dict[str, Any]] | None = None,
-              emulator_options: dict[str, Any] | None = None, **server_options: Any
-              ) -> RunningFacade:
+    def __init__(self) -> None:
+        self.servers: list[EmulatorServer] = []
+
+    def __call__(
+        self,
+        kind: str = "legacy",
+        records: int = 0,
+        sites: list[dict[str, Any]] | None = None,
+        emulator_options: dict[str, Any] | None = None,
+        **server_options: Any,
+    ) -> RunningFacade:
         module = _emulator(kind)
         crm = module.build_app(records, **(emulator_options or {}))
         crm_server = EmulatorServer(crm).start()
-        servers.append(crm_server)
+        self.servers.append(crm_server)
         table = module.connection_table(crm, crm_server.url)
         config = parse_config(
             {
@@ -89,9 +95,17 @@ def start_facade() -> Iterator[Callable[..., RunningFacade]]:
         )
         app = build_facade(config)
         facade_server = EmulatorServer(app).start()
-        servers.append(facade_server)
+        self.servers.append(facade_server)
         return RunningFacade(app, facade_server.url + ENDPOINT_PATH, crm)
 
-    yield start
-    for server in reversed(servers):
-        server.stop()
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        self.servers.clear()
+
+
+@pytest.fixture
+def start_facade() -> Iterator[Callable[..., RunningFacade]]:
+    starter = FacadeStarter()
+    yield starter
+    starter.stop()
