@@ -154,7 +154,6 @@ class BiginApp:
                 "INVALID_URL_PATTERN",
                 "Please check if the URL trying to access is a correct one",
             )
-        self.faults.delay()
         token = self.issuer.check(request.headers.get("authorization"))
         if token is None:
             self.stats.incr("invalid_tokens")
@@ -185,6 +184,8 @@ class BiginApp:
                 {"Retry-After": "1"},
             )
         try:
+            # Latency stands for processing time, so it counts against the concurrency cap.
+            self.faults.delay()
             reply = self._route(request)
         finally:
             self.gate.leave()
