@@ -180,3 +180,71 @@ def start_egito() -> Iterator[Callable[..., RunningRest]]:
     yield _rest_starter("egito", running)
     for server in running:
         server.stop()
+
+
+@dataclass
+class RunningBigin:
+    """A Bigin emulator on loopback; ``api()`` calls it with a fresh access token."""
+
+    app: Any
+    server: EmulatorServer
+    table: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def connection(self, **overrides: Any) -> ConnectionConfig:
+        settings: dict[str, Any] = {"max_calls_per_second": 0}
+        settings.update({k: v for k, v in self.table.items() if k != "kind"})
+        settings.update(overrides)
+        return ConnectionConfig("bigin", "bigin", settings)
+
+    def connector(self, **overrides: Any) -> Any:
+        from bridge.connectors.bigin import BiginConnector
+
+        return BiginConnector.from_config(self.connection(**overrides))
+
+    def token(self) -> str:
+        import requests
+
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.table["client_id"],
+            "client_secret": self.table["client_secret"],
+            "refresh_token": self.table["refresh_token"],
+        }
+        answer = requests.post(f"{self.url}/oauth/v2/token", data=form, timeout=10).json()
+        return str(answer["access_token"])
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A raw call to ``/bigin/v2{path}`` (a new token each time unless one is given)."""
+        import requests
+
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Authorization", f"Zoho-oauthtoken {self.token()}")
+        return requests.request(
+            method, f"{self.url}/bigin/v2{path}", headers=headers, timeout=30, **kwargs
+        )
+
+    def stats(self) -> dict[str, int]:
+        return dict(self.app.stats.snapshot())
+
+
+@pytest.fixture
+def start_bigin() -> Iterator[Callable[..., RunningBigin]]:
+    """Start Bigin emulators (``start_bigin(records=..., **build_app options)``)."""
+    from bridge.emulators import bigin as bigin_emulator
+
+    running: list[tuple[EmulatorServer, Any]] = []
+
+    def start(records: int = 0, **options: Any) -> RunningBigin:
+        app = bigin_emulator.build_app(records, **options)
+        server = EmulatorServer(with_admin(app, app.stats)).start()
+        running.append((server, app))
+        return RunningBigin(app, server, bigin_emulator.connection_table(app, server.url))
+
+    yield start
+    for server, app in running:
+        server.stop()
+        app.close()
