@@ -70,3 +70,15 @@ def count_under_lease(
         done += 1
     store.dispose()
     return done, overlaps
+
+
+def migrate_and_ensure(url: str, barrier: Callable[[], None]) -> str:
+    """What every process does at start-up: migrate, then ensure its integration exists."""
+    store = Store(url)
+    barrier()
+    store.migrate()
+    integration = store.integrations.ensure(
+        "shared", source="legacy", target="bigin", direction="both"
+    )
+    store.dispose()
+    return integration.id

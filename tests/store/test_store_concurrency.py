@@ -65,6 +65,17 @@ def test_two_processes_allocating_the_same_ids_agree(migrated_url, tmp_path):
         store.dispose()
 
 
+def test_two_processes_starting_together_migrate_and_ensure_once(store_url, tmp_path):
+    first, second = run_two(race_workers.migrate_and_ensure, tmp_path, (store_url,), (store_url,))
+    assert first == second
+    store = Store(store_url)
+    try:
+        assert store.current_revision() == "0001"
+        assert [i.id for i in store.integrations.all()] == [first]
+    finally:
+        store.dispose()
+
+
 def test_two_processes_never_hold_the_lease_at_once(migrated_url, tmp_path):
     (tmp_path / "counter").write_text("0")
     (tmp_path / "barrier").mkdir()
