@@ -1,0 +1,158 @@
+"""``soapbridge serve``: the facade under gunicorn with several workers, state in the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from bridge.emulators import bigin as bigin_emulator
+from bridge.emulators.server import EmulatorServer
+from bridge.facade import ENDPOINT_PATH
+from bridge.server import Mounts
+from bridge.wsdl import NAMESPACE
+
+T = f"{{{NAMESPACE}}}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _toml_table(values: dict) -> str:
+    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items())
+
+
+def write_config(folder: Path, table: dict, port: int) -> Path:
+    connection = {k: v for k, v in table.items()}
+    text = f"""
+[store]
+url = "sqlite:///{folder}/bridge.db"
+
+[server]
+host = "127.0.0.1"
+port = {port}
+workers = 2
+
+[connections.crm]
+{_toml_table(connection)}
+
+[[sites]]
+site_id = 77
+connection = "crm"
+username = "shop"
+password = "${{SHOP_PASSWORD}}"
+timezone = "Europe/Berlin"
+"""
+    path = folder / "bridge.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def served(tmp_path):
+    crm = bigin_emulator.build_app(450)
+    crm_server = EmulatorServer(crm).start()
+    port = _free_port()
+    config = write_config(tmp_path, bigin_emulator.connection_table(crm, crm_server.url), port)
+    env = {**os.environ, "SHOP_PASSWORD": "s3cret"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "serve", "--config", str(config), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "?WSDL", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read().decode() if process.stdout else ""
+            process.kill()
+            crm_server.stop()
+            pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
+        time.sleep(0.2)
+    yield url, process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    crm_server.stop()
+
+
+def _retrieve(url: str, start: int, password: str = "s3cret") -> requests.Response:
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<ContactList_Retrieve xmlns="{NAMESPACE}"><username>shop</username>'
+        f"<password>{password}</password><siteId>77</siteId>"
+        "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate>"
+        f"<recordStart>{start}</recordStart><moreRecords>true</moreRecords>"
+        "</ContactList_Retrieve></soap:Body></soap:Envelope>"
+    )
+    return requests.post(url, data=body, timeout=60,
+                         headers={"Content-Type": "text/xml; charset=utf-8"})
+
+
+def _walk(url: str) -> list[tuple[int, str]]:
+    seen, start = [], 0
+    while True:
+        response = _retrieve(url, start)
+        assert response.status_code == 200, response.content[:300]
+        wrapper = etree.fromstring(response.content)[0][0]
+        seen.extend(
+            (int(r.findtext(T + "entityId")), r.findtext(T + "emailAddress"))
+            for r in wrapper.find(T + "ContactList_RetrieveResult")
+        )
+        start = int(wrapper.findtext(T + "recordStart"))
+        if wrapper.findtext(T + "moreRecords") != "true":
+            return seen
+
+
+def test_serve_pages_across_workers_with_stable_entity_ids(served):
+    url, process = served
+    first = _walk(url)
+    assert len(first) == 450 and len(set(first)) == 450
+    # A second walk lands on whichever worker: the same entityIds for the same contacts.
+    assert sorted(_walk(url)) == sorted(first)
+    refused = _retrieve(url, 0, password="wrong")
+    assert refused.status_code == 500 and b"Invalid Username/Password" in refused.content
+    assert requests.get(url.rsplit("/", 2)[0] + "/nothing-here", timeout=5).status_code == 404
+    assert process.poll() is None
+
+
+def test_mounts_dispatch_by_longest_prefix_any_case():
+    def app(name):
+        def wsgi(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [name.encode() + b" " + environ["PATH_INFO"].encode()]
+
+        return wsgi
+
+    mounts = Mounts().mount("/v1", app("api")).mount("/v1/jobs", app("jobs"))
+    mounts.mount(ENDPOINT_PATH, app("facade"))
+
+    def call(path):
+        out = {}
+        body = mounts({"PATH_INFO": path}, lambda status, headers: out.setdefault("s", status))
+        return out["s"], b"".join(body)
+
+    assert call("/v1/integrations") == ("200 OK", b"api /v1/integrations")
+    assert call("/v1/jobs/7") == ("200 OK", b"jobs /v1/jobs/7")
+    assert call(ENDPOINT_PATH.lower())[1].startswith(b"facade ")
+    assert call("/v10")[0] == "404 Not Found"
