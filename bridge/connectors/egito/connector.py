@@ -25,6 +25,7 @@ from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, Ups
 from bridge.connectors.egito.client import SYSTEM, EgitoClient
 from bridge.connectors.egito.mapping import (
     Dictionaries,
+    LabelsOnly,
     contact_to_fields,
     differs,
     format_local,
@@ -32,7 +33,7 @@ from bridge.connectors.egito.mapping import (
 )
 from bridge.connectors.legacy.paging import OffsetPager
 from bridge.errors import ConfigError, RecordError
-from bridge.model import Contact
+from bridge.model import Company, Contact
 
 CONTACT = "Contact"
 ACCOUNT = "Account"
@@ -263,6 +264,20 @@ class EgitoConnector(Connector):
 
     def delete(self, contact_id: str) -> bool:
         return self.client.delete(CONTACT, contact_id)
+
+    def normalize(self, contact: Contact) -> Contact:
+        """The contact as Egito holds it: through the wire mapping and back, no I/O."""
+        labels = LabelsOnly(self.dictionaries)
+        fields = contact_to_fields(contact, labels, self.external_id_field)
+        fields["id"] = contact.ids.get(SYSTEM)
+        if contact.company is not None and contact.company.name:
+            fields["accountName"] = contact.company.name
+        held = record_to_contact(fields, self.tz, labels, self.external_id_field)
+        held.ids = dict(contact.ids)
+        if contact.company is not None and held.company is not None:
+            held.company = Company(held.company.name, dict(contact.company.ids))
+        held.created_at, held.updated_at = contact.created_at, contact.updated_at
+        return held
 
     def close(self) -> None:
         self.client.close()

@@ -60,6 +60,37 @@ class Dictionaries:
         return None
 
 
+class LabelsOnly:
+    """Dictionaries seen without I/O: labels stand in for ids.
+
+    A label is made canonical (and an unknown one dropped, as writing drops it) only when
+    that dictionary was loaded already; otherwise it passes through as given.
+    """
+
+    def __init__(self, dictionaries: Dictionaries) -> None:
+        self._loaded = dictionaries._by_kind
+
+    def _resolve(self, kind: str, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        entries = self._loaded.get(kind)
+        if entries is None:
+            return value
+        wanted = str(value).strip().lower()
+        for entry in entries:
+            label = Dictionaries._label(entry)
+            if label.strip().lower() == wanted:
+                return label
+        return None
+
+    def id(self, kind: str, name: str | None) -> Any:
+        return self._resolve(kind, name)
+
+    def name(self, kind: str, entry_id: Any) -> str | None:
+        resolved = self._resolve(kind, entry_id)
+        return str(resolved) if resolved is not None else None
+
+
 def parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
     """A wire timestamp as aware UTC; naive text is local to the instance."""
     if not isinstance(value, str) or not value.strip():
@@ -89,7 +120,7 @@ def format_local(value: datetime, tz: ZoneInfo) -> str:
 def record_to_contact(
     record: dict[str, Any],
     tz: ZoneInfo,
-    dictionaries: Dictionaries,
+    dictionaries: Dictionaries | LabelsOnly,
     external_id_field: str = "externalId",
 ) -> Contact:
     phones = []
@@ -132,7 +163,7 @@ def record_to_contact(
 
 def contact_to_fields(
     contact: Contact,
-    dictionaries: Dictionaries,
+    dictionaries: Dictionaries | LabelsOnly,
     external_id_field: str = "externalId",
     *,
     strict: bool = False,
@@ -162,7 +193,8 @@ def contact_to_fields(
         if entry_id is None:
             if strict:
                 raise LookupError(kind)
-            log.warning("egito has no %s dictionary entry %r; field left out", kind, value)
+            if isinstance(dictionaries, Dictionaries):  # not while only normalizing
+                log.warning("egito has no %s dictionary entry %r; field left out", kind, value)
         fields[kind] = entry_id
     address = next((a for a in contact.addresses if not a.is_empty()), None)
     if address is not None:

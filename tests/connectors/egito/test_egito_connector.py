@@ -169,3 +169,30 @@ def test_delete_and_lookups(start_egito):
         assert connector.get(outcome.id) is None
         assert connector.find_by_external_id("K-0009") is None
         assert connector.delete(outcome.id) is False
+
+
+def test_normalize_predicts_what_reads_back(start_egito):
+    running = start_egito()
+    contact = client(
+        4,
+        title="Pani",
+        company=Company("Softex S.A."),
+        industry_type="retail",
+        rating_type="Hot",
+        custom_fields={"position": "Prezes", "shoe size": "38"},
+        addresses=[Address(AddressType.WORK, "ul. Długa 5", "lok. 2", "Gdańsk", "80-001", "PM")],
+        phones=[Phone(PhoneType.HOME_PHONE, "+48 58 000 00 00")],
+    )
+    with running.connector() as connector:
+        [outcome] = connector.upsert([contact])
+        got = connector.get(outcome.id)
+        predicted = connector.normalize(contact)
+    assert got is not None
+    assert predicted.industry_type == got.industry_type == "Retail"
+    assert predicted.rating_type is None and predicted.custom_fields == {"position": "Prezes"}
+    assert predicted.addresses == got.addresses  # one address: lines joined, state dropped
+    assert predicted.company is not None and got.company is not None
+    same = predicted.copy(
+        ids=got.ids, created_at=got.created_at, updated_at=got.updated_at, company=got.company
+    )
+    assert same == got

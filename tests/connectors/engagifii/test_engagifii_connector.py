@@ -198,3 +198,28 @@ def test_stats_admin_counts_calls(start_engagifii):
         counts = json.loads(response.read())
     # The token call and the one API call.
     assert counts["requests"] == 2 and counts["tokens_issued"] == 1
+
+
+def test_normalize_predicts_what_reads_back(start_engagifii):
+    running = start_engagifii()
+    contact = member(
+        3,
+        title="Ms",
+        company=Company("Globex"),
+        lead_source_type="Web",
+        opt_in=True,
+        addresses=[Address(AddressType.HOME, "2 Elm St", "Unit 4", "Austin", "73301", "TX", "US")],
+        phones=[Phone(PhoneType.HOME_PHONE, "+1 512 555 0100"), Phone(PhoneType.PAGER, "99")],
+    )
+    with running.connector() as connector:
+        [outcome] = connector.upsert([contact])
+        got = connector.get(outcome.id)
+        predicted = connector.normalize(contact)
+    assert got is not None
+    assert predicted.phones == got.phones  # home became work, the pager was dropped
+    assert predicted.company is not None and got.company is not None
+    assert predicted.company.name == got.company.name
+    same = predicted.copy(
+        ids=got.ids, created_at=got.created_at, updated_at=got.updated_at, company=got.company
+    )
+    assert same == got
