@@ -31,7 +31,14 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live beside the code they drive, imported only when run.
+COMMANDS: dict[str, str] = {
+    "sync": "bridge.sync.cli:sync",
+    "deadletters": "bridge.sync.cli:deadletters",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="soapbridge")
 @click.option("-v", "--verbose", count=True, help="More log output (-v INFO, -vv DEBUG).")
 def cli(verbose: int) -> None:

@@ -119,6 +119,14 @@ class Connector(abc.ABC):
     def delete(self, contact_id: str) -> bool:
         """Delete by this system's id; False when there was nothing to delete."""
 
+    def normalize(self, contact: Contact) -> Contact:
+        """The contact as this system would hold it: mapped to the wire and back, no I/O.
+
+        Fields the system has no place for are dropped. The sync engine compares contacts
+        in this form, so a value one side cannot store never looks like a change.
+        """
+        return contact
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions and pools."""
 

@@ -154,6 +154,16 @@ class BiginConnector(Connector):
         found = self.search(criteria=criteria)
         return found[0] if found else None
 
+    def normalize(self, contact: Contact) -> Contact:
+        held = record_to_contact(
+            contact_to_record(contact, self.external_id_field), self.external_id_field
+        )
+        # Bigin computes the full name; a company is held by name (its id is Bigin's own).
+        held.full_name = contact.full_name
+        if held.company is not None and contact.company is not None:
+            held.company.ids = dict(contact.company.ids)
+        return held
+
     # -- writes ----------------------------------------------------------------------
 
     def _keyed(self, record: dict[str, Any]) -> bool:

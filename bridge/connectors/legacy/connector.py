@@ -128,6 +128,12 @@ class LegacyConnector(Connector):
         except NotFound:
             return None
 
+    def normalize(self, contact: Contact) -> Contact:
+        record = contact_to_record(
+            contact, self.tz, include_password=True, company_entity_type=self.company_entity_type
+        )
+        return record_to_contact(record, self.tz, self.company_entity_type)
+
     # -- writes ----------------------------------------------------------------------
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:

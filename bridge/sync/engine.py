@@ -1,0 +1,161 @@
+"""One run of one integration: the lease, the job, the directions in order.
+
+``both`` runs three steps: a scan of the target's changes (to know which records changed
+on both sides since the last run: conflicts), the source -> target pass, then the
+target -> source pass. A conflict is resolved by the integration's policy (``latest``
+change wins by default; ``source`` or ``target`` always win) and counted. The scan keeps
+only the ids and change times of records changed on the target, not the records.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from bridge.connectors.base import Connector
+from bridge.errors import BridgeError
+from bridge.store import Store
+from bridge.store.repos.jobs import COMPLETED, FAILED
+from bridge.store.repos.leases import integration_lock
+from bridge.sync.fieldmap import FieldMap
+from bridge.sync.fingerprint import Comparer
+from bridge.sync.passes import (
+    ConflictBook,
+    DirectionPass,
+    PassOptions,
+    ProgressCallback,
+    scan_changed,
+)
+from bridge.sync.report import BOTH, SOURCE_TO_TARGET, TARGET_TO_SOURCE, Counts, SyncReport
+
+log = logging.getLogger(__name__)
+CONFLICT_POLICIES = ("latest", "source", "target")
+
+
+@dataclass(slots=True)
+class SyncSpec:
+    """Everything a run needs, however it was configured (file or control plane)."""
+
+    name: str
+    source: Connector
+    target: Connector
+    direction: str = SOURCE_TO_TARGET
+    fieldmap: FieldMap = field(default_factory=FieldMap)
+    options: PassOptions = field(default_factory=PassOptions)
+
+
+class SyncEngine:
+    def __init__(self, store: Store, spec: SyncSpec, on_progress: ProgressCallback | None = None):
+        if spec.options.conflict_policy not in CONFLICT_POLICIES:
+            raise ValueError(f"conflict policy must be one of {', '.join(CONFLICT_POLICIES)}")
+        self.store = store
+        self.spec = spec
+        self.on_progress = on_progress
+        self.compare = Comparer(spec.source, spec.target, ignore=spec.fieldmap.exclude)
+
+    def run(self) -> SyncReport:
+        spec = self.spec
+        integration = self.store.integrations.ensure(
+            spec.name,
+            source=spec.source.system,
+            target=spec.target.system,
+            direction=spec.direction,
+        )
+        report = SyncReport(spec.name, spec.direction, dry_run=spec.options.dry_run)
+        started = time.perf_counter()
+        with self.store.leases.hold(integration_lock(integration.id)):
+            job_id = None
+            if not spec.options.dry_run:
+                self.store.jobs.abandon_running(
+                    integration.id, "interrupted: the run did not finish"
+                )
+                job_id = self.store.jobs.create(integration.id, direction=spec.direction).id
+                self.store.jobs.start(job_id)
+                report.job_id = job_id
+            try:
+                self._run_directions(integration.id, job_id, report)
+            except BridgeError as exc:
+                report.error = str(exc)
+                if job_id:
+                    self.store.jobs.finish(job_id, FAILED, error=str(exc))
+                raise
+            finally:
+                report.seconds = time.perf_counter() - started
+            if job_id:
+                self.store.jobs.finish(job_id, COMPLETED)
+        return report
+
+    def _run_directions(self, integration_id: str, job_id: str | None, report: SyncReport) -> None:
+        spec = self.spec
+        conflicts = None
+        if spec.direction == BOTH:
+            conflicts = self._scan_conflicts(integration_id)
+        if spec.direction in (SOURCE_TO_TARGET, BOTH):
+            report.directions[SOURCE_TO_TARGET] = self._pass(
+                integration_id,
+                SOURCE_TO_TARGET,
+                spec.source,
+                spec.target,
+                job_id,
+                conflicts,
+                report,
+            )
+        if spec.direction in (TARGET_TO_SOURCE, BOTH):
+            report.directions[TARGET_TO_SOURCE] = self._pass(
+                integration_id, TARGET_TO_SOURCE, spec.target, spec.source, job_id, None, report
+            )
+
+    def _pass(
+        self,
+        integration_id: str,
+        direction: str,
+        reader: Connector,
+        writer: Connector,
+        job_id: str | None,
+        conflicts: ConflictBook | None,
+        report: SyncReport,
+    ) -> Counts:
+        one = DirectionPass(
+            store=self.store,
+            integration_id=integration_id,
+            direction=direction,
+            reader=reader,
+            writer=writer,
+            compare=self.compare,
+            fieldmap=self.spec.fieldmap,
+            options=self.spec.options,
+            job_id=job_id,
+            conflicts=conflicts,
+            on_progress=self.on_progress,
+        )
+        counts = one.run()
+        report.planned.extend(one.planned)
+        return counts
+
+    def _scan_conflicts(self, integration_id: str) -> ConflictBook | None:
+        """Which linked target records changed since the last run (None on a first run)."""
+        if self.store.links.count(integration_id) == 0:
+            return None
+        probe = DirectionPass(
+            store=self.store,
+            integration_id=integration_id,
+            direction=TARGET_TO_SOURCE,
+            reader=self.spec.target,
+            writer=self.spec.source,
+            compare=self.compare,
+            fieldmap=self.spec.fieldmap,
+            options=self.spec.options,
+        )
+        since, resume, _ = probe.start_position()
+        if resume is not None:
+            since = resume.since
+        book = ConflictBook(policy=self.spec.options.conflict_policy)
+        for target_id, changed_at in scan_changed(
+            self.store, integration_id, self.spec.target, self.compare, since
+        ):
+            book.changed[target_id] = changed_at
+        log.info(
+            "%s: %d target records changed since the last run", self.spec.name, len(book.changed)
+        )
+        return book

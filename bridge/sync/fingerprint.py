@@ -1,0 +1,113 @@
+"""Fingerprints: what makes two versions of a contact "the same" for the sync engine.
+
+A fingerprint hashes a contact's content in the form *both* sides of an integration can
+hold (see :meth:`Connector.normalize`): a field only one side stores never looks like a
+change, and a record the bridge itself just wrote reads back with the fingerprint it was
+written with, so it is not sent back (no ping-pong). Ids, timestamps, the password and
+fields the other side computes (the full name) are never part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection
+from datetime import date
+from typing import Any
+
+from bridge.connectors.base import Connector
+from bridge.model import Contact
+
+# Fields that say where or when a record is, not what it is.
+_NEVER = frozenset({"ids", "created_at", "updated_at", "password", "full_name"})
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
+    """The comparable content of a contact as plain JSON-able data."""
+    skip = _NEVER | set(ignore)
+    data: dict[str, Any] = {}
+    for name in (
+        "external_id",
+        "email",
+        "title",
+        "first_name",
+        "last_name",
+        "username",
+        "customer_type",
+        "industry_type",
+        "lead_source_type",
+        "rating_type",
+    ):
+        if name not in skip:
+            data[name] = _clean(getattr(contact, name))
+    if data.get("email"):
+        data["email"] = data["email"].lower()
+    if "date_of_birth" not in skip:
+        birth: date | None = contact.date_of_birth
+        data["date_of_birth"] = birth.isoformat() if birth else None
+    if "opt_in" not in skip:
+        data["opt_in"] = contact.opt_in
+    if "deleted" not in skip:
+        data["deleted"] = contact.deleted
+    if "company" not in skip:
+        data["company"] = _clean(contact.company.name) if contact.company else None
+    if "phones" not in skip:
+        data["phones"] = sorted(
+            (int(p.kind), p.number.strip()) for p in contact.phones if p.number and p.number.strip()
+        )
+    if "addresses" not in skip:
+        data["addresses"] = sorted(
+            [
+                int(a.kind),
+                *(
+                    _clean(v)
+                    for v in (a.line1, a.line2, a.city, a.zipcode, a.state, a.country_code)
+                ),
+            ]
+            for a in contact.addresses
+            if not a.is_empty()
+        )
+    if "relationships" not in skip:
+        data["relationships"] = sorted(
+            (r.entity_type, _clean(r.name) or "") for r in contact.relationships
+        )
+    if "forms" not in skip:
+        data["forms"] = sorted(
+            (f.form_id, sorted((x.field_id, _clean(x.value) or "") for x in f.fields))
+            for f in contact.forms
+        )
+    if "custom_fields" not in skip:
+        data["custom_fields"] = {
+            k: v for k, v in sorted(contact.custom_fields.items()) if _clean(v) is not None
+        }
+    return data
+
+
+def fingerprint(contact: Contact, ignore: Collection[str] = ()) -> str:
+    """A short stable hash of :func:`canonical`."""
+    text = json.dumps(
+        canonical(contact, ignore), sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Comparer:
+    """Fingerprints in the form both connectors of one integration can hold."""
+
+    def __init__(self, first: Connector, second: Connector, ignore: Collection[str] = ()) -> None:
+        self._first = first
+        self._second = second
+        self._ignore = frozenset(ignore)
+
+    def common(self, contact: Contact) -> Contact:
+        return self._first.normalize(self._second.normalize(contact))
+
+    def __call__(self, contact: Contact) -> str:
+        return fingerprint(self.common(contact), self._ignore)

@@ -1,0 +1,82 @@
+"""Build and run an integration from the config file: connectors, store, options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+from typing import Any
+
+from bridge.config import Config, IntegrationConfig
+from bridge.connectors.registry import build_connector
+from bridge.errors import ConfigError
+from bridge.store import Store
+from bridge.sync.engine import CONFLICT_POLICIES, SyncEngine, SyncSpec
+from bridge.sync.fieldmap import FieldMap
+from bridge.sync.passes import PassOptions, ProgressCallback
+from bridge.sync.report import SyncReport
+
+# Integration options (keys of an [[integrations]] entry besides the documented ones).
+OPTION_KEYS = {"overlap_seconds", "workers", "conflict_policy"}
+
+
+def open_store(config: Config) -> Store:
+    """The configured store, migrated to the current schema."""
+    store = Store(config.store.url)
+    store.migrate()
+    return store
+
+
+def pass_options(integration: IntegrationConfig, *, full: bool, dry_run: bool) -> PassOptions:
+    options: dict[str, Any] = dict(integration.options)
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        raise ConfigError(
+            f"integration {integration.name}: unknown key(s) {', '.join(sorted(unknown))}"
+        )
+    policy = str(options.get("conflict_policy", "latest"))
+    if policy not in CONFLICT_POLICIES:
+        raise ConfigError(
+            f"integration {integration.name}: conflict_policy must be one of "
+            + ", ".join(CONFLICT_POLICIES)
+        )
+    return PassOptions(
+        full=full,
+        dry_run=dry_run,
+        overlap=timedelta(seconds=float(options.get("overlap_seconds", 300))),
+        workers=int(options.get("workers", 4)),
+        conflict_policy=policy,
+    )
+
+
+@contextmanager
+def integration_spec(
+    config: Config, name: str, *, full: bool = False, dry_run: bool = False
+) -> Iterator[SyncSpec]:
+    """A :class:`SyncSpec` with live connectors, closed when the block ends."""
+    integration = config.integration(name)
+    with ExitStack() as stack:
+        source = stack.enter_context(build_connector(config.connection(integration.source)))
+        target = stack.enter_context(build_connector(config.connection(integration.target)))
+        yield SyncSpec(
+            name=integration.name,
+            source=source,
+            target=target,
+            direction=integration.direction,
+            fieldmap=FieldMap.from_config(integration.mapping, f"integrations.{name}.mapping"),
+            options=pass_options(integration, full=full, dry_run=dry_run),
+        )
+
+
+def run_integration(
+    config: Config,
+    name: str,
+    *,
+    store: Store | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> SyncReport:
+    store = store or open_store(config)
+    with integration_spec(config, name, full=full, dry_run=dry_run) as spec:
+        return SyncEngine(store, spec, on_progress=on_progress).run()
