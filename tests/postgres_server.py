@@ -69,7 +69,10 @@ class PostgresServer:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
         self.account = _run_as()
-        self.base = Path(tempfile.mkdtemp(prefix="soapbridge-pg-"))
+        # As root, under /tmp: a TMPDIR inside root's home would not be traversable by the
+        # account the server runs as.
+        where = "/tmp" if self.account is not None else None
+        self.base = Path(tempfile.mkdtemp(prefix="soapbridge-pg-", dir=where))
         self.data = self.base / "data"
         self.log = self.base / "postgres.log"
         self.port = 0
