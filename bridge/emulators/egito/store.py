@@ -226,7 +226,7 @@ class EgitoStore:
             ) from None
         since = self._parse_since(params.get("modifiedFrom")) if modified_filter else None
         with self._lock:
-            rows = [table[k] for k in sorted(table)]
+            rows = list(table.values())  # ids only grow: insertion order is id order
             for name in ("email", "externalId", "name"):
                 wanted = params.get(name)
                 if wanted:

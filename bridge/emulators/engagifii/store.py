@@ -3,8 +3,8 @@
 Records are kept in the wire shape (camelCase dicts) so the app serves them as they are.
 Behaviour where the vendor documents nothing (inferred, and what the connector is built
 to survive):
-- Paging lists are ordered by (``createdDate``, ``id``), so an update does not move a
-  person between pages while a client walks them.
+- Paging lists are in creation order, so an update does not move a person between
+  pages while a client walks them.
 - ``filter`` keys: ``isActive``, ``email`` (case-insensitive), ``externalId``,
   ``organizationId``, and ``modifiedDate`` (people modified at or after it) unless the
   app is started without modified-date filtering, in which case that key is ignored
@@ -177,7 +177,7 @@ class EngagifiiStore:
 
     def list_orgs(self, tenant: Tenant, flt: dict[str, Any]) -> list[dict[str, Any]]:
         with self._lock:
-            orgs = sorted(tenant.organizations.values(), key=lambda o: (o["createdDate"], o["id"]))
+            orgs = list(tenant.organizations.values())
             name = flt.get("name")
             if isinstance(name, str):
                 orgs = [o for o in orgs if (o["name"] or "").lower() == name.strip().lower()]
@@ -254,8 +254,8 @@ class EngagifiiStore:
         """(one page, total matching, the page size used)."""
         size = min(max(page_size, 1), MAX_PAGE_SIZE)
         with self._lock:
-            people = sorted(tenant.people.values(), key=lambda p: (p["createdDate"], p["id"]))
-            people = [p for p in people if self._matches(p, flt)]
+            # Dicts keep insertion order, which is creation order.
+            people = [p for p in tenant.people.values() if self._matches(p, flt)]
             start = max(page_index, 0) * size
             return [dict(p) for p in people[start : start + size]], len(people), size
 
