@@ -34,6 +34,12 @@ class EntityIdRepo(Repository):
         wanted = list(dict.fromkeys(crm_ids))
         if not wanted:
             return {}
+        # Most pages are ids seen before: answer those from a read transaction, which on
+        # SQLite does not queue behind (or block) writers the way a write transaction does.
+        with self._read() as session:
+            known = _lookup(session, scope, wanted)
+        if len(known) == len(wanted):
+            return known
         for _ in range(MAX_ATTEMPTS):
             with self._write() as session:
                 known = _lookup(session, scope, wanted)
