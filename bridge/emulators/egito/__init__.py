@@ -20,6 +20,7 @@ def build_app(
     retry_after: float | None = None,
     token_ttl: float = 3600.0,
     error_status: int = 200,
+    error_items: str = "objects",
     modified_filter: bool = True,
     timezone: str = "Europe/Warsaw",
     seed: int = 42,
@@ -29,8 +30,9 @@ def build_app(
 
     ``rate_limit`` is requests per minute (0: none, as documented); ``throttle_rate``
     refuses that share of API calls with 429; ``error_status`` is the HTTP status of
-    ``{"errors": [...]}`` answers (200 by default); with ``stats``, the app counts
-    ``tokens_issued`` there.
+    ``{"errors": [...]}`` answers (200 by default) and ``error_items`` their items' shape
+    (``objects`` with message/code/field, or bare message ``strings``); with ``stats``,
+    the app counts ``tokens_issued`` there.
     """
     account = account or EgitoAccount()
     faults = faults or Faults(seed=seed)
@@ -48,6 +50,7 @@ def build_app(
         faults=faults,
         stats=stats,
         error_status=error_status,
+        error_items=error_items,
         modified_filter=modified_filter,
     )
 

@@ -11,7 +11,9 @@ bodies and browser-style form posts alike; ``{"id": ...}`` on success and
 Chosen where the vendor is silent (inferred), and what the connector is built to survive:
 - Failures answer HTTP 200 with ``{"errors": [{"message", "code", "field"?}]}`` (set
   ``error_status`` to e.g. 400 to answer with that instead); an unknown id is code
-  ``notFound``. Token problems use Spring's shape: 401 ``invalid_token``
+  ``notFound``. With ``error_items="strings"`` the items are bare messages
+  (``{"errors": ["Pole nazwa jest wymagane"]}``), the other shape the vendor's wording
+  allows. Token problems use Spring's shape: 401 ``invalid_token``
   ("Access token expired: ..." or "Invalid access token: ..."), 400 ``invalid_grant``
   ("Bad credentials"), 401 ``invalid_client``.
 - The refresh grant (``grant_type=refresh_token``) works and answers a new refresh token
@@ -52,6 +54,7 @@ from bridge.emulators.server import Faults, Stats
 API = "/services/restapi/json/"
 MODULES = {"contact": "Contact", "account": "Account"}
 OPERATIONS = ("create", "get", "update", "list", "delete")
+ERROR_ITEMS = ("objects", "strings")
 
 
 @dataclass(slots=True)
@@ -78,8 +81,11 @@ class EgitoApp:
         faults: Faults | None = None,
         stats: Stats | None = None,
         error_status: int = 200,
+        error_items: str = "objects",
         modified_filter: bool = True,
     ) -> None:
+        if error_items not in ERROR_ITEMS:
+            raise ValueError(f"error_items must be one of {ERROR_ITEMS}")
         self.store = store
         self.account = account
         self.tokens = tokens or TokenStore()
@@ -87,6 +93,7 @@ class EgitoApp:
         self.throttle = throttle or Throttle(limit=0, faults=self.faults)
         self.stats = stats or Stats()
         self.error_status = error_status
+        self.error_items = error_items
         self.modified_filter = modified_filter
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -118,14 +125,19 @@ class EgitoApp:
             params = self._params(request)
             answer = self._dispatch(path[len(API) :], params)
         except Invalid as exc:
-            return json_response(start_response, self.error_status, {"errors": exc.errors})
+            return self._errors(start_response, exc.errors)
         except Missing as exc:
             message = f"Nie znaleziono obiektu o id {exc.args[0]}"
-            body = {"errors": [{"code": "notFound", "message": message}]}
-            return json_response(start_response, self.error_status, body)
+            return self._errors(start_response, [{"code": "notFound", "message": message}])
         except LookupError:
             return json_response(start_response, 404, {"errors": [{"message": "Not Found"}]})
         return json_response(start_response, 200, answer)
+
+    def _errors(self, start_response: StartResponse, items: list[dict[str, str]]) -> list[bytes]:
+        errors: list[Any] = list(items)
+        if self.error_items == "strings":
+            errors = [item["message"] for item in items]
+        return json_response(start_response, self.error_status, {"errors": errors})
 
     # -- parameters ------------------------------------------------------------------
 

@@ -64,6 +64,13 @@ from bridge.emulators.server import (
     help='HTTP status of {"errors": [...]} answers (200: errors only in the body).',
 )
 @click.option(
+    "--error-items",
+    type=click.Choice(["objects", "strings"]),
+    default="objects",
+    show_default=True,
+    help="Shape of errors[] items: objects (message, code, field) or bare message strings.",
+)
+@click.option(
     "--no-modified-filter",
     is_flag=True,
     help="Make list ignore modifiedFrom (clients must scan and compare modifyDate).",
@@ -93,6 +100,7 @@ def command(
     retry_after: float,
     token_ttl: float,
     error_status: int,
+    error_items: str,
     no_modified_filter: bool,
     fail_rate: float,
     latency: float,
@@ -112,6 +120,7 @@ def command(
         retry_after=retry_after,
         token_ttl=token_ttl,
         error_status=error_status,
+        error_items=error_items,
         modified_filter=not no_modified_filter,
         timezone=timezone,
         seed=seed,

@@ -37,6 +37,17 @@ def test_errors_in_the_body_fail_their_record_whatever_the_status(start_egito, e
     assert len(running.app.store.contacts) == 2
 
 
+def test_bare_string_error_items_and_not_found_are_understood(start_egito):
+    running = start_egito(error_items="strings")
+    with running.connector() as connector:
+        outcomes = connector.upsert([client(1, email="zły adres"), client(2)])
+        assert connector.get("424242") is None
+        assert connector.delete("424242") is False
+    assert [o.status for o in outcomes] == [UpsertStatus.FAILED, UpsertStatus.CREATED]
+    assert outcomes[0].code == "ERROR" and outcomes[0].field is None
+    assert outcomes[0].message is not None and "Niepoprawny adres e-mail" in outcomes[0].message
+
+
 @pytest.mark.parametrize("body_format", ["json", "form"])
 def test_writes_as_json_or_as_browser_form_posts(start_egito, body_format):
     running = start_egito()

@@ -190,6 +190,17 @@ def test_pager_refuses_a_server_that_repeats_a_page():
         list(PageIndexPager(lambda i, s: empty, system="engagifii").pages())
 
 
+def test_pager_falls_back_on_total_count_without_has_next_page():
+    pages = {
+        0: {"data": [{"id": "a"}, {"id": "b"}], "totalCount": 3, "pageSize": 2},
+        1: {"data": [{"id": "c"}], "totalCount": 3, "pageSize": 2},
+    }
+    pager = PageIndexPager(lambda index, size: pages[index], system="engagifii", page_size=2)
+    walked = list(pager.pages())
+    assert [p.more for p in walked] == [True, False]
+    assert [r["id"] for p in walked for r in p.records] == ["a", "b", "c"]
+
+
 def test_stats_admin_counts_calls(start_engagifii):
     running = start_engagifii(records=3)
     with running.connector() as connector:
