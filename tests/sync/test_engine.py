@@ -1,0 +1,175 @@
+"""The sync engine between the legacy and Bigin emulators, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bridge.emulators.server import Faults
+from bridge.model import Contact
+from bridge.store.repos.leases import LockHeld, integration_lock
+
+
+def test_one_way_full_sync_then_a_rerun_writes_nothing(make_pair):
+    pair = make_pair(records=450)
+    first = pair.run()
+    counts = first.directions["source-to-target"]
+    assert (counts.read, counts.created, counts.updated, counts.failed) == (450, 450, 0, 0)
+    pair.assert_in_step()
+    job = pair.store.jobs.get(first.job_id)
+    assert job.status == "completed" and job.num_created == 450
+    before = pair.bigin.stats()
+    again = pair.run()
+    counts = again.directions["source-to-target"]
+    assert counts.created == counts.updated == 0
+    assert counts.unchanged == counts.read > 0
+    # No write call reached Bigin on the rerun.
+    after = pair.bigin.stats()
+    assert after.get("credits", 0) - before.get("credits", 0) <= counts.read // 200 + 2
+
+
+def test_incremental_run_sends_only_what_changed(make_pair):
+    pair = make_pair(records=300)
+    pair.run()
+    rows = pair.legacy_rows()
+    source, _ = pair.connectors()
+    with source:
+        source.upsert([Contact(external_id=rows[5]["externalId"], last_name="Renamed")])
+    report = pair.run()
+    counts = report.directions["source-to-target"]
+    assert counts.updated == 1 and counts.created == 0
+    assert counts.read < 300  # the watermark limited the read
+    pair.assert_in_step()
+
+
+def test_two_way_edits_on_both_sides_converge_and_a_second_run_writes_nothing(make_pair):
+    pair = make_pair(records=200)
+    pair.run("both")
+    rows = pair.legacy_rows()
+    source, target = pair.connectors()
+    with source, target:
+        source.upsert([Contact(external_id=rows[1]["externalId"], last_name="FromLegacy")])
+        bigin_row = target.find_by_external_id(rows[2]["externalId"])
+        target.upsert([bigin_row.copy(last_name="FromBigin", ids={})])
+        target.upsert(
+            [Contact(external_id="NEW-B", email="new.b@example.com", last_name="BornInBigin")]
+        )
+    report = pair.run("both")
+    assert report.directions["source-to-target"].updated == 1
+    back = report.directions["target-to-source"]
+    assert back.updated + back.created == 2
+    pair.assert_in_step()
+    assert pair.legacy.app.store.find_external(rows[2]["externalId"])["lastName"] == "FromBigin"
+    assert pair.legacy.app.store.find_external("NEW-B")["lastName"] == "BornInBigin"
+    quiet = pair.run("both")
+    for counts in quiet.directions.values():
+        assert counts.created == counts.updated == counts.failed == 0
+
+
+@pytest.mark.parametrize(("policy", "winner"), [("latest", "FromBigin"), ("source", "FromLegacy")])
+def test_a_conflict_is_resolved_by_policy_and_counted(make_pair, policy, winner):
+    pair = make_pair(records=50)
+    pair.run("both", conflict_policy=policy)
+    key = pair.legacy_rows()[3]["externalId"]
+    source, target = pair.connectors()
+    with source, target:
+        source.upsert([Contact(external_id=key, last_name="FromLegacy")])
+        # Changed later on Bigin (both sides keep whole seconds; a tie goes to the source).
+        time.sleep(1.1)
+        row = target.find_by_external_id(key)
+        target.upsert([row.copy(last_name="FromBigin", ids={})])
+    report = pair.run("both", conflict_policy=policy)
+    assert report.totals.conflicts == 1
+    assert pair.legacy.app.store.find_external(key)["lastName"] == winner
+    pair.assert_in_step()
+
+
+def test_a_failed_record_is_dead_lettered_and_replayed_after_the_data_is_fixed(make_pair, tmp_path):
+    from bridge.sync.replay import replay_dead_letters
+
+    pair = make_pair(records=20)
+    rows = pair.legacy_rows()
+    bad = rows[4]
+    # Bigin requires Last_Name; blank it on the legacy side.
+    pair.legacy.app.store._records[bad["entityId"]]["lastName"] = None
+    report = pair.run()
+    assert report.totals.failed == 1 and report.totals.created == 19
+    assert not report.ok
+    letters = pair.store.dead_letters.query()
+    assert len(letters) == 1
+    assert letters[0].error_code == "MANDATORY_NOT_FOUND"
+    assert letters[0].record_key == str(bad["entityId"])
+    assert pair.store.jobs.errors(report.job_id)[0].code == "MANDATORY_NOT_FOUND"
+    # Fix the data at the source, then replay.
+    pair.legacy.app.store._records[bad["entityId"]]["lastName"] = "Fixed"
+    config = _config_for(pair, tmp_path)
+    result = replay_dead_letters(config, "members", store=pair.store)
+    assert (result.tried, result.resolved, result.failed) == (1, 1, 0)
+    assert pair.store.dead_letters.count() == 0
+    pair.assert_in_step()
+
+
+def test_dry_run_plans_and_writes_nothing(make_pair):
+    pair = make_pair(records=30)
+    report = pair.run(dry_run=True)
+    assert report.job_id is None
+    assert len(report.planned) == 30 and {p.action for p in report.planned} == {"create"}
+    assert pair.bigin.app.store.count("Contacts") == 0
+    assert pair.store.links.count(pair.store.integrations.by_name("members").id) == 0
+    assert pair.store.checkpoints.all(pair.store.integrations.by_name("members").id) == []
+
+
+def test_rate_limits_server_errors_and_short_tokens_lose_nothing(make_pair):
+    faults = Faults(throttle_rate=0.2, fail_rate=0.05, retry_after=0, seed=11)
+    pair = make_pair(records=700, bigin_options={"faults": faults, "token_ttl": 2})
+    report = pair.run()
+    assert report.totals.failed == 0
+    pair.assert_in_step()
+    stats = pair.bigin.stats()
+    assert stats.get("status_429", 0) > 0
+    assert stats.get("tokens_issued", 0) >= 1
+
+
+def test_one_run_per_integration_at_a_time(make_pair):
+    pair = make_pair(records=10)
+    pair.run()
+    integration = pair.store.integrations.by_name("members")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with pair.store.leases.hold(integration_lock(integration.id)):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(10)
+    try:
+        with pytest.raises(LockHeld):
+            pair.run()
+    finally:
+        release.set()
+        thread.join()
+    assert pair.run().ok
+
+
+def _config_for(pair, tmp_path):
+    from bridge.config import parse_config
+
+    def table(connection):
+        return {"kind": connection.kind, **connection.settings}
+
+    return parse_config(
+        {
+            "store": {"url": pair.store.url.render_as_string(hide_password=False)},
+            "connections": {
+                "crm": table(pair.legacy.connection()),
+                "bigin": table(pair.bigin.connection()),
+            },
+            "integrations": [{"name": "members", "source": "crm", "target": "bigin"}],
+        },
+        env={},
+    )
