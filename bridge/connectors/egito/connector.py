@@ -8,7 +8,8 @@ filters or not (``modified_param = ""`` stops sending it). Upserts go one contac
 time: match by this system's id, then the External ID, then the email; ``create``,
 ``update``, or nothing when the record already holds the same values. The company is
 resolved to an Account by name (created when missing); ``industryType`` and
-``customerType`` are mapped through ``SelectDictionary``.
+``customerType`` are mapped through ``SelectDictionary``. A contact marked deleted is
+not written; with ``delete_deleted = true`` its Egito record is deleted.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class EgitoConnector(Connector):
         page_size: int = 100,
         modified_param: str = "modifiedFrom",
         strict_dictionaries: bool = False,
+        delete_deleted: bool = False,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ConfigError(f"egito page_size must be 1..100, got {page_size}")
@@ -71,6 +73,7 @@ class EgitoConnector(Connector):
         self.page_size = page_size
         self.modified_param = modified_param
         self.strict_dictionaries = strict_dictionaries
+        self.delete_deleted = delete_deleted
         self.dictionaries = Dictionaries(client.dictionary)
         self._accounts: dict[str, str] = {}
 
@@ -107,6 +110,7 @@ class EgitoConnector(Connector):
             page_size=int(s.get("page_size", 100)),
             modified_param=s.get("modified_param", "modifiedFrom"),
             strict_dictionaries=bool(s.get("strict_dictionaries", False)),
+            delete_deleted=bool(s.get("delete_deleted", False)),
         )
 
     def __repr__(self) -> str:
@@ -239,6 +243,8 @@ class EgitoConnector(Connector):
         return self._accounts[key]
 
     def _upsert_one(self, contact: Contact) -> UpsertOutcome:
+        if contact.deleted:
+            return self._upsert_deleted(contact)
         try:
             fields = contact_to_fields(
                 contact, self.dictionaries, self.external_id_field, strict=self.strict_dictionaries
@@ -261,6 +267,20 @@ class EgitoConnector(Connector):
             return UpsertOutcome(UpsertStatus.UNCHANGED, id=record_id)
         self.client.update(CONTACT, record_id, fields)
         return UpsertOutcome(UpsertStatus.UPDATED, id=record_id)
+
+    def _upsert_deleted(self, contact: Contact) -> UpsertOutcome:
+        """Egito has no soft delete: a deleted contact is removed, or left alone.
+
+        ``delete_deleted = true`` removes the matching record; by default nothing is
+        written (a sync should not destroy data unless told to).
+        """
+        existing = self._existing(contact)
+        if existing is None:
+            return UpsertOutcome(UpsertStatus.UNCHANGED, id=None)
+        record_id = str(existing["id"])
+        if self.delete_deleted and self.client.delete(CONTACT, record_id):
+            return UpsertOutcome(UpsertStatus.UPDATED, id=record_id)
+        return UpsertOutcome(UpsertStatus.UNCHANGED, id=record_id)
 
     def delete(self, contact_id: str) -> bool:
         return self.client.delete(CONTACT, contact_id)

@@ -140,38 +140,50 @@ class EngagifiiConnector(Connector):
             )
 
     def _first(
-        self, flt: dict[str, Any], accept: Callable[[dict[str, Any]], bool]
+        self,
+        flt: dict[str, Any],
+        accept: Callable[[dict[str, Any]], bool],
+        *,
+        inactive: bool = False,
     ) -> dict[str, Any] | None:
         """The first active person the filter finds that ``accept`` confirms.
 
         Confirming here keeps lookups right on a server that ignores the filter key
-        (they then scan every page).
+        (they then scan every page). With ``inactive``, a deactivated person is the
+        answer when no active one matches (an upsert reactivates rather than duplicates).
         """
+        if not inactive:
+            flt = {**flt, "isActive": True}
         pager = PageIndexPager(
             lambda index, size: self.client.people_page(index, size, flt),
             system=SYSTEM,
             page_size=self.page_size,
         )
+        fallback = None
         for fetched in pager.pages():
             for person in fetched.records:
-                if person.get("isActive") is not False and accept(person):
+                if not accept(person):
+                    continue
+                if person.get("isActive") is not False:
                     return person
-        return None
+                fallback = fallback or person
+        return fallback if inactive else None
 
-    def _by_email(self, email: str) -> dict[str, Any] | None:
+    def _by_email(self, email: str, *, inactive: bool = False) -> dict[str, Any] | None:
         wanted = email.strip().lower()
         return self._first(
-            {"email": email.strip(), "isActive": True},
+            {"email": email.strip()},
             lambda p: (p.get("email") or "").strip().lower() == wanted,
+            inactive=inactive,
         )
 
-    def _by_external_id(self, external_id: str) -> dict[str, Any] | None:
+    def _by_external_id(self, external_id: str, *, inactive: bool = False) -> dict[str, Any] | None:
         head, _, rest = self.external_id_field.partition(".")
-        flt: dict[str, Any] = {"isActive": True}
-        if not rest:
-            flt[head] = external_id
+        flt: dict[str, Any] = {} if rest else {head: external_id}
         return self._first(
-            flt, lambda p: read_external_id(p, self.external_id_field) == external_id
+            flt,
+            lambda p: read_external_id(p, self.external_id_field) == external_id,
+            inactive=inactive,
         )
 
     def get(self, contact_id: str) -> Contact | None:
@@ -214,11 +226,11 @@ class EngagifiiConnector(Connector):
             if person is not None:
                 return person
         if contact.external_id:
-            person = self._by_external_id(contact.external_id)
+            person = self._by_external_id(contact.external_id, inactive=True)
             if person is not None:
                 return person
         if contact.email:
-            person = self._by_email(contact.email)
+            person = self._by_email(contact.email, inactive=True)
             other = read_external_id(person, self.external_id_field) if person else None
             # A person already tied to a different External ID is someone else.
             if person is not None and not (
@@ -250,6 +262,8 @@ class EngagifiiConnector(Connector):
         body = contact_to_person(contact, self.external_id_field)
         organization_id = self._organization_id(contact)
         if existing is None:
+            if contact.deleted:  # nothing to deactivate, and no point creating it inactive
+                return UpsertOutcome(UpsertStatus.UNCHANGED, id=None)
             created = self.client.create_person(
                 organization_id or self.default_organization_id, body
             )

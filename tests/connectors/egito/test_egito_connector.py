@@ -207,3 +207,18 @@ def test_normalize_predicts_what_reads_back(start_egito):
         ids=got.ids, created_at=got.created_at, updated_at=got.updated_at, company=got.company
     )
     assert same == got
+
+
+def test_deleted_contacts_are_skipped_unless_told_to_delete(start_egito):
+    running = start_egito()
+    with running.connector() as connector:
+        [created] = connector.upsert([client(5)])
+        [kept] = connector.upsert([client(5, deleted=True)])
+        [never] = connector.upsert([client(6, deleted=True)])
+    assert (kept.status, kept.id) == (UpsertStatus.UNCHANGED, created.id)
+    assert (never.status, never.id) == (UpsertStatus.UNCHANGED, None)
+    assert len(running.app.store.contacts) == 1
+    with running.connector(delete_deleted=True) as connector:
+        [removed] = connector.upsert([client(5, deleted=True)])
+    assert (removed.status, removed.id) == (UpsertStatus.UPDATED, created.id)
+    assert not running.app.store.contacts

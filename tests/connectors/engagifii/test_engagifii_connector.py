@@ -234,3 +234,17 @@ def test_normalize_predicts_what_reads_back(start_engagifii):
         ids=got.ids, created_at=got.created_at, updated_at=got.updated_at, company=got.company
     )
     assert same == got
+
+
+def test_deleted_contacts_deactivate_and_are_never_created(start_engagifii):
+    running = start_engagifii()
+    tenant = running.app.store.tenant("emulator")
+    with running.connector() as connector:
+        [created] = connector.upsert([member(5)])
+        [gone] = connector.upsert([member(5, deleted=True)])
+        [never] = connector.upsert([member(6, deleted=True)])
+        [back] = connector.upsert([member(5)])
+    assert (gone.status, gone.id) == (UpsertStatus.UPDATED, created.id)
+    assert (never.status, never.id) == (UpsertStatus.UNCHANGED, None)
+    assert back.status is UpsertStatus.UPDATED
+    assert [p["isActive"] for p in tenant.people.values()] == [True]
