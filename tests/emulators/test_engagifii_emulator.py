@@ -67,6 +67,8 @@ def test_paging_envelope_is_zero_based_and_paths_ignore_case(start_engagifii):
     assert same["email"] == person["email"]
     huge = api(running, "POST", "people/PeoplePagingList", json={"pageSize": 5000}).json()
     assert huge["pageSize"] == 100
+    found = api(running, "POST", f"people/SearchPeopleList/{person['email'][:8]}").json()
+    assert person["id"] in {p["id"] for p in found["data"]}
 
 
 def test_people_are_isolated_per_tenant(start_engagifii):
@@ -143,6 +145,7 @@ def test_rate_limit_answers_429_with_retry_after_and_counters(start_engagifii):
     refused = answers[3]
     assert refused.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert 55 <= int(refused.headers["Retry-After"]) <= 60
+    assert 0 < int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 61
 
 
 def test_modified_date_filter_can_be_honoured_or_ignored(start_engagifii):

@@ -28,6 +28,7 @@ Chosen where the vendor is silent (inferred):
 from __future__ import annotations
 
 import hmac
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -173,7 +174,8 @@ class EngagifiiApp:
         return [
             ("X-RateLimit-Limit", str(self.throttle.limit)),
             ("X-RateLimit-Remaining", str(max(left, 0))),
-            ("X-RateLimit-Reset", str(int(self.throttle.reset_at()))),
+            # Epoch seconds when the window ends (the window itself runs on a monotonic clock).
+            ("X-RateLimit-Reset", str(int(time.time() + self.throttle.reset_in()))),
         ]
 
     def _error(self, start_response: StartResponse, request: Request, exc: ApiError) -> list[bytes]:

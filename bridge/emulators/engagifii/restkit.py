@@ -185,11 +185,6 @@ class TokenStore:
                 return "expired"
             return "ok"
 
-    def subject(self, token: str) -> str | None:
-        with self._lock:
-            issued = self._access.get(token)
-            return issued.subject if issued else None
-
     def use_refresh(self, refresh: str, client_id: str) -> IssuedToken | None:
         """The grant behind a refresh token of this client, or None."""
         with self._lock:
@@ -240,9 +235,10 @@ class Throttle:
             return self.faults.retry_after, left
         return None, left
 
-    def reset_at(self) -> float:
+    def reset_in(self) -> float:
+        """Seconds until the current window ends."""
         with self._lock:
-            return self._window_start + self.window
+            return max(self._window_start + self.window - self.clock(), 0.0)
 
 
 def retry_after_header(seconds: float) -> str:
