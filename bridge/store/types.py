@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 #: JSON on SQLite, JSONB on PostgreSQL (indexable, compact, compared by value).
 JSONValue: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
+
 class _IdState:
     """Per-process parts of :func:`new_id`, renewed in a forked child."""
 

@@ -126,6 +126,9 @@ def test_api_tokens_are_stored_hashed_and_verified(store):
     verified = store.api_tokens.verify(plaintext)
     assert verified is not None and verified.id == record.id
     assert verified.last_used_at is not None
+    assert store.api_tokens.all()[0].last_used_at == verified.last_used_at
+    # Within a minute the stored time is not rewritten on every request.
+    assert store.api_tokens.verify(plaintext).last_used_at == verified.last_used_at
     assert store.api_tokens.verify(plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")) is None
     assert store.api_tokens.verify("nonsense") is None
 
@@ -154,6 +157,8 @@ def test_webhook_channel_verifies_its_token_until_expiry_and_renews(store):
         raw = connection.execute(text("SELECT * FROM webhook_channels")).one()
     assert "TOKEN_1002" not in str(raw)
 
+    assert [c.connection for c in store.webhook_channels.all()] == ["crm"]
+    assert store.webhook_channels.all(connection="other") == []
     assert [c.channel_id for c in store.webhook_channels.expiring(soon + timedelta(1))] == ["90210"]
     store.webhook_channels.renew("90210", datetime.now(UTC) - timedelta(seconds=1))
     assert store.webhook_channels.verify("90210", "TOKEN_1002") is None  # expired

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -23,6 +23,7 @@ from bridge.store.types import new_id, utc
 
 TOKEN_PREFIX = "sb_"
 PREFIX_LENGTH = 11  # "sb_" + 8 characters: 48 bits, enough to make a lookup hit one row
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +61,27 @@ class ApiTokenRepo(Repository):
             return ApiToken.from_row(row), plaintext
 
     def verify(self, plaintext: str) -> ApiToken | None:
-        """The live token ``plaintext`` is, with ``last_used_at`` updated; else None."""
+        """The live token ``plaintext`` is, with ``last_used_at`` kept current; else None.
+
+        ``last_used_at`` is written at most once a minute per token, so checking a token
+        on every API request does not make every request a database write.
+        """
         if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) <= PREFIX_LENGTH:
             return None
-        with self._write() as session:
+        with self._read() as session:
             rows = session.scalars(
                 select(ApiTokenRow).filter_by(prefix=plaintext[:PREFIX_LENGTH], revoked_at=None)
             ).all()
-            for row in rows:
-                if same_hash(plaintext, row.token_hash):
-                    row.last_used_at = ms(now_utc())
-                    session.flush()
-                    return ApiToken.from_row(row)
-            return None
+            match = next((row for row in rows if same_hash(plaintext, row.token_hash)), None)
+            if match is None:
+                return None
+            token = ApiToken.from_row(match)
+        now = ms(now_utc())
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+            with self._write() as session:
+                session.execute(update(ApiTokenRow).filter_by(id=token.id).values(last_used_at=now))
+            token = replace(token, last_used_at=now)
+        return token
 
     def revoke(self, token_id: str) -> ApiToken:
         with self._write() as session:
@@ -182,6 +191,13 @@ class WebhookChannelRepo(Repository):
         with self._read() as session:
             row = session.get(WebhookChannelRow, channel_id)
             return WebhookChannel.from_row(row) if row else None
+
+    def all(self, connection: str | None = None) -> list[WebhookChannel]:
+        with self._read() as session:
+            query = select(WebhookChannelRow).order_by(WebhookChannelRow.created_at)
+            if connection is not None:
+                query = query.filter_by(connection=connection)
+            return [WebhookChannel.from_row(row) for row in session.scalars(query)]
 
     def expiring(self, before: datetime, connection: str | None = None) -> list[WebhookChannel]:
         """Channels that expire before ``before`` (to renew them in time), soonest first."""
