@@ -7,8 +7,9 @@ or the legacy CRM itself) holds the contacts.
 
 :func:`build_facade` wires a :class:`FacadeApp` from a :class:`~bridge.config.Config`.
 Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max_depth``,
-``max_elements``, ``max_text`` (the XML guard's limits) and ``cursor_ttl_seconds`` (how
-long a paging position is kept).
+``max_elements``, ``max_text`` (the XML guard's limits), ``cursor_ttl_seconds`` (how
+long a paging position is kept) and ``page_cache_seconds`` (how long a CRM page may be
+reused for other consumers paging the same feed; 0 turns the cache off).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
 from bridge.facade.app import SERVICE_PATH, FacadeApp
 from bridge.facade.operations import ContactFacade, FacadeFault
+from bridge.facade.page_cache import PageCache
 from bridge.facade.paging import FeedPager
 from bridge.facade.sites import SiteDirectory, hash_password
 from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
@@ -81,7 +83,11 @@ def build_facade(
         SiteDirectory(config.sites),
         ConnectorPool(config),
         entity_ids or MemoryEntityIdMap(),
-        FeedPager(cursors or MemoryCursorMap(), ttl=ttl),
+        FeedPager(
+            cursors or MemoryCursorMap(),
+            ttl=ttl,
+            cache=PageCache(float(options.get("page_cache_seconds", 5))),
+        ),
     )
     return FacadeApp(facade, limits_from(options))
 

@@ -22,12 +22,14 @@ there are positions between the top of that CRM page and the last contact served
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.connectors.base import Connector, Page, Position
+from bridge.facade.page_cache import ChainBroken, PageCache, scope_of
 from bridge.facade.state import CursorMap
 from bridge.model import Contact
 
@@ -51,10 +53,12 @@ class FeedPager:
         *,
         page_size: int = PAGE_SIZE,
         ttl: timedelta = timedelta(hours=1),
+        cache: PageCache | None = None,
     ) -> None:
         self.cursors = cursors
         self.page_size = page_size
         self.ttl = ttl
+        self.cache = cache or PageCache(0)
 
     def page(
         self,
@@ -66,18 +70,77 @@ class FeedPager:
         state = self.cursors.load(site_id, since, offset) if offset > 0 else None
         if offset > 0 and state is None:
             log.info("facade: no saved position for offset %d; reading from the start", offset)
-        system = connector.system
         resume = _position(state.get("position")) if state else None
+        scope = scope_of(connector, since)
+        answer = None
+        generation = 0.0
+        min_generation = float(state.get("generation", 0)) if state else 0.0
+        for candidate, pages in self.cache.chains(scope, resume, min_generation):
+            try:
+                answer = self._compose(pages, connector.system, state, offset, resume)
+            except ChainBroken:
+                continue
+            generation = candidate
+            break
+        if answer is None:
+            generation = time.time()
+            answer = self._compose(
+                self._fresh(connector, since, resume, scope, generation),
+                connector.system,
+                state,
+                offset,
+                resume,
+            )
+        served, last_position, last_index, more = answer
+        next_offset = offset + len(served)
+        if served:
+            system = connector.system
+            self.cursors.save(
+                site_id,
+                since,
+                next_offset,
+                {
+                    "position": last_position.to_json() if last_position else None,
+                    "index": last_index,
+                    "tail": [c.ids.get(system) for c in served if c.ids.get(system)],
+                    "generation": generation,
+                },
+                self.ttl,
+            )
+        return FacadePage(served, next_offset, more)
+
+    def _fresh(
+        self,
+        connector: Connector,
+        since: datetime | None,
+        resume: Position | None,
+        scope: tuple[int, str],
+        generation: float,
+    ) -> Iterator[Page]:
+        before = resume
+        for page in _feed(connector, since, resume):
+            self.cache.put(scope, before, generation, page)
+            yield page
+            before = page.position
+
+    def _compose(
+        self,
+        pages: Iterator[Page],
+        system: str,
+        state: dict[str, Any] | None,
+        offset: int,
+        resume: Position | None,
+    ) -> tuple[list[Contact], Position | None, int, bool]:
+        """Take up to one legacy page from ``pages``: (contacts, page position, index, more)."""
         tail = set(state.get("tail", ())) if state else set()
         # Without a saved position the first ``offset`` records are walked past.
         to_skip = offset if state is None else 0
-
         served: list[Contact] = []
         last_page_position: Position | None = None
         last_index = -1
         more = False
         before: Position | None = resume
-        for page in _feed(connector, since, resume):
+        for page in pages:
             contacts = page.contacts
             start = 0
             if tail:
@@ -99,20 +162,7 @@ class FeedPager:
             before = page.position
             if not page.more:
                 break
-        next_offset = offset + len(served)
-        if served:
-            self.cursors.save(
-                site_id,
-                since,
-                next_offset,
-                {
-                    "position": last_page_position.to_json() if last_page_position else None,
-                    "index": last_index,
-                    "tail": [c.ids.get(system) for c in served if c.ids.get(system)],
-                },
-                self.ttl,
-            )
-        return FacadePage(served, next_offset, more)
+        return served, last_page_position, last_index, more
 
 
 def _position(data: dict[str, Any] | None) -> Position | None:

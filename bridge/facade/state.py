@@ -16,7 +16,9 @@ single-process use.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -128,13 +130,33 @@ class StoreCursorMap:
     """:class:`CursorMap` over the store's ``cursors`` repository.
 
     One store cursor per (site, ``lastUpdateDate``): every consumer paging the same feed
-    of the same site continues the same walk, so the snapshot key is constant.
+    of the same site continues the same walk, so the snapshot key is constant. The cursor
+    row is re-opened (which pushes its expiry out) at most every few minutes, and a
+    position identical to the one this process last saved for the same offset (another
+    consumer on the same page) is not written again.
     """
 
     SNAPSHOT = "shared"
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, *, reopen_seconds: float = 120.0) -> None:
         self._repo = store.cursors
+        self._reopen = reopen_seconds
+        self._lock = threading.Lock()
+        self._cursors: dict[tuple[int, datetime | None], tuple[str, float]] = {}
+        self._saved: dict[tuple[str, int], str] = {}
+
+    def _cursor_id(self, site_id: int, since: datetime | None, ttl: timedelta | None) -> str:
+        now = time.monotonic()
+        key = (site_id, since)
+        with self._lock:
+            known = self._cursors.get(key)
+        if known is not None and known[1] > now:
+            return known[0]
+        options = {"ttl": ttl} if ttl is not None else {}
+        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT, **options)
+        with self._lock:
+            self._cursors[key] = (cursor.id, now + self._reopen)
+        return str(cursor.id)
 
     def save(
         self,
@@ -144,10 +166,19 @@ class StoreCursorMap:
         state: dict[str, Any],
         ttl: timedelta,
     ) -> None:
-        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT, ttl=ttl)
-        self._repo.save_position(cursor.id, offset, state)
+        cursor_id = self._cursor_id(site_id, since, ttl)
+        encoded = json.dumps(state, sort_keys=True)
+        with self._lock:
+            if self._saved.get((cursor_id, offset)) == encoded:
+                return
+        self._repo.save_position(cursor_id, offset, state)
+        with self._lock:
+            if len(self._saved) > 10_000:
+                self._saved.clear()
+            self._saved[(cursor_id, offset)] = encoded
 
     def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
-        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT)
-        state: dict[str, Any] | None = self._repo.position(cursor.id, offset)
+        state: dict[str, Any] | None = self._repo.position(
+            self._cursor_id(site_id, since, None), offset
+        )
         return state

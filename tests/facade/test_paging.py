@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from bridge.wsdl import NAMESPACE
@@ -56,8 +57,9 @@ def test_a_deep_offset_without_a_saved_position_is_still_right(start_facade):
     assert page(fresh, 900)[0] == []
 
 
-def test_changes_while_paging_never_make_a_contact_go_missing(start_facade):
-    facade = start_facade("legacy", records=350)
+@pytest.mark.parametrize("cache_seconds", [0, 60])
+def test_changes_while_paging_never_make_a_contact_go_missing(start_facade, cache_seconds):
+    facade = start_facade("legacy", records=350, page_cache_seconds=cache_seconds)
     before = {email for _, email in walk(facade)}
 
     def change_served_contacts(calls: int) -> None:
@@ -106,3 +108,22 @@ def test_workers_sharing_the_store_continue_each_others_paging(start_facade, tmp
     found = one.call("Contact_RetrieveByEntityID", f"<entityId>{entity_id}</entityId>")
     assert email.encode() in found.content
     store.dispose()
+
+
+def test_consumers_paging_the_same_feed_share_crm_pages(start_facade):
+    facade = start_facade("legacy", records=450, page_cache_seconds=60)
+    connector = facade.app.facade.connector_for("crm")
+    real = connector.read_changes
+    reads = []
+
+    def counting(*args, **kwargs):
+        for crm_page in real(*args, **kwargs):
+            reads.append(1)
+            yield crm_page
+
+    connector.read_changes = counting
+    first = walk(facade)
+    first_reads = len(reads)
+    second = walk(facade)
+    assert second == first and len(first) == 450
+    assert len(reads) - first_reads < first_reads / 2

@@ -1,0 +1,110 @@
+"""A short-lived cache of CRM pages, so consumers paging the same feed share CRM calls.
+
+Every page fetched in one pass over a connector's feed is stored under the position it
+was read from, stamped with that pass's *generation* (the wall-clock time it began). An
+answer is composed either entirely from pages of one generation, chained position to
+position, or from a fresh pass: never from pages of different passes, which could
+disagree about where the contacts are after a change. Generations only move forward for
+a consumer (the pager keeps the last one it used in the cursor state), so a consumer
+never sees an older view than the one it already paged through; the paging guarantee in
+:mod:`bridge.facade.paging` holds with the cache on. Answers may be up to ``seconds`` old.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from bridge.connectors.base import Page, Position
+
+
+class ChainBroken(Exception):
+    """The next page of a cached chain is not cached (or expired)."""
+
+
+def position_key(position: Position | None) -> str:
+    return json.dumps(position.to_json(), sort_keys=True) if position else "start"
+
+
+class PageCache:
+    """Per-process cache: (connector, since, position) -> the last few (generation, page)."""
+
+    GENERATIONS_PER_PAGE = 4
+
+    def __init__(self, seconds: float, max_pages: int = 512) -> None:
+        self.seconds = seconds
+        self.max_pages = max_pages
+        self._pages: OrderedDict[tuple[int, str, str], list[tuple[float, float, Page]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.seconds > 0
+
+    def _live(self, key: tuple[int, str, str]) -> list[tuple[float, Page]]:
+        """Unexpired (generation, page) pairs at ``key``, newest first."""
+        now = time.time()
+        with self._lock:
+            entries = self._pages.get(key)
+            if not entries:
+                return []
+            entries[:] = [e for e in entries if e[1] + self.seconds > now]
+            self._pages.move_to_end(key)
+            return [(generation, page) for generation, _, page in reversed(entries)]
+
+    def _exact(self, key: tuple[int, str, str], generation: float) -> Page | None:
+        for found, page in self._live(key):
+            if found == generation:
+                return page
+        return None
+
+    def put(self, scope: tuple[int, str], position: Position | None, generation: float,
+            page: Page) -> None:
+        if not self.enabled:
+            return
+        key = (*scope, position_key(position))
+        with self._lock:
+            entries = self._pages.setdefault(key, [])
+            entries.append((generation, time.time(), page))
+            del entries[: -self.GENERATIONS_PER_PAGE]
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+
+    def chains(
+        self, scope: tuple[int, str], start: Position | None, min_generation: float
+    ) -> list[tuple[float, Iterator[Page]]]:
+        """Candidate chains of cached pages from ``start``, newest generation first.
+
+        Each iterator stays in one generation and raises :class:`ChainBroken` when it
+        needs a page that generation does not have.
+        """
+        if not self.enabled:
+            return []
+        candidates = []
+        for generation, first in self._live((*scope, position_key(start))):
+            if generation >= min_generation:
+                candidates.append((generation, self._walk(scope, generation, first)))
+        return candidates
+
+    def _walk(self, scope: tuple[int, str], generation: float, first: Page) -> Iterator[Page]:
+        page = first
+        while True:
+            yield page
+            if not page.more:
+                return
+            found = self._exact((*scope, position_key(page.position)), generation)
+            if found is None:
+                raise ChainBroken
+            page = found
+
+
+def scope_of(connector: Any, since: datetime | None) -> tuple[int, str]:
+    return (id(connector), since.isoformat() if since else "")
