@@ -14,6 +14,7 @@ not written; with ``delete_deleted = true`` its Egito record is deleted.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,7 @@ class EgitoConnector(Connector):
         self.delete_deleted = delete_deleted
         self.dictionaries = Dictionaries(client.dictionary)
         self._accounts: dict[str, str] = {}
+        self._accounts_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> EgitoConnector:
@@ -234,6 +236,12 @@ class EgitoConnector(Connector):
             return known
         name = contact.company.name.strip()
         key = name.lower()
+        # Upserts may run in several threads; one lock keeps a new company from being
+        # created twice.
+        with self._accounts_lock:
+            return self._resolve_account(name, key)
+
+    def _resolve_account(self, name: str, key: str) -> str:
         if key not in self._accounts:
             answer = self.client.list_page(ACCOUNT, 0, 100, name=name)
             found = [a for a in answer["data"] if str(a.get("name") or "").strip().lower() == key]

@@ -13,6 +13,7 @@ Lost on the way: lead-source and rating types, birth date, username, other custo
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,11 +33,13 @@ class Dictionaries:
     def __init__(self, load: Any) -> None:
         self._load = load
         self._by_kind: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     def _entries(self, kind: str) -> list[dict[str, Any]]:
-        if kind not in self._by_kind:
-            self._by_kind[kind] = list(self._load(kind))
-        return self._by_kind[kind]
+        with self._lock:  # one load per kind, however many threads upsert
+            if kind not in self._by_kind:
+                self._by_kind[kind] = list(self._load(kind))
+            return self._by_kind[kind]
 
     @staticmethod
     def _label(entry: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ deleted in the feed and as absent from ``get`` and the lookups.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,7 @@ class EngagifiiConnector(Connector):
         self.delete_mode = delete_mode
         self.default_organization_id = default_organization_id
         self._organizations: dict[str, str] = {}
+        self._organizations_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> EngagifiiConnector:
@@ -247,6 +249,12 @@ class EngagifiiConnector(Connector):
             return known
         name = contact.company.name.strip()
         key = name.lower()
+        # Upserts may run in several threads; one lock keeps a new company from being
+        # created twice (it is held only until the name is known).
+        with self._organizations_lock:
+            return self._resolve_organization(name, key)
+
+    def _resolve_organization(self, name: str, key: str) -> str:
         if key not in self._organizations:
             found = [
                 o

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -222,3 +223,20 @@ def test_deleted_contacts_are_skipped_unless_told_to_delete(start_egito):
         [removed] = connector.upsert([client(5, deleted=True)])
     assert (removed.status, removed.id) == (UpsertStatus.UPDATED, created.id)
     assert not running.app.store.contacts
+
+
+def test_parallel_upserts_create_a_new_account_once(start_egito):
+    running = start_egito()
+    batches = [
+        [
+            client(10 * b + i, company=Company("Nowa Sp. z o.o."), industry_type="IT")
+            for i in range(3)
+        ]
+        for b in range(4)
+    ]
+    with running.connector() as connector, ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(connector.upsert, batches))
+    assert all(o.status is UpsertStatus.CREATED for batch in results for o in batch)
+    assert [a["name"] for a in running.app.store.accounts.values()].count("Nowa Sp. z o.o.") == 1
+    # The dictionary was loaded once however many threads needed it.
+    assert running.stats.snapshot()["requests"] - 1 == 12 * 3 + 2 + 1

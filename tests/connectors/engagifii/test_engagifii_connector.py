@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -248,3 +249,13 @@ def test_deleted_contacts_deactivate_and_are_never_created(start_engagifii):
     assert (never.status, never.id) == (UpsertStatus.UNCHANGED, None)
     assert back.status is UpsertStatus.UPDATED
     assert [p["isActive"] for p in tenant.people.values()] == [True]
+
+
+def test_parallel_upserts_create_a_new_company_once(start_engagifii):
+    running = start_engagifii()
+    batches = [[member(10 * b + i, company=Company("Initech")) for i in range(3)] for b in range(4)]
+    with running.connector() as connector, ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(connector.upsert, batches))
+    assert all(o.status is UpsertStatus.CREATED for batch in results for o in batch)
+    orgs = running.app.store.tenant("emulator").organizations.values()
+    assert [o["name"] for o in orgs].count("Initech") == 1
