@@ -43,7 +43,9 @@ class Store(Repositories):
     storing or reading connection secrets and webhook tokens.
     """
 
-    def __init__(self, url: str | URL, *, secret_key: str | None = None, echo: bool = False):
+    def __init__(
+        self, url: str | URL, *, secret_key: str | None = None, echo: bool = False
+    ) -> None:
         self.engine = make_engine(url, echo=echo)
         self.url = self.engine.url
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
