@@ -132,10 +132,16 @@ class PostgresServer:
             if self.process.poll() is not None:
                 return False
             try:
-                with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
-                    return True
+                with psycopg.connect(self.dsn("postgres"), connect_timeout=2) as connection:
+                    row = connection.execute("SHOW data_directory").fetchone()
             except psycopg.OperationalError:
                 time.sleep(0.05)
+                continue
+            # Another test process's server may have won the port race; that one is not ours.
+            if row is not None and Path(row[0]).resolve() == self.data.resolve():
+                return True
+            self.stop()
+            return False
         self.stop()
         return False
 
