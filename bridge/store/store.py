@@ -80,6 +80,14 @@ class Store(Repositories):
 
             yield Repositories(shared, self.cipher)
 
+    def ping(self) -> bool:
+        """Whether the database answers (for health checks); never raises."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(text("SELECT 1")).scalar() == 1
+        except Exception:  # any failure means "not healthy"; the caller only needs a yes/no
+            return False
+
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` (Alembic upgrade), safe to call from many processes."""
         self._run_alembic(lambda config: command.upgrade(config, revision))

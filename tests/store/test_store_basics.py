@@ -91,3 +91,12 @@ def test_repr_hides_the_database_password():
         assert "hunter2" not in repr(store)
     finally:
         store.dispose()
+
+
+def test_ping_says_whether_the_database_answers(store):
+    assert store.ping()
+    unreachable = Store("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        assert not unreachable.ping()
+    finally:
+        unreachable.dispose()

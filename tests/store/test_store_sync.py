@@ -167,3 +167,20 @@ def test_dead_letters_collapse_per_record_and_replay(store, integration_id):
     # After resolution the same record failing again starts a fresh letter.
     fresh = store.dead_letters.add(integration_id, "s2t", "L1", {}, error_message="again")
     assert fresh.id not in (first.id, other.id) and fresh.attempts == 1
+
+
+def test_old_finished_jobs_and_resolved_letters_can_be_purged(store, integration_id):
+    finished = store.jobs.create(integration_id)
+    store.jobs.finish(finished.id, "completed")
+    running = store.jobs.create(integration_id)
+    store.jobs.start(running.id)
+    letter = store.dead_letters.add(integration_id, "s2t", "k", {}, error_message="x")
+    open_letter = store.dead_letters.add(integration_id, "s2t", "k2", {}, error_message="x")
+    store.dead_letters.resolve([letter.id])
+
+    future = datetime.now(UTC) + timedelta(minutes=1)
+    assert store.jobs.purge_finished(datetime.now(UTC) - timedelta(minutes=1)) == 0
+    assert store.jobs.purge_finished(future) == 1
+    assert store.jobs.get(finished.id) is None and store.jobs.get(running.id) is not None
+    assert store.dead_letters.purge_resolved(future) == 1
+    assert store.dead_letters.get(open_letter.id) is not None

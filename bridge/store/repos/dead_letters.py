@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from bridge.errors import NotFound
 from bridge.store.models import DeadLetterRow
 from bridge.store.repos.base import Repository, chunked, ms, now_utc
+from bridge.store.types import utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,16 @@ class DeadLetterRepo(Repository):
                 )
                 changed += int(result.rowcount)  # type: ignore[attr-defined]
         return changed
+
+    def purge_resolved(self, before: datetime) -> int:
+        """Delete letters resolved before ``before``; how many."""
+        with self._write() as session:
+            result = session.execute(
+                delete(DeadLetterRow).where(
+                    DeadLetterRow.resolved.is_(True), DeadLetterRow.resolved_at < utc(before)
+                )
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _filtered(

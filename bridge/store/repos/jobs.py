@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from bridge.errors import NotFound
 from bridge.store.models import JobErrorRow, JobRow
@@ -136,6 +136,14 @@ class JobRepo(Repository):
                 update(JobRow)
                 .where(JobRow.integration_id == integration_id, JobRow.status == RUNNING)
                 .values(status=FAILED, error=error, finished_at=now, last_modified=now)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def purge_finished(self, before: datetime) -> int:
+        """Delete jobs (and their errors) that finished before ``before``; how many."""
+        with self._write() as session:
+            result = session.execute(
+                delete(JobRow).where(JobRow.status.in_(FINISHED), JobRow.finished_at < utc(before))
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
