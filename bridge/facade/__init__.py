@@ -86,7 +86,7 @@ def build_facade(
         FeedPager(
             cursors or MemoryCursorMap(),
             ttl=ttl,
-            cache=PageCache(float(options.get("page_cache_seconds", 5))),
+            cache=PageCache(float(options.get("page_cache_seconds", 10))),
         ),
     )
     return FacadeApp(facade, limits_from(options))

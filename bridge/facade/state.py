@@ -112,14 +112,36 @@ class MemoryCursorMap:
 
 
 class StoreEntityIdMap:
-    """:class:`EntityIdMap` over the store's ``entity_ids`` repository."""
+    """:class:`EntityIdMap` over the store's ``entity_ids`` repository.
 
-    def __init__(self, store: Any) -> None:
+    An entityId never changes once given, so each process remembers the ones it has seen
+    and asks the store only about CRM ids new to it.
+    """
+
+    def __init__(self, store: Any, *, remember: int = 200_000) -> None:
         self._repo = store.entity_ids
+        self._remember = remember
+        self._known: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
 
     def entity_ids(self, scope: str, crm_ids: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = self._repo.allocate_many(scope, crm_ids)
-        return found
+        out: dict[str, int] = {}
+        missing: list[str] = []
+        with self._lock:
+            for crm_id in crm_ids:
+                known = self._known.get((scope, crm_id))
+                if known is None:
+                    missing.append(crm_id)
+                else:
+                    out[crm_id] = known
+        if missing:
+            found: dict[str, int] = self._repo.allocate_many(scope, missing)
+            out.update(found)
+            with self._lock:
+                if len(self._known) + len(found) > self._remember:
+                    self._known.clear()
+                self._known.update({(scope, k): v for k, v in found.items()})
+        return out
 
     def crm_id(self, scope: str, entity_id: int) -> str | None:
         crm_id: str | None = self._repo.crm_id(scope, entity_id)
