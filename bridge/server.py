@@ -97,6 +97,10 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # Threads let a worker send one large answer while it builds the next; they share
+        # the worker's CRM page cache, so consumers of the same feed share CRM calls.
+        "worker_class": "gthread",
+        "threads": int(config.server.options.get("threads", 4)),
         # Each request may wait on a CRM; the legacy consumers' own timeouts are minutes.
         "timeout": int(config.server.options.get("timeout", 120)),
         "graceful_timeout": 10,

@@ -1,13 +1,15 @@
 """A short-lived cache of CRM pages, so consumers paging the same feed share CRM calls.
 
 Every page fetched in one pass over a connector's feed is stored under the position it
-was read from, stamped with that pass's *generation* (the wall-clock time it began). An
-answer is composed either entirely from pages of one generation, chained position to
-position, or from a fresh pass: never from pages of different passes, which could
-disagree about where the contacts are after a change. Generations only move forward for
-a consumer (the pager keeps the last one it used in the cursor state), so a consumer
-never sees an older view than the one it already paged through; the paging guarantee in
-:mod:`bridge.facade.paging` holds with the cache on. Answers may be up to ``seconds`` old.
+was read from, stamped with that pass's *generation* (the time it began). An answer is
+composed either entirely from pages of one generation, chained position to position, or
+from a fresh pass: never from pages of different passes, which could disagree about where
+the contacts are after a change (a crossing from one CRM page to the next must see both
+as they were at one moment, or a shift between them would go unnoticed). Within one
+page the pager re-aligns on the contacts it served last, whichever view it reads, so the
+paging guarantee in :mod:`bridge.facade.paging` holds with the cache on: a view older
+than the consumer's last one can repeat a contact (older data), never skip one. Answers
+may be up to ``seconds`` old.
 """
 
 from __future__ import annotations
@@ -78,9 +80,7 @@ class PageCache:
             while len(self._pages) > self.max_pages:
                 self._pages.popitem(last=False)
 
-    def chains(
-        self, scope: tuple[int, str], start: Position | None, min_generation: float
-    ) -> list[tuple[float, Iterator[Page]]]:
+    def chains(self, scope: tuple[int, str], start: Position | None) -> list[Iterator[Page]]:
         """Candidate chains of cached pages from ``start``, newest generation first.
 
         Each iterator stays in one generation and raises :class:`ChainBroken` when it
@@ -88,11 +88,10 @@ class PageCache:
         """
         if not self.enabled:
             return []
-        candidates = []
-        for generation, first in self._live((*scope, position_key(start))):
-            if generation >= min_generation:
-                candidates.append((generation, self._walk(scope, generation, first)))
-        return candidates
+        return [
+            self._walk(scope, generation, first)
+            for generation, first in self._live((*scope, position_key(start)))
+        ]
 
     def _walk(self, scope: tuple[int, str], generation: float, first: Page) -> Iterator[Page]:
         page = first

@@ -17,11 +17,14 @@ page is re-aligned on the last tail contact still found in it, and when none is 
 (all of them changed) it restarts from the top of that CRM page, repeating rather than
 skipping. The bound: it holds while, between two calls, fewer contacts change than
 there are positions between the top of that CRM page and the last contact served.
+With the page cache on (:mod:`bridge.facade.page_cache`) the same holds: an answer that
+crosses from one CRM page to the next reads both from one pass over the CRM.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.connectors.base import Connector, Page, Position
-from bridge.facade.page_cache import ChainBroken, PageCache, scope_of
+from bridge.facade.page_cache import ChainBroken, PageCache, position_key, scope_of
 from bridge.facade.state import CursorMap
 from bridge.model import Contact
 
@@ -59,6 +62,8 @@ class FeedPager:
         self.page_size = page_size
         self.ttl = ttl
         self.cache = cache or PageCache(0)
+        self._flights: dict[tuple[int, str, str], threading.Lock] = {}
+        self._flights_lock = threading.Lock()
 
     def page(
         self,
@@ -72,25 +77,20 @@ class FeedPager:
             log.info("facade: no saved position for offset %d; reading from the start", offset)
         resume = _position(state.get("position")) if state else None
         scope = scope_of(connector, since)
-        answer = None
-        generation = 0.0
-        min_generation = float(state.get("generation", 0)) if state else 0.0
-        for candidate, pages in self.cache.chains(scope, resume, min_generation):
-            try:
-                answer = self._compose(pages, connector.system, state, offset, resume)
-            except ChainBroken:
-                continue
-            generation = candidate
-            break
+        answer = self._from_cache(scope, connector.system, state, offset, resume)
         if answer is None:
-            generation = time.time()
-            answer = self._compose(
-                self._fresh(connector, since, resume, scope, generation),
-                connector.system,
-                state,
-                offset,
-                resume,
-            )
+            # One thread per resume point reads the CRM; the others wait and use its pages.
+            with self._flight(scope, resume):
+                answer = self._from_cache(scope, connector.system, state, offset, resume)
+                if answer is None:
+                    generation = time.time()
+                    answer = self._compose(
+                        self._fresh(connector, since, resume, scope, generation),
+                        connector.system,
+                        state,
+                        offset,
+                        resume,
+                    )
         served, last_position, last_index, more = answer
         next_offset = offset + len(served)
         if served:
@@ -103,11 +103,35 @@ class FeedPager:
                     "position": last_position.to_json() if last_position else None,
                     "index": last_index,
                     "tail": [c.ids.get(system) for c in served if c.ids.get(system)],
-                    "generation": generation,
                 },
                 self.ttl,
             )
         return FacadePage(served, next_offset, more)
+
+    def _from_cache(
+        self,
+        scope: tuple[int, str],
+        system: str,
+        state: dict[str, Any] | None,
+        offset: int,
+        resume: Position | None,
+    ) -> tuple[list[Contact], Position | None, int, bool] | None:
+        for pages in self.cache.chains(scope, resume):
+            try:
+                return self._compose(pages, system, state, offset, resume)
+            except ChainBroken:
+                continue
+        return None
+
+    def _flight(self, scope: tuple[int, str], resume: Position | None) -> threading.Lock:
+        key = (*scope, position_key(resume))
+        with self._flights_lock:
+            lock = self._flights.get(key)
+            if lock is None:
+                if len(self._flights) > 1024:
+                    self._flights.clear()
+                lock = self._flights[key] = threading.Lock()
+            return lock
 
     def _fresh(
         self,
