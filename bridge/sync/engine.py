@@ -10,14 +10,18 @@ only the ids and change times of records changed on the target, not the records.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from bridge.connectors.base import Connector
 from bridge.errors import BridgeError
 from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED
-from bridge.store.repos.leases import integration_lock
+from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.passes import (
@@ -64,7 +68,7 @@ class SyncEngine:
         )
         report = SyncReport(spec.name, spec.direction, dry_run=spec.options.dry_run)
         started = time.perf_counter()
-        with self.store.leases.hold(integration_lock(integration.id)):
+        with self._lease(integration_lock(integration.id)):
             job_id = None
             if not spec.options.dry_run:
                 self.store.jobs.abandon_running(
@@ -85,6 +89,27 @@ class SyncEngine:
             if job_id:
                 self.store.jobs.finish(job_id, COMPLETED)
         return report
+
+    @contextmanager
+    def _lease(self, name: str) -> Iterator[None]:
+        """Hold the integration's lease; take it over from a dead process on this host.
+
+        A run killed with -9 cannot release its lease; waiting for it to expire would make
+        the rerun after a crash fail for a minute for no reason.
+        """
+        try:
+            with self.store.leases.hold(name):
+                yield
+            return
+        except LockHeld as exc:
+            if not exc.holder or not _dead_local_holder(exc.holder):
+                raise
+            log.warning(
+                "%s: taking over the lease of %s, which is no longer running", name, exc.holder
+            )
+            self.store.leases.release(name, exc.holder)
+        with self.store.leases.hold(name):
+            yield
 
     def _run_directions(self, integration_id: str, job_id: str | None, report: SyncReport) -> None:
         spec = self.spec
@@ -159,3 +184,18 @@ class SyncEngine:
             "%s: %d target records changed since the last run", self.spec.name, len(book.changed)
         )
         return book
+
+
+def _dead_local_holder(holder: str) -> bool:
+    """True when ``holder`` (host:pid:nonce) is a process of this host that has exited."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
