@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.errors import (
@@ -145,6 +146,12 @@ class BiginClient:
         # with a bound on how long a Retry-After may make us wait.
         policy = RetryPolicy(statuses=frozenset({500, 502, 503, 504}))
         self.session = build_session(SYSTEM, timeout=(5.0, timeout), retry=policy)
+        # urllib3 also retries any 429 that carries Retry-After, whatever the status
+        # list says, sleeping up to six hours (its retry_after_max) for spent credits.
+        for prefix in ("http://", "https://"):
+            adapter = self.session.get_adapter(prefix)
+            if isinstance(adapter, HTTPAdapter):
+                adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
         self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
         self.pacer = Pacer(max_calls_per_second)
         self.schedule = retry or RetrySchedule()
