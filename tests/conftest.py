@@ -248,3 +248,39 @@ def start_bigin() -> Iterator[Callable[..., RunningBigin]]:
     for server, app in running:
         server.stop()
         app.close()
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that keeps every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.received: list[dict[str, Any]] = []
+        self._arrived = threading.Condition()
+        self.server = EmulatorServer(self._app).start()
+        self.url = self.server.url
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        import json
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"null")
+        with self._arrived:
+            self.received.append(body)
+            self._arrived.notify_all()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            return list(self.received)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A loopback webhook endpoint (``.url``, ``.received``, ``.wait_for(n)``)."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.server.stop()

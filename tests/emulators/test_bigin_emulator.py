@@ -7,14 +7,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from bridge.emulators.server import EmulatorServer, Faults
+from bridge.emulators.server import Faults
 
 FIELDS = {"fields": "First_Name,Last_Name,Email,Modified_Time"}
 
@@ -318,37 +317,12 @@ def test_concurrency_cap_answers_429(start_bigin):
 # -- watch ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def receiver() -> Any:
-    received: list[dict[str, Any]] = []
-    arrived = threading.Condition()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        with arrived:
-            received.append(json.loads(environ["wsgi.input"].read(length)))
-            arrived.notify_all()
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    def wait_for(count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        with arrived:
-            arrived.wait_for(lambda: len(received) >= count, timeout)
-        return list(received)
-
-    server = EmulatorServer(app).start()
-    server.received = received  # type: ignore[attr-defined]
-    server.wait_for = wait_for  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-
-
-def test_watch_delivers_create_edit_delete_notifications(start_bigin, receiver):
+def test_watch_delivers_create_edit_delete_notifications(start_bigin, webhook_receiver):
     bigin = start_bigin()
     channel = {
         "channel_id": "90210",
         "events": ["Contacts.all"],
-        "notify_url": f"{receiver.url}/hook?source=bigin",
+        "notify_url": f"{webhook_receiver.url}/hook?source=bigin",
         "token": "verify-me",
     }
     created = bigin.api("POST", "/actions/watch", json={"watch": [channel]})
@@ -361,7 +335,7 @@ def test_watch_delivers_create_edit_delete_notifications(start_bigin, receiver):
     record_id = inserted["data"][0]["details"]["id"]
     bigin.api("PUT", f"/Contacts/{record_id}", json={"data": [{"First_Name": "V"}]})
     bigin.api("DELETE", f"/Contacts/{record_id}")
-    notes = receiver.wait_for(3)
+    notes = webhook_receiver.wait_for(3)
     assert [n["operation"] for n in notes] == ["insert", "update", "delete"]
     for note in notes:
         assert note["ids"] == [record_id] and note["module"] == "Contacts"
@@ -375,10 +349,10 @@ def test_watch_delivers_create_edit_delete_notifications(start_bigin, receiver):
     assert removed.json()["watch"][0]["code"] == "SUCCESS"
     bigin.api("POST", "/Contacts", json={"data": [{"Last_Name": "After"}]})
     assert bigin.app.notifier.drain()
-    assert len(receiver.received) == 3
+    assert len(webhook_receiver.received) == 3
 
 
-def test_watch_refuses_non_loopback_urls_and_caps_expiry(start_bigin, receiver):
+def test_watch_refuses_non_loopback_urls_and_caps_expiry(start_bigin, webhook_receiver):
     bigin = start_bigin()
     outside = {"channel_id": "1", "events": ["Contacts.all"], "notify_url": "https://example.com/h"}
     refused = bigin.api("POST", "/actions/watch", json={"watch": [outside]})
@@ -387,7 +361,7 @@ def test_watch_refuses_non_loopback_urls_and_caps_expiry(start_bigin, receiver):
     channel = {
         "channel_id": "2",
         "events": ["Contacts.create"],
-        "notify_url": f"{receiver.url}/h",
+        "notify_url": f"{webhook_receiver.url}/h",
         "channel_expiry": too_long,
     }
     entry = bigin.api("POST", "/actions/watch", json={"watch": [channel]}).json()["watch"][0]
