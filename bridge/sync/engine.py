@@ -111,6 +111,60 @@ class SyncEngine:
         with self.store.leases.hold(name):
             yield
 
+    def push_ids(self, direction: str, ids: list[str], *, wait: float = 30.0) -> Counts:
+        """Sync the records ``ids`` of the reading side now (webhooks), as one job.
+
+        Waits up to ``wait`` seconds for a running sync of the integration to finish,
+        since both would write the same links.
+        """
+        spec = self.spec
+        if direction not in (SOURCE_TO_TARGET, TARGET_TO_SOURCE):
+            raise ValueError(f"push needs one direction, not {direction!r}")
+        reader, writer = (
+            (spec.source, spec.target)
+            if direction == SOURCE_TO_TARGET
+            else (spec.target, spec.source)
+        )
+        integration = self.store.integrations.ensure(
+            spec.name,
+            source=spec.source.system,
+            target=spec.target.system,
+            direction=spec.direction,
+        )
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with self._lease(integration_lock(integration.id)):
+                    job = self.store.jobs.create(
+                        integration.id, type="webhook", direction=direction
+                    )
+                    self.store.jobs.start(job.id)
+                    contacts = [
+                        c for c in (reader.get(i) for i in dict.fromkeys(ids)) if c is not None
+                    ]
+                    one = DirectionPass(
+                        store=self.store,
+                        integration_id=integration.id,
+                        direction=direction,
+                        reader=reader,
+                        writer=writer,
+                        compare=self.compare,
+                        fieldmap=spec.fieldmap,
+                        options=spec.options,
+                        job_id=job.id,
+                    )
+                    try:
+                        counts = one.push(contacts)
+                    except BridgeError as exc:
+                        self.store.jobs.finish(job.id, FAILED, error=str(exc))
+                        raise
+                    self.store.jobs.finish(job.id, COMPLETED)
+                    return counts
+            except LockHeld:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+
     def _run_directions(self, integration_id: str, job_id: str | None, report: SyncReport) -> None:
         spec = self.spec
         conflicts = None

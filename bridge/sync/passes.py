@@ -80,6 +80,8 @@ class _PageJob:
     counts: Counts
     max_seen: datetime | None
     future: Future[list[UpsertOutcome]] | None = None
+    # Pushed records (a webhook) are not a page of the feed: no checkpoint moves.
+    checkpoint: bool = True
 
 
 class DirectionPass:
@@ -205,6 +207,25 @@ class DirectionPass:
     ) -> IdLink:
         return self._link(reader_id, writer_id, contact, digest)
 
+    def push(self, contacts: list[Contact]) -> Counts:
+        """Sync these records now (e.g. the ids a webhook named), outside the change feed.
+
+        The same comparison, upsert, links and dead letters as a page of the feed; the
+        checkpoint does not move, so the next scheduled run still reads its whole window
+        (and finds these records unchanged).
+        """
+        page = Page(contacts=contacts, position=Position(since=None), more=False)
+        job = self._prepare(page, fresh=False)
+        job.checkpoint = False
+        if job.work and not self.options.dry_run:
+            done: Future[list[UpsertOutcome]] = Future()
+            done.set_result(
+                self.writer.upsert([self.outgoing_for(w.contact, w.link) for w in job.work])
+            )
+            job.future = done
+        self._commit(job)
+        return self.counts
+
     def _prepare(self, page: Page, fresh: bool) -> _PageJob:
         counts = Counts(read=len(page.contacts))
         system = self.reader.system
@@ -287,7 +308,11 @@ class DirectionPass:
             "resume": job.page.position.to_json(),
             "max_seen": job.max_seen.isoformat() if job.max_seen else None,
         }
-        old = self.store.checkpoints.get(self.integration_id, self.direction)
+        old = (
+            self.store.checkpoints.get(self.integration_id, self.direction)
+            if job.checkpoint
+            else None
+        )
         with self.store.transaction() as tx:
             tx.links.save_many(self.integration_id, links)
             for work, outcome in letters:
@@ -307,12 +332,13 @@ class DirectionPass:
                         message=_error_text(outcome),
                         source=self.writer.system,
                     )
-            tx.checkpoints.save(
-                self.integration_id,
-                self.direction,
-                watermark=old.watermark if old else None,
-                position=position,
-            )
+            if job.checkpoint:
+                tx.checkpoints.save(
+                    self.integration_id,
+                    self.direction,
+                    watermark=old.watermark if old else None,
+                    position=position,
+                )
             if self.job_id:
                 tx.jobs.add_counts(self.job_id, **counts.as_dict())
         self._finish_page(counts)

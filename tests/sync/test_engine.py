@@ -173,3 +173,28 @@ def _config_for(pair, tmp_path):
         },
         env={},
     )
+
+
+def test_push_ids_syncs_named_records_now_without_moving_the_checkpoint(make_pair):
+    from bridge.sync import SyncEngine, SyncSpec
+
+    pair = make_pair(records=40)
+    pair.run("both")
+    integration = pair.store.integrations.by_name("members")
+    before = pair.store.checkpoints.get(integration.id, "target-to-source")
+    key = pair.legacy_rows()[7]["externalId"]
+    source, target = pair.connectors()
+    with source, target:
+        row = target.find_by_external_id(key)
+        target.upsert([row.copy(last_name="Pushed", ids={})])
+        engine = SyncEngine(pair.store, SyncSpec("members", source, target, "both"))
+        counts = engine.push_ids("target-to-source", [row.ids["bigin"], row.ids["bigin"]])
+    assert counts.updated == 1 and counts.read == 1
+    assert pair.legacy.app.store.find_external(key)["lastName"] == "Pushed"
+    after = pair.store.checkpoints.get(integration.id, "target-to-source")
+    assert (after.watermark, after.position) == (before.watermark, before.position)
+    jobs = pair.store.jobs.query(integration_id=integration.id)
+    assert any(j.type == "webhook" and j.num_updated == 1 for j in jobs)
+    # The next scheduled run finds it in step.
+    quiet = pair.run("both")
+    assert quiet.totals.updated == quiet.totals.created == 0
