@@ -50,6 +50,7 @@ class ContactFacade:
         self.entity_ids = entity_ids
         self.pager = pager
         self._local: dict[int, LocalTime] = {}
+        self._rendered: dict[tuple[int, int, bool], tuple[tuple[Contact, ...], str]] = {}
         self._lock = threading.Lock()
 
     # -- shared steps ----------------------------------------------------------------
@@ -92,10 +93,21 @@ class ContactFacade:
         since = _site_time_to_utc(last_update, site)
         connector = self.connector_for(site.connection)
         page = self.pager.page(connector, site.site_id, since, offset)
+        # Consumers paging the same feed get the same cached contacts: write them once.
+        key = (site.site_id, page.next_offset, page.more)
+        with self._lock:
+            rendered = self._rendered.get(key)
+        if rendered is not None and _same_objects(rendered[0], page.contacts):
+            return rendered[1]
         ids = self._ids(site, connector, page.contacts)
-        return retrieve_children(
+        children = retrieve_children(
             zip(page.contacts, ids, strict=True), self.local(site), page.next_offset, page.more
         )
+        with self._lock:
+            self._rendered[key] = (tuple(page.contacts), children)
+            while len(self._rendered) > 64:
+                self._rendered.pop(next(iter(self._rendered)))
+        return children
 
     def update_insert(self, site: Site, records: Sequence[dict[str, Any]]) -> None:
         if not records:
@@ -175,6 +187,13 @@ def _site_time_to_utc(value: datetime | None, site: Site) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=site.tz).astimezone(UTC)
     return value.astimezone(UTC)
+
+
+def _same_objects(cached: tuple[Contact, ...], contacts: list[Contact]) -> bool:
+    """The very same contact objects (from the page cache), so the same XML."""
+    return len(cached) == len(contacts) and all(
+        a is b for a, b in zip(cached, contacts, strict=True)
+    )
 
 
 def _record_name(record: dict[str, Any]) -> str:

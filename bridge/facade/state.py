@@ -153,19 +153,25 @@ class StoreCursorMap:
 
     One store cursor per (site, ``lastUpdateDate``): every consumer paging the same feed
     of the same site continues the same walk, so the snapshot key is constant. The cursor
-    row is re-opened (which pushes its expiry out) at most every few minutes, and a
-    position identical to the one this process last saved for the same offset (another
-    consumer on the same page) is not written again.
+    row is re-opened (which pushes its expiry out) at most every few minutes; a position
+    identical to the one this process last saved for the same offset (another consumer on
+    the same page) is not written again; and a position this process saved or read in the
+    last ``local_seconds`` is answered without a query (any saved position of an offset is
+    a valid place to resume from, see :mod:`bridge.facade.paging`).
     """
 
     SNAPSHOT = "shared"
 
-    def __init__(self, store: Any, *, reopen_seconds: float = 120.0) -> None:
+    def __init__(
+        self, store: Any, *, reopen_seconds: float = 120.0, local_seconds: float = 5.0
+    ) -> None:
         self._repo = store.cursors
         self._reopen = reopen_seconds
+        self._local_seconds = local_seconds
         self._lock = threading.Lock()
         self._cursors: dict[tuple[int, datetime | None], tuple[str, float]] = {}
         self._saved: dict[tuple[str, int], str] = {}
+        self._recent: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
 
     def _cursor_id(self, site_id: int, since: datetime | None, ttl: timedelta | None) -> str:
         now = time.monotonic()
@@ -198,9 +204,21 @@ class StoreCursorMap:
             if len(self._saved) > 10_000:
                 self._saved.clear()
             self._saved[(cursor_id, offset)] = encoded
+            self._remember(cursor_id, offset, state)
+
+    def _remember(self, cursor_id: str, offset: int, state: dict[str, Any]) -> None:
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[(cursor_id, offset)] = (time.monotonic() + self._local_seconds, state)
 
     def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
-        state: dict[str, Any] | None = self._repo.position(
-            self._cursor_id(site_id, since, None), offset
-        )
+        cursor_id = self._cursor_id(site_id, since, None)
+        with self._lock:
+            recent = self._recent.get((cursor_id, offset))
+        if recent is not None and recent[0] > time.monotonic():
+            return dict(recent[1])
+        state: dict[str, Any] | None = self._repo.position(cursor_id, offset)
+        if state is not None:
+            with self._lock:
+                self._remember(cursor_id, offset, state)
         return state
