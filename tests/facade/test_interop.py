@@ -153,3 +153,36 @@ def test_node_soap_pages_and_upserts(facade):
     result = _run_client([node, str(folder / "client.js"), facade.url + "?WSDL",
                           USERNAME, PASSWORD, str(SITE_ID)])
     _check(result, facade, "NODE-1")
+
+
+def test_batches_past_the_crm_limit_lookups_and_deletes(facade):
+    # 150 contacts in one call: the connector splits them at its CRM's limit (Bigin: 100).
+    records = "".join(
+        f"<ContactRecord><externalId>BATCH-{i}</externalId>"
+        f"<emailAddress>batch{i}@example.com</emailAddress><firstName>B</firstName>"
+        f"<lastName>Atch{i}</lastName><password></password></ContactRecord>"
+        for i in range(150)
+    )
+    saved = facade.call("ContactList_UpdateInsert", f"<contactsList>{records}</contactsList>")
+    assert saved.status_code == 200, saved.content[:500]
+    for i in (0, 99, 100, 149):
+        by_ext = facade.call("Contact_RetrieveByExternalID",
+                             f"<externalId>BATCH-{i}</externalId>")
+        assert by_ext.status_code == 200, by_ext.content[:300]
+        assert f"batch{i}@example.com".encode() in by_ext.content
+    # Upserting again by External ID updates in place (same entityId), never duplicates.
+    before = facade.call("Contact_RetrieveByEmailAddress",
+                         "<emailAddress>batch7@example.com</emailAddress>").content
+    entity_id = before.split(b"<entityId>")[1].split(b"<")[0].decode()
+    again = ("<contactsList><ContactRecord><externalId>BATCH-7</externalId>"
+             "<emailAddress>batch7@example.com</emailAddress><lastName>Renamed</lastName>"
+             "</ContactRecord></contactsList>")
+    assert facade.call("ContactList_UpdateInsert", again).status_code == 200
+    after = facade.call("Contact_RetrieveByEntityID", f"<entityId>{entity_id}</entityId>")
+    assert b"<lastName>Renamed</lastName>" in after.content
+    deleted = facade.call("Contact_DeleteByEntityID", f"<entityId>{entity_id}</entityId>")
+    assert b">true<" in deleted.content
+    gone = facade.call("Contact_RetrieveByEntityID", f"<entityId>{entity_id}</entityId>")
+    assert gone.status_code == 500 and b"could not be retrieved" in gone.content
+    by_mail = facade.call("Contact_DeleteByEmailAddress", "<email>batch8@example.com</email>")
+    assert b">true<" in by_mail.content
