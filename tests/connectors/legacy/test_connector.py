@@ -183,3 +183,28 @@ def test_written_contact_reads_back_with_site_local_dates(start_legacy):
         back = connector.find_by_external_id("T-1")
     assert back is not None
     assert before <= back.updated_at <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("read_ahead", [3, 8])
+def test_read_ahead_overlaps_calls_and_still_returns_each_contact_once(start_legacy, read_ahead):
+    legacy = start_legacy(records=1050, faults=Faults(latency=0.05))
+    with legacy.connector(read_ahead=read_ahead) as connector:
+        ids = ids_of(connector.read_changes())
+    assert len(ids) == len(set(ids)) == 1050
+    # Eleven pages, plus at most read_ahead - 1 guesses past the end.
+    assert 11 <= legacy.stats.snapshot()["requests"] <= 11 + read_ahead - 1
+
+
+def test_read_ahead_recovers_when_a_server_returns_short_pages(start_legacy):
+    legacy = start_legacy(records=420)
+    real = legacy.app.store.retrieve
+
+    def short_pages(since, offset):
+        records, _ = real(since, offset)
+        records = records[:70]
+        return records, offset + len(records) < 420
+
+    legacy.app.store.retrieve = short_pages
+    with legacy.connector(read_ahead=4) as connector:
+        ids = ids_of(connector.read_changes())
+    assert len(ids) == len(set(ids)) == 420
