@@ -105,16 +105,22 @@ def list_records(app: BiginApp, request: Request, module: str) -> Reply:
         limit = PAGE_LIMIT
     app.charge(1)
     where = None if since is None else (lambda r: r["Modified_Time"] > since)
-    rows = app.store.select(module, where=where, sort_by=sort_by, descending=order == "desc")
-    if since is not None and not rows:
-        raise Reply(304)
     end = offset + per_page if limit is None else min(offset + per_page, limit)
-    chunk = rows[offset:end]
+    total, chunk = app.store.select_slice(
+        module, where=where, sort_by=sort_by, descending=order == "desc", start=offset, stop=end
+    )
+    if since is not None and not total:
+        raise Reply(304)
     if not chunk:
         raise Reply(204)
-    more = len(rows) > offset + len(chunk)
+    more = total > offset + len(chunk)
     next_token, expiry = None, None
     if more:
+        if len(app.page_tokens) > 1000:
+            # A long-running emulator would otherwise keep every token ever issued.
+            now = app.now()
+            for stale in [t for t, v in app.page_tokens.items() if v["expiry"] <= now]:
+                app.page_tokens.pop(stale, None)
         next_token = secrets.token_hex(24)
         expiry = app.now() + timedelta(seconds=app.page_token_ttl)
         app.page_tokens[next_token] = {

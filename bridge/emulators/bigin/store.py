@@ -156,6 +156,9 @@ class BiginStore:
         self._rng = random.Random(seed)
         self._next_id = ID_BASE
         self.modules = {name: Module(spec) for name, spec in MODULES.items()}
+        # Sorted orders per (module, sort_by, descending), valid while _version holds.
+        self._version = 0
+        self._orders: dict[tuple[str, str, bool], tuple[int, list[dict[str, Any]]]] = {}
 
     # -- seeding and ids -------------------------------------------------------------
 
@@ -176,6 +179,7 @@ class BiginStore:
                     row["Account_Name"] = {"name": account["Account_Name"], "id": account["id"]}
                 record = self._store_new(self.modules["Contacts"], row, created)
                 record["Modified_Time"] = modified
+            self._version += 1
 
     def _store_new(self, module: Module, values: dict[str, Any], now: datetime) -> dict[str, Any]:
         record: dict[str, Any] = {name: None for name in module.spec.fields}
@@ -192,6 +196,7 @@ class BiginStore:
         self._derive(module, record)
         module.records[record["id"]] = record
         module.reindex(record)
+        self._version += 1
         return record
 
     @staticmethod
@@ -219,17 +224,38 @@ class BiginStore:
         descending: bool = True,
     ) -> list[dict[str, Any]]:
         """Copies of the matching records, ordered (ties broken by id)."""
-        with self._lock:
-            rows = [dict(r) for r in self.modules[module].records.values()]
-        if where is not None:
-            rows = [r for r in rows if where(r)]
+        return self.select_slice(module, where=where, sort_by=sort_by, descending=descending)[1]
+
+    def select_slice(
+        self,
+        module: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        sort_by: str = "id",
+        descending: bool = True,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many match, copies of the ordered matches ``[start:stop]``).
+
+        Only the slice is copied: a page of a large module costs a sort, not a copy of
+        every record.
+        """
 
         def key(row: dict[str, Any]) -> tuple[Any, int]:
             value = int(row["id"]) if sort_by == "id" else row.get(sort_by)
             return (value, int(row["id"]))
 
-        rows.sort(key=key, reverse=descending)
-        return rows
+        with self._lock:
+            cache_key = (module, sort_by, descending)
+            cached = self._orders.get(cache_key)
+            if cached is None or cached[0] != self._version:
+                ordered = sorted(self.modules[module].records.values(), key=key, reverse=descending)
+                self._orders[cache_key] = (self._version, ordered)
+            else:
+                ordered = cached[1]
+            rows = ordered if where is None else [r for r in ordered if where(r)]
+            return len(rows), [dict(r) for r in rows[start:stop]]
 
     def count(self, module: str) -> int:
         with self._lock:
@@ -356,6 +382,7 @@ class BiginStore:
         record["Modified_Time"] = self.clock()
         self._derive(module, record)
         module.reindex(record)
+        self._version += 1
         return record
 
     def write(
@@ -431,6 +458,7 @@ class BiginStore:
                     entries.append(error_entry("INVALID_DATA", "record not deleted", id=record_id))
                     continue
                 module.reindex(record, remove=True)
+                self._version += 1
                 entries.append(
                     {
                         "code": "SUCCESS",
