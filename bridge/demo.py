@@ -1,78 +1,172 @@
-"""``soapbridge demo``: the bridge's main job, end to end, on emulators started here."""
+"""``soapbridge demo``: the bridge's main job, end to end, on emulators started here.
+
+Every emulator starts on a free loopback port; a temporary SQLite store keeps the bridge's
+state. The story: the legacy CRM's contacts go to Bigin, a change on each side is synced
+back, a second run writes nothing, a legacy SOAP client talks to the facade in front of
+Bigin as if it were the old CRM, and the same contacts go to Engagifii and Egito.
+"""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-from bridge.config import ConnectionConfig
+from bridge.config import Config, ConnectionConfig, parse_config
 from bridge.connectors.legacy import LegacyConnector
-from bridge.emulators import legacy as legacy_emulator
+from bridge.connectors.registry import build_connector
+from bridge.emulators import bigin, egito, engagifii, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
+from bridge.server import build_app
+from bridge.store import Store
+from bridge.sync.report import SyncReport
+from bridge.sync.runner import run_integration
+
+SITE = {"site_id": 20202, "username": "webshop", "password": "demo-site-password"}
+
+
+def _table(app: Any, module: Any, server: EmulatorServer) -> dict[str, Any]:
+    table: dict[str, Any] = module.connection_table(app, server.url)
+    return table
+
+
+def _config(tables: dict[str, dict[str, Any]], folder: Path) -> Config:
+    connections = {name: dict(table) for name, table in tables.items()}
+    connections["bigin"]["max_calls_per_second"] = 0  # emulator: no daily credits to spare
+    return parse_config(
+        {
+            "store": {"url": f"sqlite:///{folder / 'bridge.db'}"},
+            "connections": connections,
+            "sites": [{**SITE, "connection": "bigin", "timezone": "Australia/Sydney"}],
+            "integrations": [
+                {"name": "members", "source": "crm", "target": "bigin", "direction": "both"},
+                {"name": "to-engagifii", "source": "crm", "target": "engagifii"},
+                {"name": "to-egito", "source": "crm", "target": "egito"},
+            ],
+        },
+        env={},
+    )
+
+
+def _line(report: SyncReport) -> str:
+    parts = []
+    for direction, counts in report.directions.items():
+        parts.append(
+            f"{direction}: read {counts.read}, created {counts.created}, updated {counts.updated}, "
+            f"unchanged {counts.unchanged}, failed {counts.failed}, conflicts {counts.conflicts}"
+        )
+    return "; ".join(parts) + f" ({report.seconds:.1f} s)"
 
 
 def run_demo(records: int = 250, console: Console | None = None) -> None:
     console = console or Console()
     started = time.perf_counter()
     with ExitStack() as stack:
-        app = legacy_emulator.build_app(records)
-        server = stack.enter_context(EmulatorServer(app))
-        table = legacy_emulator.connection_table(app, server.url)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="soapbridge-demo-")))
+        apps: dict[str, tuple[Any, Any]] = {
+            "crm": (legacy, legacy.build_app(records)),
+            "bigin": (bigin, bigin.build_app(0)),
+            "engagifii": (engagifii, engagifii.build_app(0)),
+            "egito": (egito, egito.build_app(0)),
+        }
+        tables = {}
+        for name, (module, app) in apps.items():
+            server = stack.enter_context(EmulatorServer(app))
+            tables[name] = _table(app, module, server)
+            stack.callback(getattr(app, "close", lambda: None))
+        console.print("[bold]Emulators on loopback[/]")
+        for name, table in tables.items():
+            address = table.get("endpoint") or table.get("api_domain") or table.get("base_url")
+            console.print(f"  {name:<10} {table['kind']:<10} {address}")
+        config = _config(tables, folder)
+        store = Store(config.store.url)
+        store.migrate()
+        stack.callback(store.dispose)
+
         console.print(
-            f"[bold]Legacy CRM emulator[/] at {table['endpoint']} "
-            f"(site {table['site_id']}, {table['timezone']}), {records} contacts"
+            f"\n[bold]1. Legacy CRM -> Bigin[/] ({records} contacts, offset paging, batches of 100)"
         )
+        console.print("   " + _line(run_integration(config, "members", store=store)))
 
-        settings = {k: v for k, v in table.items() if k != "kind"}
-        connector = stack.enter_context(
-            LegacyConnector.from_config(ConnectionConfig("legacy", "legacy", settings))
+        console.print("\n[bold]2. A change on each side[/]")
+        crm = stack.enter_context(build_connector(config.connection("crm")))
+        crm_contacts = legacy_contacts(crm)
+        first, second = crm_contacts[0], crm_contacts[1]
+        crm.upsert([Contact(external_id=first.external_id, title="Dr", last_name=first.last_name)])
+        console.print(f"   legacy: {first.display_name} ({first.external_id}) is now Dr")
+        target = stack.enter_context(build_connector(config.connection("bigin")))
+        held = _found(target.find_by_external_id(second.external_id), second.external_id)  # type: ignore[attr-defined]
+        target.upsert([held.copy(ids={}, phones=[Phone(PhoneType.MOBILE, "+61 400 123 456")])])
+        console.print(f"   Bigin:  {held.display_name} ({second.external_id}) has a new mobile")
+        console.print("   " + _line(run_integration(config, "members", store=store)))
+        back = _found(crm.find_by_external_id(second.external_id), second.external_id)  # type: ignore[attr-defined]
+        console.print(
+            f"   legacy now has {back.display_name}'s mobile: {back.phone(PhoneType.MOBILE)}"
         )
-        connector.verify()
+        now_dr = _found(target.find_by_external_id(first.external_id), first.external_id)  # type: ignore[attr-defined]
+        console.print(f"   Bigin now has title {now_dr.title!r} for {now_dr.display_name}")
 
-        calls = 0
-        seen: set[str] = set()
-        for page in connector.read_changes():
+        console.print("\n[bold]3. Run again: nothing changed, nothing is written[/]")
+        console.print("   " + _line(run_integration(config, "members", store=store)))
+
+        console.print("\n[bold]4. A legacy SOAP client talks to the facade in front of Bigin[/]")
+        facade = stack.enter_context(EmulatorServer(build_app(config, store)))
+        endpoint = f"{facade.url}/CatalystWebService/CatalystCRMWebservice.asmx"
+        consumer = ConnectionConfig(
+            "facade",
+            "legacy",
+            {**SITE, "endpoint": endpoint, "timezone": "Australia/Sydney"},
+        )
+        client = stack.enter_context(LegacyConnector.from_config(consumer))
+        calls, seen = 0, set[str | None]()
+        for page in client.read_changes():
             calls += 1
-            seen.update(c.ids["legacy"] for c in page.contacts)
+            seen.update(c.email for c in page.contacts)
         console.print(
-            f"Read every contact with ContactList_Retrieve: {len(seen)} contacts "
-            f"in {calls} calls of up to 100"
+            f"   ContactList_Retrieve: {len(seen)} contacts in {calls} calls at {endpoint}"
         )
+        client.upsert(
+            [
+                Contact(
+                    external_id="WEB-1",
+                    email="web.shop@example.com",
+                    first_name="Web",
+                    last_name="Shopper",
+                    opt_in=True,
+                )
+            ]
+        )
+        created = _found(target.find_by_external_id("WEB-1"), "WEB-1 on Bigin")  # type: ignore[attr-defined]
+        console.print(
+            f"   ContactList_UpdateInsert -> Bigin record {created.ids['bigin']} "
+            f"({created.display_name})"
+        )
+        found = _found(client.find_by_email("web.shop@example.com"), "web.shop@example.com")
+        console.print(f"   Contact_RetrieveByEmailAddress -> entityId {found.ids['legacy']}")
 
-        first = connector.find_by_email("ada.smith.1@example.com") if records else None
-        changes = [
-            Contact(
-                external_id="DEMO-1",
-                email="new.member@example.com",
-                first_name="New",
-                last_name="Member",
-                phones=[Phone(PhoneType.MOBILE, "+61 400 000 001")],
-                opt_in=True,
-            ),
-        ]
-        if first is not None:
-            changes.append(first.copy(title="Dr", ids={}))
-        outcomes = connector.upsert(changes)
-        written = sum(1 for o in outcomes if o.ok)
         console.print(
-            f"ContactList_UpdateInsert: {written} of {len(changes)} written "
-            "(one new by External ID, one matched by External ID and updated)"
+            "\n[bold]5. The next run brings the facade's new contact to the legacy CRM[/]"
         )
+        console.print("   " + _line(run_integration(config, "members", store=store)))
+        arrived = _found(crm.find_by_external_id("WEB-1"), "WEB-1 on the legacy side")  # type: ignore[attr-defined]
+        console.print(f"   legacy: {arrived.display_name} is entityId {arrived.ids['legacy']}")
 
-        created = connector.find_by_external_id("DEMO-1")
-        assert created is not None, "the inserted contact is not retrievable"
-        console.print(
-            f"Contact_RetrieveByExternalID('DEMO-1') -> entityId {created.ids['legacy']}, "
-            f"{created.display_name}, updated {created.updated_at:%Y-%m-%d %H:%M} UTC"
-        )
+        console.print("\n[bold]6. The same contacts to Engagifii and Egito[/]")
+        for name in ("to-engagifii", "to-egito"):
+            console.print(f"   {name}: " + _line(run_integration(config, name, store=store)))
+    console.print(f"\n[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
 
-        since = created.updated_at
-        recent = [c for page in connector.read_changes(since=since) for c in page.contacts]
-        console.print(
-            f"Incremental read since that change: {len(recent)} contact(s): "
-            + ", ".join(sorted(c.display_name for c in recent))
-        )
-    console.print(f"[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
+
+def legacy_contacts(connector: Any) -> list[Contact]:
+    return [c for page in connector.read_changes() for c in page.contacts]
+
+
+def _found(contact: Contact | None, what: object) -> Contact:
+    if contact is None:
+        raise RuntimeError(f"demo: {what} was not found where it should be")
+    return contact
