@@ -35,6 +35,7 @@ class LazyGroup(click.Group):
 COMMANDS: dict[str, str] = {
     "sync": "bridge.sync.cli:sync",
     "deadletters": "bridge.sync.cli:deadletters",
+    "schedule": "bridge.sync.cli:schedule",
 }
 
 

@@ -1,0 +1,133 @@
+"""Scheduled runs: each integration's ``schedule`` (cron syntax) fires its sync.
+
+One run per integration at a time, across processes: a run that finds the integration's
+lease taken (a run still going here, or in another process or host) is skipped and
+counted, not queued, so a slow run never piles up copies of itself. Runs happen in a
+small thread pool so one slow integration does not hold back the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from croniter import croniter
+
+from bridge.config import Config
+from bridge.errors import BridgeError, ConfigError
+from bridge.store import Store
+from bridge.store.repos.leases import LockHeld
+from bridge.sync.report import SyncReport
+from bridge.sync.runner import run_integration
+
+log = logging.getLogger(__name__)
+Runner = Callable[[str], SyncReport]
+
+
+@dataclass(slots=True)
+class Schedule:
+    name: str
+    expression: str
+    next_at: datetime
+    runs: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def advance(self, after: datetime) -> None:
+        self.next_at = croniter(self.expression, after).get_next(datetime)
+
+
+@dataclass(slots=True)
+class Scheduler:
+    """Fires due integrations; ``tick(now)`` is one look at the clock."""
+
+    schedules: dict[str, Schedule]
+    run: Runner
+    workers: int = 4
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _pool: ThreadPoolExecutor = field(init=False, repr=False)
+    _running: dict[str, Future[None]] = field(init=False, default_factory=dict, repr=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="schedule")
+
+    @classmethod
+    def from_config(
+        cls, config: Config, store: Store, *, now: datetime | None = None, workers: int = 4
+    ) -> Scheduler:
+        start = now or datetime.now(UTC)
+        schedules = {}
+        for integration in config.integrations:
+            if not integration.schedule:
+                continue
+            if not croniter.is_valid(integration.schedule):
+                raise ConfigError(
+                    f"integration {integration.name}: schedule {integration.schedule!r} "
+                    "is not cron syntax"
+                )
+            schedule = Schedule(integration.name, integration.schedule, start)
+            schedule.advance(start)
+            schedules[integration.name] = schedule
+
+        def run(name: str) -> SyncReport:
+            return run_integration(config, name, store=store)
+
+        return cls(schedules, run, workers)
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """Start every integration that is due; the names started."""
+        now = now or self.clock()
+        started = []
+        for schedule in self.schedules.values():
+            if schedule.next_at > now:
+                continue
+            schedule.advance(now)
+            with self._lock:
+                busy = self._running.get(schedule.name)
+                if busy is not None and not busy.done():
+                    schedule.skipped += 1
+                    log.info("%s: still running, this firing is skipped", schedule.name)
+                    continue
+                self._running[schedule.name] = self._pool.submit(self._run_one, schedule)
+            started.append(schedule.name)
+        return started
+
+    def _run_one(self, schedule: Schedule) -> None:
+        try:
+            report = self.run(schedule.name)
+            schedule.runs += 1
+            if not report.ok:
+                schedule.failed += 1
+        except LockHeld as exc:
+            schedule.skipped += 1
+            log.info("%s: a run is going on elsewhere (%s); skipped", schedule.name, exc.holder)
+        except BridgeError as exc:
+            schedule.failed += 1
+            log.error("%s: scheduled run failed: %s", schedule.name, exc)
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        with self._lock:
+            pending = list(self._running.values())
+        for future in pending:
+            future.result(timeout=timeout)
+
+    def next_wake(self) -> datetime | None:
+        return min((s.next_at for s in self.schedules.values()), default=None)
+
+    def serve_forever(self, stop: threading.Event) -> None:
+        """Tick at each due time until ``stop`` is set."""
+        while not stop.is_set():
+            wake = self.next_wake()
+            if wake is None:
+                stop.wait(60)
+                continue
+            delay = (wake - self.clock()).total_seconds()
+            if delay > 0 and stop.wait(min(delay, 60)):
+                break
+            self.tick()
+        self._pool.shutdown(wait=True)
