@@ -1,9 +1,10 @@
 """Zoho Bigin as a :class:`Connector`: a Modified_Time change feed, keyed upserts, lookups.
 
-Change feed: ``GET /Contacts`` sorted by ``Modified_Time`` ascending, with
-``If-Modified-Since`` set ``overlap`` seconds before the watermark (clock skew between us
-and Bigin; a feed may repeat a record, never miss one), 304/204 read as "nothing", and
-``page`` switching to ``page_token`` past 2,000 records (see :mod:`.paging`).
+Change feed: ``GET /Contacts`` sorted by ``Modified_Time`` ascending, starting
+``overlap`` seconds before the watermark (clock skew between us and Bigin; a feed may
+repeat a record, never miss one), 304/204 read as "nothing", paged by moving the
+``If-Modified-Since`` anchor so records modified mid-read cannot hide others, with
+``page`` and, past 2,000 records in one second, ``page_token`` (see :mod:`.paging`).
 
 Upserts: ``POST /Contacts/upsert`` in batches of at most 100 [V] with
 ``duplicate_check_fields`` = External ID field, then ``Email`` (the legacy contract's
@@ -31,7 +32,7 @@ from bridge.connectors.bigin.mapping import (
     format_time,
     record_to_contact,
 )
-from bridge.connectors.bigin.paging import TokenPager
+from bridge.connectors.bigin.paging import ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
 from bridge.errors import ConfigError, RemoteError
 from bridge.model import Contact
@@ -113,20 +114,21 @@ class BiginConnector(Connector):
         cursor: dict[str, Any] | None = None
         if resume is not None:
             since, cursor = resume.since, dict(resume.cursor)
-        headers = {}
-        if since is not None:
-            headers["If-Modified-Since"] = format_time(since - self.overlap)
+        anchor = since - self.overlap if since is not None else None
 
-        def fetch(params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+        def fetch(
+            params: dict[str, Any], anchor: datetime | None
+        ) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
             query = dict(params, fields=self.read_fields, sort_by="Modified_Time", sort_order="asc")
+            headers = {"If-Modified-Since": format_time(anchor)} if anchor else None
             response = self.client.call("GET", "/Contacts", params=query, headers=headers)
             if response.empty:
                 return None
             body = response.body or {}
             return list(body.get("data") or []), dict(body.get("info") or {})
 
-        pager = TokenPager(fetch, per_page=self.per_page, system=SYSTEM)
-        for fetched in pager.pages(cursor):
+        pager = ModifiedTimePager(fetch, per_page=self.per_page, system=SYSTEM)
+        for fetched in pager.pages(cursor, anchor):
             yield Page(
                 contacts=self._contacts(fetched.records),
                 position=Position(since=since, cursor=fetched.next_cursor),

@@ -22,7 +22,7 @@ def ids_of(pages) -> list[str]:
     return [c.ids["bigin"] for p in pages for c in p.contacts]
 
 
-def test_reads_2500_contacts_across_the_2000_record_page_limit(start_bigin):
+def test_reads_2500_contacts_by_moving_the_modified_since_anchor(start_bigin):
     bigin = start_bigin(records=2500)
     connector = bigin.connector()
     pages = list(connector.read_changes())
@@ -30,15 +30,52 @@ def test_reads_2500_contacts_across_the_2000_record_page_limit(start_bigin):
     assert len(ids) == 2500 == len(set(ids)) == bigin.app.store.count("Contacts")
     assert len(pages) == 13  # 200 per page
     cursors = [p.position.cursor for p in pages]
-    assert all("page_token" not in c for c in cursors[:9])
-    assert all("page_token" in c for c in cursors[10:12])  # pages 11+ go by token
+    # Every request was page 1 of "modified after the anchor": past 2,000 records
+    # without ever reaching Bigin's page limit.
+    assert all(c["page"] == 1 and "page_token" not in c for c in cursors)
+    anchors = [c["anchor"] for c in cursors[:-1]]
+    assert anchors == sorted(anchors) and len(set(anchors)) == len(anchors)
     times = [c.updated_at for p in pages for c in p.contacts]
     assert times == sorted(times)  # Modified_Time ascending
 
 
-def test_resume_past_2000_with_a_page_token_and_after_it_expired(start_bigin):
-    bigin = start_bigin(records=2300)
+def test_a_record_modified_mid_read_does_not_hide_another(start_bigin):
+    bigin = start_bigin(records=300)
+    connector = bigin.connector(per_page=100)
+    feed = connector.read_changes()
+    first = next(feed)
+    connector.upsert([first.contacts[10].copy(first_name="Touched")])
+    rest = list(feed)
+    seen = set(ids_of([first])) | set(ids_of(rest))
+    # Offset paging would lose one record here: every record behind the touched one
+    # shifts back by one place. The touched record comes again, at the end.
+    assert len(seen) == 300
+    assert ids_of(rest)[-1] == first.contacts[10].ids["bigin"]
+
+
+def frozen_flood(start_bigin, count: int):
+    """An emulator holding ``count`` contacts all modified in the same second."""
+    bigin = start_bigin()
+    # Frozen at "now": page token expiries are computed from this clock too.
+    instant = datetime.now(UTC).replace(microsecond=0)
+    bigin.app.store.clock = lambda: instant
     connector = bigin.connector()
+    contacts = [Contact(email=f"f{i}@example.com", last_name=f"F{i}") for i in range(count)]
+    assert all(o.ok for o in connector.upsert(contacts))
+    return bigin, connector
+
+
+def test_over_2000_records_in_one_second_cross_the_page_limit_by_token(start_bigin):
+    bigin, connector = frozen_flood(start_bigin, 2300)
+    pages = list(connector.read_changes())
+    ids = ids_of(pages)
+    assert len(ids) == 2300 == len(set(ids))
+    assert any("page_token" in p.position.cursor for p in pages)
+    assert bigin.stats().get("status_400", 0) == 0  # never asked for a page past 2,000
+
+
+def test_resume_inside_a_one_second_flood_and_after_its_token_expired(start_bigin):
+    _, connector = frozen_flood(start_bigin, 2300)
     feed = connector.read_changes()
     head = [next(feed) for _ in range(11)]
     feed.close()
@@ -47,10 +84,10 @@ def test_resume_past_2000_with_a_page_token_and_after_it_expired(start_bigin):
     rest = list(connector.read_changes(resume=position))
     assert len(ids_of(head)) + len(ids_of(rest)) == 2300
     assert not set(ids_of(head)) & set(ids_of(rest))
-    # An expired token cannot be used: the feed starts over, so nothing is lost.
+    # An expired token cannot be used: that second is read again, so nothing is lost.
     stale = Position(None, dict(position.cursor, expiry="2000-01-01T00:00:00+00:00"))
-    again = ids_of(connector.read_changes(resume=stale))
-    assert len(again) == 2300
+    again = set(ids_of(connector.read_changes(resume=stale)))
+    assert set(ids_of(rest)) <= again
 
 
 def test_empty_module_and_nothing_modified_are_empty_feeds(start_bigin):
@@ -231,11 +268,11 @@ def test_client_pacing_spaces_calls(start_bigin):
     assert time.monotonic() - began >= 0.25  # 5 gaps of 50 ms
 
 
-def test_pager_refuses_a_server_that_repeats_a_page():
-    from bridge.connectors.bigin.paging import TokenPager
+def test_pager_refuses_a_server_that_ignores_paging():
+    from bridge.connectors.bigin.paging import ModifiedTimePager
 
-    page = ([{"id": "1"}], {"more_records": True})
-    pager = TokenPager(lambda params: page, per_page=1)
+    page = ([{"id": "1", "Modified_Time": "2026-01-01T00:00:00+00:00"}], {"more_records": True})
+    pager = ModifiedTimePager(lambda params, anchor: page, per_page=1)
     with pytest.raises(ProtocolError):
         list(pager.pages())
 
