@@ -91,6 +91,19 @@ def test_resuming_from_a_position_continues_without_gaps_or_repeats(
     assert len(head) + len(tail) == 450
 
 
+@every("stable_paging")
+def test_a_record_modified_mid_read_hides_no_other(harness: Harness, start_harness: StartHarness):
+    started = start_harness(harness, records=300)
+    connector = started.connector
+    feed = connector.read_changes()
+    first = next(feed)
+    assert first.more
+    touched = first.contacts[len(first.contacts) // 2]
+    assert connector.upsert([touched.copy(first_name="Touched")])[0].ok
+    seen = set(contact_keys([first], harness.kind)) | set(contact_keys(list(feed), harness.kind))
+    assert len(seen) == 300
+
+
 @every("modified_since")
 def test_modified_since_returns_what_changed(harness: Harness, start_harness: StartHarness):
     started = start_harness(harness, records=40)

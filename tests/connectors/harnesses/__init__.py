@@ -52,6 +52,9 @@ CAPABILITIES = frozenset(
         "tokens",
         # upsert reports created vs updated (not only ``upserted``) with the new id.
         "upsert_outcomes",
+        # a record modified while the feed is being read cannot push an unread record
+        # out of reach (offset paging over a changing order loses one per write).
+        "stable_paging",
     }
 )
 

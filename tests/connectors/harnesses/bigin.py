@@ -57,7 +57,14 @@ register(
     Harness(
         kind="bigin",
         capabilities=frozenset(
-            {"modified_since", "throttle", "server_errors", "tokens", "upsert_outcomes"}
+            {
+                "modified_since",
+                "throttle",
+                "server_errors",
+                "tokens",
+                "upsert_outcomes",
+                "stable_paging",
+            }
         ),
         start=start,
     )
