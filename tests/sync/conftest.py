@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +85,27 @@ def bigin_settings(bigin: Any) -> dict[str, Any]:
 
 def legacy_connection(legacy: Any) -> ConnectionConfig:
     return legacy.connection()
+
+
+def write_config(
+    path: Path, store_url: str, legacy: Any, bigin: Any, direction: str, **integration: Any
+) -> Path:
+    """A TOML config file with the two emulators as ``crm`` and ``bigin``."""
+
+    def table(name: str, connection: ConnectionConfig) -> str:
+        lines = [f"[connections.{name}]", f'kind = "{connection.kind}"']
+        lines += [f"{k} = {json.dumps(v)}" for k, v in connection.settings.items()]
+        return "\n".join(lines)
+
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in {"workers": 3, **integration}.items())
+    path.write_text(
+        f'[store]\nurl = "{store_url}"\n\n'
+        + table("crm", legacy.connection())
+        + "\n\n"
+        + table("bigin", bigin.connection())
+        + "\n\n"
+        + '[[integrations]]\nname = "members"\nsource = "crm"\ntarget = "bigin"\n'
+        + f'direction = "{direction}"\n'
+        + extra
+    )
+    return path

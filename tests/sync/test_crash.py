@@ -15,24 +15,9 @@ import pytest
 from bridge.emulators.server import Faults
 from bridge.store import Store
 
+from .conftest import write_config
+
 RECORDS = 1000
-
-
-def write_config(path: Path, store_url: str, legacy, bigin, direction: str) -> Path:
-    def table(name: str, connection) -> str:
-        lines = [f"[connections.{name}]", f'kind = "{connection.kind}"']
-        lines += [f"{k} = {json.dumps(v)}" for k, v in connection.settings.items()]
-        return "\n".join(lines)
-
-    path.write_text(
-        f'[store]\nurl = "{store_url}"\n\n'
-        + table("crm", legacy.connection())
-        + "\n\n"
-        + table("bigin", bigin.connection())
-        + "\n\n"
-        + f'[[integrations]]\nname = "members"\nsource = "crm"\ntarget = "bigin"\ndirection = "{direction}"\nworkers = 3\n'
-    )
-    return path
 
 
 def start_sync(config: Path) -> subprocess.Popen:
