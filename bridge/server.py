@@ -15,6 +15,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bridge.api import build_control_plane, instrument_soap
 from bridge.config import Config
 from bridge.facade import ENDPOINT_PATH, build_facade
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
@@ -63,9 +64,10 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
         facade = build_facade(
             config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
         )
-        mounts.mount(ENDPOINT_PATH, facade)
+        mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:
         log.warning("no `sites` configured: the SOAP facade is not served")
+    mounts.mount("/", build_control_plane(config, store))  # /v1, /webhooks, /metrics...
     return mounts
 
 

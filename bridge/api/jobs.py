@@ -1,0 +1,92 @@
+"""``/v1/jobs``, ``/v1/jobs/{_id}``, ``/v1/jobs/{_id}/joberrors`` and ``/v1/tokenInfo``.
+
+Job filters are integrator.io's [V]: ``_integrationId``, ``status``, ``type``,
+``createdAt_gte`` and ``createdAt_lte`` (inclusive, ISO-8601); newest jobs first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from bridge.api.context import ApiContext
+from bridge.api.documents import job_document, job_error_document
+from bridge.api.web import (
+    PageRequest,
+    invalid,
+    iso,
+    json_response,
+    not_found,
+    paged_response,
+    parse_time,
+)
+from bridge.store.repos.jobs import STATUSES
+
+JOB_TYPES = ("flow", "webhook")
+
+
+def list_jobs(ctx: ApiContext, request: Request) -> Response:
+    page = PageRequest.from_request(request)
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise invalid("status", f"`status` must be one of {', '.join(STATUSES)}")
+    job_type = request.args.get("type")
+    if job_type is not None and job_type not in JOB_TYPES:
+        raise invalid("type", f"`type` must be one of {', '.join(JOB_TYPES)}")
+    filters: dict[str, Any] = {
+        "integration_id": request.args.get("_integrationId"),
+        "status": status,
+        "created_from": (
+            parse_time("createdAt_gte", request.args["createdAt_gte"])
+            if "createdAt_gte" in request.args
+            else None
+        ),
+        "created_to": (
+            parse_time("createdAt_lte", request.args["createdAt_lte"])
+            if "createdAt_lte" in request.args
+            else None
+        ),
+    }
+    if job_type is None:
+        jobs = ctx.store.jobs.query(**filters, skip=page.skip, limit=page.limit)
+        total = ctx.store.jobs.count(**filters)
+    else:
+        # The store filters everything but the type; jobs of one integration number in
+        # the thousands at most between purges, so the type is filtered here.
+        every = [j for j in ctx.store.jobs.query(**filters, limit=10**9) if j.type == job_type]
+        jobs, total = every[page.skip : page.skip + page.limit], len(every)
+    return paged_response(request, page, [job_document(j) for j in jobs], total)
+
+
+def get_job(ctx: ApiContext, request: Request, _id: str) -> Response:
+    job = ctx.store.jobs.get(_id)
+    if job is None:
+        raise not_found("Job", _id)
+    return json_response(job_document(job))
+
+
+def list_job_errors(ctx: ApiContext, request: Request, _id: str) -> Response:
+    if ctx.store.jobs.get(_id) is None:
+        raise not_found("Job", _id)
+    page = PageRequest.from_request(request)
+    errors = ctx.store.jobs.errors(_id, skip=page.skip, limit=page.limit + 1)
+    total = page.skip + len(errors)
+    return paged_response(
+        request, page, [job_error_document(e) for e in errors[: page.limit]], total, exact=False
+    )
+
+
+def token_info(ctx: ApiContext, request: Request) -> Response:
+    """integrator.io answers the token's user [V]; tokens here have no users, only names."""
+    token = ctx.token
+    assert token is not None  # the router authenticated the request
+    return json_response(
+        {
+            "_userId": token.id,
+            "_tokenId": token.id,
+            "name": token.name,
+            "scope": "*",
+            "createdAt": iso(token.created_at),
+        }
+    )

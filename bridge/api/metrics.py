@@ -1,0 +1,181 @@
+"""Prometheus metrics of one server process, and the hooks that feed them.
+
+- SOAP requests by operation and outcome, with a latency histogram: :func:`instrument_soap`
+  wraps the facade's WSGI app (the facade has no hooks of its own; wrapping reads only the
+  ``SOAPAction`` and the answer's status, never the body).
+- REST calls by system and status, with latency: a listener on :mod:`bridge.http`. The
+  HTTP layer reports the final answer of a call, so ``rest_retryable_responses`` counts the
+  answers that lead to a retry when one is allowed (429 and 5xx).
+- Sync records by direction and outcome, and run durations: fed by the control plane's
+  job runner when a job it started finishes.
+
+Metrics live in a registry of their own (not the library's global one), one per process;
+under gunicorn each worker answers ``/metrics`` for itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bridge import http
+from bridge.store import Job
+from bridge.sync.report import Counts
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+SOAP_REQUESTS = Counter(
+    "soapbridge_soap_requests",
+    "SOAP requests answered by the facade, by operation and outcome (ok, fault, refused).",
+    ["operation", "outcome"],
+    registry=REGISTRY,
+)
+SOAP_LATENCY = Histogram(
+    "soapbridge_soap_request_seconds",
+    "Time to answer a SOAP request, by operation.",
+    ["operation"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+REST_CALLS = Counter(
+    "soapbridge_rest_calls",
+    "Calls to remote systems, by system and HTTP status.",
+    ["system", "status"],
+    registry=REGISTRY,
+)
+REST_RETRYABLE = Counter(
+    "soapbridge_rest_retryable_responses",
+    "Remote answers that are retried where the call allows it (429, 5xx), by system and status.",
+    ["system", "status"],
+    registry=REGISTRY,
+)
+REST_LATENCY = Histogram(
+    "soapbridge_rest_call_seconds",
+    "Duration of calls to remote systems, by system.",
+    ["system"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+SYNC_RECORDS = Counter(
+    "soapbridge_sync_records",
+    "Records handled by sync jobs, by job type and outcome.",
+    ["type", "outcome"],
+    registry=REGISTRY,
+)
+SYNC_JOBS = Counter(
+    "soapbridge_sync_jobs",
+    "Sync jobs finished, by job type and status.",
+    ["type", "status"],
+    registry=REGISTRY,
+)
+SYNC_LATENCY = Histogram(
+    "soapbridge_sync_job_seconds",
+    "Duration of sync jobs, by job type.",
+    ["type"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
+WEBHOOKS = Counter(
+    "soapbridge_webhook_notifications",
+    "Webhook notifications received, by source and outcome (accepted, refused).",
+    ["source", "outcome"],
+    registry=REGISTRY,
+)
+
+_listening = threading.Lock()
+_listener_added = False
+
+
+def _on_rest_call(system: str, _operation: str, status: int, seconds: float) -> None:
+    REST_CALLS.labels(system, str(status)).inc()
+    REST_LATENCY.labels(system).observe(seconds)
+    if status == 429 or status >= 500:
+        REST_RETRYABLE.labels(system, str(status)).inc()
+
+
+def listen_to_rest_calls() -> None:
+    """Count REST calls from now on (once per process)."""
+    global _listener_added
+    with _listening:
+        if not _listener_added:
+            http.add_response_listener(_on_rest_call)
+            _listener_added = True
+
+
+def record_counts(job_type: str, counts: Counts) -> None:
+    for outcome, value in counts.as_dict().items():
+        if value and outcome != "read":
+            SYNC_RECORDS.labels(job_type, outcome).inc(value)
+
+
+def record_job(job: Job) -> None:
+    """Count a finished job: its status, duration and per-outcome record counts."""
+    SYNC_JOBS.labels(job.type, job.status).inc()
+    if job.duration is not None:
+        SYNC_LATENCY.labels(job.type).observe(job.duration)
+    record_counts(
+        job.type,
+        Counts(
+            read=job.num_read,
+            created=job.num_created,
+            updated=job.num_updated,
+            unchanged=job.num_unchanged,
+            failed=job.num_failed,
+            conflicts=job.num_conflicts,
+        ),
+    )
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text format body and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def soap_operation(environ: dict[str, Any]) -> str:
+    """The operation a SOAP request names: SOAPAction (1.1) or the ``action`` parameter (1.2)."""
+    if environ.get("REQUEST_METHOD") == "GET":
+        return "wsdl"
+    action = str(environ.get("HTTP_SOAPACTION") or "")
+    if not action:
+        for part in str(environ.get("CONTENT_TYPE") or "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "action":
+                action = value
+    action = action.strip().strip('"')
+    name = action.rstrip("/").rsplit("/", 1)[-1]
+    # Unknown names are folded so a client cannot grow the label set without bound.
+    return name if name and len(name) <= 64 and name.replace("_", "").isalnum() else "unknown"
+
+
+def instrument_soap(app: WSGIApp) -> WSGIApp:
+    """``app`` with each request counted by operation and outcome, and timed."""
+
+    def instrumented(
+        environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        operation = soap_operation(environ)
+        started = time.perf_counter()
+        seen: list[int] = []
+
+        def recording_start_response(status: str, *args: Any) -> Any:
+            seen.append(int(status.split(" ", 1)[0]))
+            return start_response(status, *args)
+
+        try:
+            return app(environ, recording_start_response)
+        finally:
+            status = seen[-1] if seen else 500
+            outcome = "ok" if status < 400 else "fault" if status >= 500 else "refused"
+            SOAP_REQUESTS.labels(operation, outcome).inc()
+            SOAP_LATENCY.labels(operation).observe(time.perf_counter() - started)
+
+    return instrumented

@@ -1,0 +1,543 @@
+"""The OpenAPI 3 document of the control plane (served at ``/v1/openapi.json``).
+
+Written by hand next to the handlers and kept true by the tests, which run schemathesis
+against a live server with it: every status code, header and body shape a handler can
+answer is listed here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from bridge.api.documents import INSTALLER_FUNCTIONS
+from bridge.api.jobs import JOB_TYPES
+from bridge.api.web import MAX_LIMIT
+from bridge.config import CONNECTION_KINDS, DIRECTIONS
+from bridge.store.repos.jobs import STATUSES
+from bridge.sync.engine import CONFLICT_POLICIES
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref("Errors")}}}
+
+
+def _ok(description: str, schema: dict[str, Any], **headers: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": _ref(name)}}}
+
+
+NULLABLE_TEXT = {"type": "string", "nullable": True}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+PAGE_HEADERS = {
+    "Link": {
+        "description": 'RFC 8288 links to the neighbouring pages (rel="next", rel="prev").',
+        "schema": {"type": "string"},
+    },
+    "X-Total-Count": {"description": "Items in all pages.", "schema": {"type": "string"}},
+}
+AUTH = _error("No valid bearer token.")
+MISSING = _error("No such resource.")
+INVALID = _error("The request failed validation.")
+BAD_JSON = _error("The body is not a JSON object.")
+FORBIDDEN = _error("The resource is defined in the config file and read-only here.")
+CONFLICT = _error("The request conflicts with the resource's state.")
+
+SCHEMAS: dict[str, Any] = {
+    "Errors": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                    },
+                },
+            }
+        },
+    },
+    "Settings": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The bridge's settings: its two ends (connection _ids) and how it runs.",
+        "properties": {
+            "source": NULLABLE_TEXT,
+            "target": NULLABLE_TEXT,
+            "direction": {"type": "string", "enum": list(DIRECTIONS), "nullable": True},
+            "schedule": {**NULLABLE_TEXT, "description": "A cron expression."},
+            "mapping": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "properties": {
+                    "exclude": {"type": "array", "items": {"type": "string"}},
+                    "defaults": {"type": "object"},
+                    "custom_fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                    },
+                },
+            },
+            "options": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "properties": {
+                    "overlap_seconds": {"type": "number", "minimum": 0},
+                    "workers": {"type": "integer", "minimum": 1, "maximum": 64},
+                    "conflict_policy": {"type": "string", "enum": list(CONFLICT_POLICIES)},
+                },
+            },
+        },
+    },
+    "InstallStep": {
+        "type": "object",
+        "required": ["name", "completed", "installerFunction", "_connectionId"],
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "completed": {"type": "boolean"},
+            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
+            "_connectionId": {"type": "string"},
+        },
+    },
+    "InstallStepInput": {
+        "type": "object",
+        "required": ["installerFunction", "_connectionId"],
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
+            "_connectionId": {"type": "string"},
+        },
+    },
+    "Integration": {
+        "type": "object",
+        "required": ["_id", "name", "mode", "settings", "version", "updateInProgress", "install"],
+        "properties": {
+            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+            "name": {"type": "string"},
+            "readme": {"type": "string"},
+            "mode": {"type": "string", "enum": ["install", "settings", "uninstall"]},
+            "settings": {"type": "object"},
+            "version": {"type": "string"},
+            "updateInProgress": {"type": "boolean"},
+            "install": {"type": "array", "items": _ref("InstallStep")},
+            "managedBy": {"type": "string", "enum": ["api", "config"]},
+            "createdAt": TIME,
+            "lastModified": TIME,
+        },
+    },
+    "IntegrationInput": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": NAME,
+            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
+            "settings": _ref("Settings"),
+            "version": {**NAME, "maxLength": 32},
+            "updateInProgress": {"type": "boolean"},
+            "install": {"type": "array", "items": _ref("InstallStepInput")},
+        },
+    },
+    "IntegrationUpdate": {
+        "type": "object",
+        "description": "Fields to change; the others keep their values.",
+        "properties": {
+            "name": NAME,
+            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
+            "settings": _ref("Settings"),
+            "version": {**NAME, "maxLength": 32},
+            "updateInProgress": {"type": "boolean"},
+        },
+    },
+    "CloneRequest": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": NAME,
+            "connectionMap": {
+                "type": "object",
+                "description": "Connection _id of the original -> _id for the clone.",
+                "additionalProperties": {"type": "string"},
+            },
+        },
+    },
+    "Connection": {
+        "type": "object",
+        "required": ["_id", "name", "type", "settings", "secretKeys"],
+        "properties": {
+            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
+            "settings": {"type": "object", "description": "Non-secret settings only."},
+            "secretKeys": {"type": "array", "items": {"type": "string"}},
+            "managedBy": {"type": "string", "enum": ["api", "config"]},
+            "createdAt": TIME,
+            "lastModified": TIME,
+        },
+    },
+    "ConnectionSettings": {
+        "type": "object",
+        "description": "Flat settings; secret ones (password, client_secret, refresh_token, "
+        "token, access_token) are stored encrypted and never returned.",
+        "additionalProperties": {
+            "nullable": True,
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+        },
+    },
+    "ConnectionInput": {
+        "type": "object",
+        "required": ["name", "type"],
+        "properties": {
+            "name": NAME,
+            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
+            "settings": _ref("ConnectionSettings"),
+        },
+    },
+    "ConnectionUpdate": {
+        "type": "object",
+        "description": "settings are merged into the stored ones; null removes a key.",
+        "properties": {"settings": _ref("ConnectionSettings")},
+    },
+    "Job": {
+        "type": "object",
+        "required": ["_id", "type", "_integrationId", "status", "numSuccess", "numError"],
+        "properties": {
+            "_id": {"type": "string"},
+            "type": {"type": "string", "enum": list(JOB_TYPES)},
+            "_integrationId": {"type": "string"},
+            "direction": NULLABLE_TEXT,
+            "status": {"type": "string", "enum": list(STATUSES)},
+            **{
+                name: {"type": "integer", "minimum": 0}
+                for name in (
+                    "numExport",
+                    "numSuccess",
+                    "numError",
+                    "numIgnore",
+                    "numCreated",
+                    "numUpdated",
+                    "numConflicts",
+                )
+            },
+            "error": NULLABLE_TEXT,
+            "createdAt": TIME,
+            "startedAt": NULLABLE_TIME,
+            "endedAt": NULLABLE_TIME,
+            "duration": {"type": "number", "nullable": True},
+            "lastModified": TIME,
+        },
+    },
+    "JobError": {
+        "type": "object",
+        "required": ["_jobId", "message"],
+        "properties": {
+            "_jobId": {"type": "string"},
+            "code": NULLABLE_TEXT,
+            "message": {"type": "string"},
+            "source": NULLABLE_TEXT,
+            "recordKey": NULLABLE_TEXT,
+            "createdAt": TIME,
+        },
+    },
+    "TokenInfo": {
+        "type": "object",
+        "required": ["_userId"],
+        "properties": {
+            "_userId": {"type": "string"},
+            "_tokenId": {"type": "string"},
+            "name": {"type": "string"},
+            "scope": {"type": "string"},
+            "createdAt": TIME,
+        },
+    },
+}
+
+PAGING = [
+    {"name": "skip", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
+    },
+]
+ID = [{"name": "_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _list(schema: str) -> dict[str, Any]:
+    page = {"type": "array", "items": _ref(schema)}
+    return _ok("One page, as a bare array.", page, **PAGE_HEADERS)
+
+
+def _paths() -> dict[str, Any]:
+    integration = _ok("The integration.", _ref("Integration"))
+    connection = _ok("The connection.", _ref("Connection"))
+    return {
+        "/v1/tokenInfo": {
+            "get": {
+                "summary": "Who the token is",
+                "responses": {"200": _ok("The token.", _ref("TokenInfo")), "401": AUTH},
+            }
+        },
+        "/v1/integrations": {
+            "get": {
+                "summary": "List integrations",
+                "parameters": PAGING,
+                "responses": {"200": _list("Integration"), "401": AUTH, "422": INVALID},
+            },
+            "post": {
+                "summary": "Create an integration (install steps made from its settings)",
+                "requestBody": _body("IntegrationInput"),
+                "responses": {
+                    "201": _ok("Created.", _ref("Integration")),
+                    "400": BAD_JSON,
+                    "401": AUTH,
+                    "409": _error("The name is taken."),
+                    "422": INVALID,
+                },
+            },
+        },
+        "/v1/integrations/{_id}": {
+            "parameters": ID,
+            "get": {
+                "summary": "One integration",
+                "responses": {"200": integration, "401": AUTH, "404": MISSING},
+            },
+            "put": {
+                "summary": "Change an integration",
+                "requestBody": _body("IntegrationUpdate"),
+                "responses": {
+                    "200": integration,
+                    "400": BAD_JSON,
+                    "401": AUTH,
+                    "403": FORBIDDEN,
+                    "404": MISSING,
+                    "409": _error("The name is taken, or settings are locked by updateInProgress."),
+                    "422": INVALID,
+                },
+            },
+            "delete": {
+                "summary": "Delete an integration, its jobs and its Bigin watch channels",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "401": AUTH,
+                    "403": FORBIDDEN,
+                    "404": MISSING,
+                },
+            },
+        },
+        "/v1/integrations/{_id}/clone": {
+            "parameters": ID,
+            "post": {
+                "summary": "Clone an integration, swapping connections through connectionMap",
+                "requestBody": _body("CloneRequest"),
+                "responses": {
+                    "201": _ok("The clone.", _ref("Integration")),
+                    "400": _error("Bad JSON, or a connection left out of connectionMap."),
+                    "401": AUTH,
+                    "404": MISSING,
+                    "409": _error("The name is taken."),
+                    "422": INVALID,
+                },
+            },
+        },
+        "/v1/integrations/{_id}/install/{step}": {
+            "parameters": [
+                *ID,
+                {
+                    "name": "step",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+            ],
+            "post": {
+                "summary": "Run install step `step` (0-based); the last one moves mode to settings",
+                "responses": {
+                    "200": integration,
+                    "401": AUTH,
+                    "404": MISSING,
+                    "409": _error("Not installing, or an earlier step is not complete."),
+                    "422": _error("The installer function failed."),
+                },
+            },
+        },
+        "/v1/integrations/{_id}/run": {
+            "parameters": ID,
+            "post": {
+                "summary": "Start a sync job in the background",
+                "responses": {
+                    "202": _ok("The job, queued.", _ref("Job")),
+                    "401": AUTH,
+                    "404": MISSING,
+                    "409": _error("Install steps are not complete."),
+                    "422": _error("The settings do not name both ends."),
+                },
+            },
+        },
+        "/v1/connections": {
+            "get": {
+                "summary": "List connections (secrets never shown)",
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(
+                        "One page, as a bare array.",
+                        {"type": "array", "items": _ref("Connection")},
+                        Link=PAGE_HEADERS["Link"],
+                    ),
+                    "401": AUTH,
+                    "422": INVALID,
+                },
+            },
+            "post": {
+                "summary": "Create a connection (secret settings stored encrypted)",
+                "requestBody": _body("ConnectionInput"),
+                "responses": {
+                    "201": _ok("Created.", _ref("Connection")),
+                    "400": BAD_JSON,
+                    "401": AUTH,
+                    "409": _error("The name is taken."),
+                    "422": INVALID,
+                    "503": _error("No encryption key to store secrets with."),
+                },
+            },
+        },
+        "/v1/connections/{_id}": {
+            "parameters": ID,
+            "get": {
+                "summary": "One connection",
+                "responses": {"200": connection, "401": AUTH, "404": MISSING},
+            },
+            "put": {
+                "summary": "Change a connection's settings",
+                "requestBody": _body("ConnectionUpdate"),
+                "responses": {
+                    "200": connection,
+                    "400": BAD_JSON,
+                    "401": AUTH,
+                    "403": FORBIDDEN,
+                    "404": MISSING,
+                    "422": INVALID,
+                    "503": _error("No encryption key to store secrets with."),
+                },
+            },
+            "delete": {
+                "summary": "Delete a connection no integration uses",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "401": AUTH,
+                    "403": FORBIDDEN,
+                    "404": MISSING,
+                    "409": _error("Integrations use it."),
+                },
+            },
+        },
+        "/v1/connections/{_id}/ping": {
+            "parameters": ID,
+            "get": {
+                "summary": "One authenticated call to the remote system",
+                "responses": {
+                    "200": _ok(
+                        "The remote answered.",
+                        {
+                            "type": "object",
+                            "required": ["code"],
+                            "properties": {"code": {"type": "integer", "enum": [200]}},
+                        },
+                    ),
+                    "401": AUTH,
+                    "404": MISSING,
+                    "422": _error("The remote refused or could not be reached."),
+                },
+            },
+        },
+        "/v1/jobs": {
+            "get": {
+                "summary": "List jobs, newest first",
+                "parameters": [
+                    *PAGING,
+                    {"name": "_integrationId", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(STATUSES)},
+                    },
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(JOB_TYPES)},
+                    },
+                    {"name": "createdAt_gte", "in": "query", "schema": TIME},
+                    {"name": "createdAt_lte", "in": "query", "schema": TIME},
+                ],
+                "responses": {"200": _list("Job"), "401": AUTH, "422": INVALID},
+            }
+        },
+        "/v1/jobs/{_id}": {
+            "parameters": ID,
+            "get": {
+                "summary": "One job: status, counts, timings",
+                "responses": {"200": _ok("The job.", _ref("Job")), "401": AUTH, "404": MISSING},
+            },
+        },
+        "/v1/jobs/{_id}/joberrors": {
+            "parameters": ID,
+            "get": {
+                "summary": "The record errors of a job",
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(
+                        "One page, as a bare array.",
+                        {"type": "array", "items": _ref("JobError")},
+                        Link=PAGE_HEADERS["Link"],
+                    ),
+                    "401": AUTH,
+                    "404": MISSING,
+                    "422": INVALID,
+                },
+            },
+        },
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The document; the webhook and operations endpoints are described in ``info``."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "SoapBridge control plane",
+            "version": "1",
+            "description": "integrator.io-shaped API of the bridge. Also served, outside "
+            "/v1: POST /webhooks/bigin (Bigin watch notifications, checked by channel "
+            "token), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
+        },
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

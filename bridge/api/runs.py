@@ -1,0 +1,128 @@
+"""Background work of the control plane: integration runs and webhook pushes.
+
+A run answers at once (202 with the job) and happens on a small thread pool in the server
+process. The job row exists before the engine starts, so the client has its ``_id``
+straight away; the engine is handed that row instead of creating its own (see
+:class:`_JobHandOver`). A run that cannot take the integration's lease (another run holds
+it) fails its job with the reason. Jobs left ``running`` by a process that died are marked
+failed by the engine's next run (``jobs.abandon_running``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, cast
+
+from bridge.api import metrics
+from bridge.api.wiring import Wiring
+from bridge.errors import BridgeError
+from bridge.store import Integration, Job, LockHeld, Store, WebhookChannel
+from bridge.store.repos.jobs import FAILED, JobRepo
+from bridge.sync.engine import SyncEngine
+from bridge.sync.report import SOURCE_TO_TARGET, TARGET_TO_SOURCE
+
+log = logging.getLogger(__name__)
+
+
+class _HandedOverJobs:
+    """``store.jobs`` whose first ``create`` for the integration returns a job made earlier."""
+
+    def __init__(self, jobs: JobRepo, job: Job) -> None:
+        self._jobs = jobs
+        self._job: Job | None = job
+
+    def create(self, integration_id: str, **kwargs: Any) -> Job:
+        job, self._job = self._job, None
+        if job is not None and job.integration_id == integration_id:
+            return job
+        return self._jobs.create(integration_id, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+
+class _JobHandOver:
+    """The store as the engine sees it during a run the API started."""
+
+    def __init__(self, store: Store, job: Job) -> None:
+        self._store = store
+        self.jobs = _HandedOverJobs(store.jobs, job)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+class JobRunner:
+    """Runs integrations and webhook pushes in the background, a few at a time."""
+
+    def __init__(self, wiring: Wiring, workers: int = 2) -> None:
+        self.wiring = wiring
+        self.store = wiring.store
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="api-job")
+        # Pushes get their own thread, so a long run never delays a webhook's few records;
+        # one thread, because pushes of one integration queue on its lease anyway.
+        self._pushes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-push")
+
+    def start(self, integration: Integration) -> Job:
+        """A queued job for ``integration``, run in the background."""
+        direction = integration.settings.get("direction") or SOURCE_TO_TARGET
+        job = self.store.jobs.create(integration.id, type="flow", direction=direction)
+        self._pool.submit(self._run, integration.id, job)
+        return job
+
+    def _run(self, integration_id: str, job: Job) -> None:
+        try:
+            integration = self.store.integrations.get(integration_id)
+            if integration is None:
+                raise BridgeError("the integration was deleted before its run started")
+            with self.wiring.spec(integration) as spec:
+                SyncEngine(cast(Store, _JobHandOver(self.store, job)), spec).run()
+        except LockHeld:
+            self._fail(job, "another run of this integration is in progress")
+        except BridgeError as exc:
+            self._fail(job, str(exc))  # the engine finished the job already if it started it
+        except Exception:
+            log.exception("run of integration %s failed", integration_id)
+            self._fail(job, "internal error (see the server log)")
+        finally:
+            finished = self.store.jobs.get(job.id)
+            if finished is not None:
+                metrics.record_job(finished)
+
+    def _fail(self, job: Job, reason: str) -> None:
+        with contextlib.suppress(BridgeError):  # NotFound: the job went with its integration
+            self.store.jobs.finish(job.id, FAILED, error=reason)
+
+    def push(self, channel: WebhookChannel, ids: list[str]) -> Future[None]:
+        """Sync the notified records of ``channel``'s integration toward the other side."""
+        return self._pushes.submit(self._push, channel, ids)
+
+    def _push(self, channel: WebhookChannel, ids: list[str]) -> None:
+        try:
+            if channel.integration_id is None:
+                return
+            integration = self.store.integrations.get(channel.integration_id)
+            if integration is None:
+                return
+            with self.wiring.spec(integration) as spec:
+                direction = push_direction(self.wiring, integration, channel.connection)
+                counts = SyncEngine(self.store, spec).push_ids(direction, ids)
+            metrics.record_counts("webhook", counts)
+            metrics.SYNC_JOBS.labels("webhook", "completed").inc()
+        except Exception:
+            metrics.SYNC_JOBS.labels("webhook", "failed").inc()
+            log.exception("webhook push for channel %s failed", channel.channel_id)
+
+    def shutdown(self, wait: bool = True) -> None:
+        for pool in (self._pushes, self._pool):
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def push_direction(wiring: Wiring, integration: Integration, connection_name: str) -> str:
+    """Changes notified by ``connection_name`` flow away from it: toward the other end."""
+    target = integration.settings.get("target")
+    if target and wiring.connection(str(target)).name == connection_name:
+        return TARGET_TO_SOURCE
+    return SOURCE_TO_TARGET

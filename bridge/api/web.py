@@ -1,0 +1,135 @@
+"""HTTP plumbing of the control plane: the error envelope, JSON answers, list paging.
+
+Every refusal is integrator.io's envelope, ``{"errors": [{"code", "message", "field"?}]}``
+[V], raised anywhere in a handler as :class:`ApiError`. Lists answer a bare JSON array and
+page with ``skip``/``limit`` plus an RFC 8288 ``Link`` header (``rel="next"``/``"prev"``),
+as integrator.io does [V]; the default page is 100 and the largest 1000.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.wrappers import Request, Response
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status and one or more envelope entries."""
+
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def envelope(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            entry["field"] = self.field
+        return {"errors": [entry]}
+
+
+def invalid(field: str, message: str, code: str = "invalid_field") -> ApiError:
+    """A 422 for one field of a request body or query."""
+    return ApiError(422, code, message, field=field)
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    return ApiError(404, "not_found", f"{kind} not found for the given id {ident!r}")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return Response(data, status=status, headers=headers, content_type="application/json")
+
+
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    return json_response(error.envelope(), error.status, headers)
+
+
+def iso(value: datetime | None) -> str | None:
+    """integrator.io's timestamp form: UTC, milliseconds, ``Z``."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_time(field: str, text: str) -> datetime:
+    """An ISO-8601 query value as an aware datetime (naive means UTC)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(field, f"`{field}` must be an ISO-8601 date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 400 for bad JSON, 422 for anything but an object."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid_body", "the request body must be a JSON object")
+    return body
+
+
+def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise invalid(name, f"`{name}` must be an integer", "invalid_query_params") from None
+    if not low <= value <= high:
+        raise invalid(name, f"`{name}` must be between {low} and {high}", "invalid_query_params")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    skip: int
+    limit: int
+
+    @classmethod
+    def from_request(cls, request: Request) -> PageRequest:
+        return cls(
+            skip=_int_arg(request, "skip", 0, 0, 10**9),
+            limit=_int_arg(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        )
+
+
+def paged_response(
+    request: Request, page: PageRequest, items: Sequence[Any], total: int, *, exact: bool = True
+) -> Response:
+    """``items`` as a bare array with a ``Link`` header to the neighbouring pages.
+
+    ``total`` is the number of items in all pages (``X-Total-Count``) when ``exact``; else
+    only enough of a count to tell whether a next page exists, and no header is sent.
+    """
+    links = []
+    if page.skip + page.limit < total:
+        links.append((page.skip + page.limit, "next"))
+    if page.skip > 0:
+        links.append((max(page.skip - page.limit, 0), "prev"))
+    headers = {"X-Total-Count": str(total)} if exact else {}
+    if links:
+        base = request.base_url
+        others = [(k, v) for k, v in request.args.items(multi=True) if k not in ("skip", "limit")]
+        headers["Link"] = ", ".join(
+            f'<{base}?{urlencode([*others, ("skip", skip), ("limit", page.limit)])}>; rel="{rel}"'
+            for skip, rel in links
+        )
+    return json_response(list(items), 200, headers)

@@ -1,0 +1,51 @@
+"""``POST /webhooks/bigin``: Bigin's watch notifications, verified and handed to a push.
+
+The channel's token is compared with the stored hash in constant time, and an unknown
+channel costs the same as a known one (:meth:`WebhookChannelRepo.verify`); a refused
+notification gets 401 with the error envelope. An accepted one is answered at once: the
+notified ids are synced toward the integration's other side by the job runner's push
+thread, as a job of type ``webhook``. Deletions are acknowledged and not pushed (the sync
+engine does not carry deletes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from werkzeug.wrappers import Request, Response
+
+from bridge.api import metrics
+from bridge.api.context import ApiContext
+from bridge.api.web import ApiError, json_response
+
+log = logging.getLogger(__name__)
+PUSHED_OPERATIONS = ("insert", "update")
+MAX_BODY = 1 << 20
+
+
+def bigin_notification(ctx: ApiContext, request: Request) -> Response:
+    if (request.content_length or 0) > MAX_BODY:
+        raise ApiError(413, "too_large", "notification bodies are small")
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        metrics.WEBHOOKS.labels("bigin", "refused").inc()
+        raise ApiError(400, "invalid_json", "a notification is a JSON object")
+    channel = ctx.store.webhook_channels.verify(
+        str(body.get("channel_id") or ""), str(body.get("token") or "")
+    )
+    if channel is None:
+        metrics.WEBHOOKS.labels("bigin", "refused").inc()
+        raise ApiError(401, "invalid_token", "unknown channel, wrong token or expired channel")
+    ids = [str(i) for i in body.get("ids") or () if isinstance(i, (str, int))]
+    operation = str(body.get("operation") or "")
+    metrics.WEBHOOKS.labels("bigin", "accepted").inc()
+    if ids and operation in PUSHED_OPERATIONS:
+        ctx.runner.push(channel, ids)
+    log.info(
+        "bigin notification %s of %d id(s) on channel %s", operation, len(ids), channel.channel_id
+    )
+    return json_response({"accepted": len(ids)})
