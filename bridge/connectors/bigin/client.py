@@ -7,8 +7,9 @@
   the call was not processed, so every method is repeated after ``Retry-After`` through
   :func:`bridge.retry.call_with_retry`, bounded; a wait longer than the schedule allows
   (exhausted daily credits) is raised at once as :class:`RateLimited` for the caller.
-- Pacing: at most ``max_calls_per_second``, so a long run spreads its credits instead of
-  spending them in bursts; credits spent are counted per the published costs [V].
+- Pacing: at most ``max_calls_per_second``, and with ``daily_credits`` a credit bucket
+  that spreads the org's daily allowance over the day instead of spending it in bursts;
+  credits are counted per the published costs [V].
 """
 
 from __future__ import annotations
@@ -58,6 +59,49 @@ class Pacer:
             self._next = slot + self.interval
         if slot > now:
             time.sleep(slot - now)
+
+
+class CreditBudget:
+    """Spreads API credits over the day: ``burst`` at once, refilled at ``daily / 86400``/s.
+
+    Bigin's allowance is per rolling 24 hours [V]; spending it at full speed early would
+    leave every other integration of the org throttled until the window rolls. A call
+    takes its credits from the bucket and waits (outside the lock) when it runs dry.
+    """
+
+    def __init__(
+        self,
+        daily: float | None,
+        burst: float = 200.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = daily / 86400.0 if daily else 0.0
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._level = burst
+        self._at = clock()
+        self.waited = 0.0
+
+    def take(self, cost: int) -> float:
+        """Take ``cost`` credits; seconds slept waiting for them."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._level = min(self.burst, self._level + (now - self._at) * self.rate)
+            self._at = now
+            # Reserve now (the level may go negative) so concurrent callers queue fairly.
+            self._level -= cost
+            wait = -self._level / self.rate if self._level < 0 else 0.0
+        if wait > 0:
+            if wait > 1:
+                log.info("bigin credit budget: waiting %.1f s", wait)
+            self._sleep(wait)
+            self.waited += wait
+        return wait
 
 
 class BiginResponse:
@@ -129,6 +173,8 @@ class BiginClient:
         max_calls_per_second: float = 10.0,
         retry: RetrySchedule | None = None,
         token_leeway: float = 60.0,
+        daily_credits: float | None = None,
+        credit_burst: float = 200.0,
     ) -> None:
         self.configured_domain = api_domain.rstrip("/")
         self.tokens = TokenSource(
@@ -154,6 +200,7 @@ class BiginClient:
                 adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
         self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
         self.pacer = Pacer(max_calls_per_second)
+        self.budget = CreditBudget(daily_credits, credit_burst)
         self.schedule = retry or RetrySchedule()
         self.credits_spent = 0
         self._credit_lock = threading.Lock()
@@ -185,6 +232,7 @@ class BiginClient:
 
         def attempt() -> BiginResponse:
             self.pacer.wait()
+            self.budget.take(cost)
             # Fetch the token first so api_domain comes from a token response.
             self.tokens.access_token()
             url = f"{self.api_domain()}{API_PATH}{path}"

@@ -84,6 +84,8 @@ class BiginConnector(Connector):
             refresh_token=s["refresh_token"],
             timeout=float(s.get("timeout", 60)),
             max_calls_per_second=float(s.get("max_calls_per_second", 10)),
+            daily_credits=float(s["daily_credits"]) if s.get("daily_credits") else None,
+            credit_burst=float(s.get("credit_burst", 200)),
         )
         return cls(
             client,

@@ -268,6 +268,17 @@ def test_client_pacing_spaces_calls(start_bigin):
     assert time.monotonic() - began >= 0.25  # 5 gaps of 50 ms
 
 
+def test_credit_budget_spreads_calls_after_the_burst(start_bigin):
+    # 864,000 credits a day is 10 a second; a burst of 5 lets the first calls go at once.
+    connector = start_bigin(records=1).connector(daily_credits=864000, credit_burst=5)
+    began = time.monotonic()
+    for _ in range(15):
+        connector.verify()
+    assert time.monotonic() - began >= 0.9  # 10 credits past the burst at 10 a second
+    # Time spent in the calls refills the bucket too, so the waits cover the rest.
+    assert connector.client.budget.waited > 0.5
+
+
 def test_pager_refuses_a_server_that_ignores_paging():
     from bridge.connectors.bigin.paging import ModifiedTimePager
 
