@@ -21,130 +21,21 @@ import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.emulators.bigin.schema import (
+    MODULES,
+    Module,
+    RecordProblem,
+    error_entry,
+    invalid,
+    missing,
+)
 from bridge.emulators.bigin.seed import OWNER, seed_accounts, seed_contacts
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ID_BASE = 7618134000000632000
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleSpec:
-    name: str
-    mandatory: str
-    unique: tuple[str, ...]
-    text_fields: frozenset[str]
-    bool_fields: frozenset[str] = frozenset()
-    read_only: frozenset[str] = frozenset(
-        {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Owner"}
-    )
-
-    computed: frozenset[str] = frozenset()
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        lookups = {"Account_Name", "Tag"} if self.name == "Contacts" else {"Tag"}
-        every = self.text_fields | self.bool_fields | self.read_only | self.computed | lookups
-        return tuple(sorted(every))
-
-
-CONTACTS = ModuleSpec(
-    name="Contacts",
-    mandatory="Last_Name",
-    unique=("Email", "External_ID"),
-    text_fields=frozenset(
-        {
-            "First_Name",
-            "Last_Name",
-            "Email",
-            "Phone",
-            "Mobile",
-            "Home_Phone",
-            "Title",
-            "Department",
-            "Description",
-            "Mailing_Street",
-            "Mailing_City",
-            "Mailing_State",
-            "Mailing_Zip",
-            "Mailing_Country",
-            "External_ID",
-        }
-    ),
-    bool_fields=frozenset({"Email_Opt_Out"}),
-    computed=frozenset({"Full_Name"}),
-)
-ACCOUNTS = ModuleSpec(
-    name="Accounts",
-    mandatory="Account_Name",
-    unique=("Account_Name",),
-    text_fields=frozenset(
-        {"Account_Name", "Phone", "Website", "Billing_City", "Billing_Country", "Description"}
-    ),
-)
-MODULES = {spec.name: spec for spec in (CONTACTS, ACCOUNTS)}
-
-
-class RecordProblem(Exception):
-    """One record of a write is refused; ``entry`` is its wire outcome."""
-
-    def __init__(self, entry: dict[str, Any]) -> None:
-        super().__init__(entry.get("code"))
-        self.entry = entry
-
-
-def error_entry(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"code": code, "details": details, "message": message, "status": "error"}
-
-
-def _invalid(name: str, path: str, expected: str) -> RecordProblem:
-    return RecordProblem(
-        error_entry(
-            "INVALID_DATA",
-            "invalid data",
-            expected_data_type=expected,
-            api_name=name,
-            json_path=path,
-        )
-    )
-
-
-def _missing(name: str, path: str) -> RecordProblem:
-    return RecordProblem(
-        error_entry(
-            "MANDATORY_NOT_FOUND", "required field not found", api_name=name, json_path=path
-        )
-    )
-
-
-@dataclass(slots=True)
-class Module:
-    spec: ModuleSpec
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # unique field -> lower-cased value -> id
-    index: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in self.spec.unique:
-            self.index.setdefault(name, {})
-
-    def lookup(self, name: str, value: Any) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            return None
-        return self.index.get(name, {}).get(value.strip().lower())
-
-    def reindex(self, record: dict[str, Any], *, remove: bool = False) -> None:
-        for name in self.spec.unique:
-            value = record.get(name)
-            if isinstance(value, str) and value.strip():
-                key = value.strip().lower()
-                if remove:
-                    self.index[name].pop(key, None)
-                else:
-                    self.index[name][key] = record["id"]
 
 
 class BiginStore:
@@ -271,14 +162,14 @@ class BiginStore:
             path = f"$.data[{index}].{name}"
             if name in spec.text_fields:
                 if value is not None and not isinstance(value, str | int | float):
-                    raise _invalid(name, path, "text")
+                    raise invalid(name, path, "text")
                 value = None if value is None else str(value)
                 if name == "Email" and value and not _EMAIL.match(value.strip()):
-                    raise _invalid(name, path, "email")
+                    raise invalid(name, path, "email")
                 clean[name] = value
             elif name in spec.bool_fields:
                 if not isinstance(value, bool):
-                    raise _invalid(name, path, "boolean")
+                    raise invalid(name, path, "boolean")
                 clean[name] = value
             elif name == "Tag":
                 clean[name] = self._tags(value, path)
@@ -292,7 +183,7 @@ class BiginStore:
         if not isinstance(value, list) or not all(
             isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"] for t in value
         ):
-            raise _invalid("Tag", path, "jsonarray")
+            raise invalid("Tag", path, "jsonarray")
         # A stable id per tag name (Python's hash() changes between processes).
         return [
             {
@@ -310,11 +201,11 @@ class BiginStore:
         if isinstance(value, dict) and value.get("id"):
             account = accounts.records.get(str(value["id"]))
             if account is None:
-                raise _invalid("Account_Name", path, "lookup")
+                raise invalid("Account_Name", path, "lookup")
             return {"name": account["Account_Name"], "id": account["id"]}
         name = value.get("name") if isinstance(value, dict) else value
         if not isinstance(name, str) or not name.strip():
-            raise _invalid("Account_Name", path, "lookup")
+            raise invalid("Account_Name", path, "lookup")
         found = accounts.lookup("Account_Name", name)
         account = (
             accounts.records[found]
@@ -364,7 +255,7 @@ class BiginStore:
         mandatory = module.spec.mandatory
         value = clean.get(mandatory)
         if not (isinstance(value, str) and value.strip()):
-            raise _missing(mandatory, f"$.data[{i}].{mandatory}")
+            raise missing(mandatory, f"$.data[{i}].{mandatory}")
         self._check_unique(module, clean, None, i)
         return self._store_new(module, clean, self.clock())
 
@@ -375,7 +266,7 @@ class BiginStore:
         clean = self._clean(module, row, i)
         mandatory = module.spec.mandatory
         if mandatory in clean and not (clean[mandatory] or "").strip():
-            raise _missing(mandatory, f"$.data[{i}].{mandatory}")
+            raise missing(mandatory, f"$.data[{i}].{mandatory}")
         self._check_unique(module, clean, record_id, i)
         module.reindex(record, remove=True)
         record.update(clean)
@@ -417,7 +308,7 @@ class BiginStore:
         if mode == "update":
             record_id = str(row.get("id") or "")
             if not record_id:
-                raise _missing("id", f"$.data[{i}].id")
+                raise missing("id", f"$.data[{i}].id")
             if record_id not in module.records:
                 raise RecordProblem(
                     error_entry(
