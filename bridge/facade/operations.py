@@ -120,7 +120,10 @@ class ContactFacade:
             # contract matches on External ID then email, not on entityId.
             contact.ids = {}
             contacts.append(contact)
-        outcomes = connector.upsert(contacts)
+        try:
+            outcomes = connector.upsert(contacts)
+        finally:
+            self.pager.cache.invalidate(connector)
         written = [o.id for o in outcomes if o.ok and o.id]
         if written:
             self.entity_ids.entity_ids(site.connection, written)
@@ -155,13 +158,19 @@ class ContactFacade:
 
     def delete_by_entity_id(self, site: Site, entity_id: int | None) -> bool:
         crm_id = self._crm_id(site, entity_id)
-        return bool(crm_id) and self.connector_for(site.connection).delete(crm_id or "")
+        return bool(crm_id) and self._delete(self.connector_for(site.connection), crm_id or "")
 
     def delete_by_email(self, site: Site, email: str | None) -> bool:
         connector = self.connector_for(site.connection)
         contact = connector.find_by_email(email) if email else None
         crm_id = contact.ids.get(connector.system) if contact else None
-        return bool(crm_id) and connector.delete(crm_id or "")
+        return bool(crm_id) and self._delete(connector, crm_id or "")
+
+    def _delete(self, connector: Connector, crm_id: str) -> bool:
+        try:
+            return connector.delete(crm_id)
+        finally:
+            self.pager.cache.invalidate(connector)
 
 
 def translate_errors(exc: BaseException) -> FacadeFault:

@@ -9,7 +9,9 @@ as they were at one moment, or a shift between them would go unnoticed). Within 
 page the pager re-aligns on the contacts it served last, whichever view it reads, so the
 paging guarantee in :mod:`bridge.facade.paging` holds with the cache on: a view older
 than the consumer's last one can repeat a contact (older data), never skip one. Answers
-may be up to ``seconds`` old.
+may be up to ``seconds`` old; a write through the facade drops the process's cached pages
+of that CRM at once, so a consumer reads back its own writes (another worker process may
+still answer from its cache until ``seconds`` pass).
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ class PageCache:
             self._pages.move_to_end(key)
             while len(self._pages) > self.max_pages:
                 self._pages.popitem(last=False)
+
+    def invalidate(self, connector: Any) -> None:
+        """Forget every page read through ``connector`` (after a write through it)."""
+        with self._lock:
+            for key in [k for k in self._pages if k[0] == id(connector)]:
+                del self._pages[key]
 
     def chains(self, scope: tuple[int, str], start: Position | None) -> list[Iterator[Page]]:
         """Candidate chains of cached pages from ``start``, newest generation first.

@@ -65,15 +65,17 @@ def test_changes_while_paging_never_make_a_contact_go_missing(start_facade, cach
     def change_served_contacts(calls: int) -> None:
         if calls != 1:
             return
-        # Contacts already served (positions 40-89 of page one) change and move to the end
-        # of the CRM's order, shifting every later contact back by 50.
-        upd = "".join(
-            f"<ContactRecord><emailAddress>{email}</emailAddress><firstName>Changed</firstName>"
-            "</ContactRecord>"
-            for email in sorted_emails[40:90]
+        # Contacts already served (positions 40-89 of page one) change in the CRM itself
+        # (not through the facade, so no cache is dropped) and move to the end of its
+        # order, shifting every later contact back by 50.
+        facade.crm.store.update_insert(
+            [{"emailAddress": email, "firstName": "Changed"} for email in sorted_emails[40:90]]
         )
-        ok = facade.call("ContactList_UpdateInsert", f"<contactsList>{upd}</contactsList>")
-        assert ok.status_code == 200
+        # With the cache on, let every cached page expire except the first one (read
+        # before the change): the next answer must not stitch that old page to a new one.
+        cache = facade.app.facade.pager.cache
+        for key in [k for k in cache._pages if k[2] != "start"]:
+            del cache._pages[key]
 
     first_page, _, _ = page(facade, 0)
     sorted_emails = [email for _, email in first_page]
