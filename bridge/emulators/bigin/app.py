@@ -59,9 +59,9 @@ class BiginApp:
         self.page_token_ttl = page_token_ttl
         self.search_lag = search_lag
         self.page_tokens: dict[str, dict[str, Any]] = {}
+        self.page_lock = threading.Lock()
         self.channels = WatchChannels(self.now, tuple(store.modules))
         self.notifier = Notifier(self.stats)
-        self._local = threading.local()
 
     # -- time and rendering ----------------------------------------------------------
 

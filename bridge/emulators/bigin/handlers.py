@@ -74,7 +74,8 @@ def list_records(app: BiginApp, request: Request, module: str) -> Reply:
     per_page = _int(request, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
     token_text = request.query.get("page_token")
     if token_text:
-        state = app.page_tokens.get(token_text)
+        with app.page_lock:
+            state = app.page_tokens.get(token_text)
         if state is None or state["module"] != module or state["expiry"] <= app.now():
             raise error(
                 400, "INVALID_DATA", "the page token is invalid or expired", param="page_token"
@@ -116,21 +117,22 @@ def list_records(app: BiginApp, request: Request, module: str) -> Reply:
     more = total > offset + len(chunk)
     next_token, expiry = None, None
     if more:
-        if len(app.page_tokens) > 1000:
-            # A long-running emulator would otherwise keep every token ever issued.
-            now = app.now()
-            for stale in [t for t, v in app.page_tokens.items() if v["expiry"] <= now]:
-                app.page_tokens.pop(stale, None)
         next_token = secrets.token_hex(24)
         expiry = app.now() + timedelta(seconds=app.page_token_ttl)
-        app.page_tokens[next_token] = {
-            "module": module,
-            "since": since,
-            "sort_by": sort_by,
-            "sort_order": order,
-            "offset": offset + len(chunk),
-            "expiry": expiry,
-        }
+        with app.page_lock:
+            if len(app.page_tokens) > 1000:
+                # A long-running emulator would otherwise keep every token ever issued.
+                now = app.now()
+                for stale in [t for t, v in app.page_tokens.items() if v["expiry"] <= now]:
+                    del app.page_tokens[stale]
+            app.page_tokens[next_token] = {
+                "module": module,
+                "since": since,
+                "sort_by": sort_by,
+                "sort_order": order,
+                "offset": offset + len(chunk),
+                "expiry": expiry,
+            }
     info = {
         "per_page": per_page,
         "next_page_token": next_token,
