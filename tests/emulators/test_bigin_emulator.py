@@ -243,6 +243,16 @@ def test_upsert_matches_in_duplicate_check_order_and_keeps_modified_time(start_b
     assert company["name"] == "Zylker" and bigin.app.store.get("Accounts", company["id"])
 
 
+def test_a_refused_record_creates_no_company(start_bigin):
+    bigin = start_bigin()
+    rows = [{"First_Name": "NoLast", "Account_Name": {"name": "Ghost Ltd"}}]
+    assert bigin.api("POST", "/Contacts", json={"data": rows}).status_code == 400
+    assert bigin.app.store.count("Accounts") == 0
+    rows = [{"Last_Name": "Real", "Account_Name": "Ghost Ltd"}]
+    assert bigin.api("POST", "/Contacts", json={"data": rows}).status_code == 201
+    assert bigin.app.store.count("Accounts") == 1
+
+
 def test_update_and_delete_unknown_ids(start_bigin):
     bigin = start_bigin(records=2)
     update = bigin.api("PUT", "/Contacts", json={"data": [{"id": "1", "Last_Name": "x"}]})

@@ -207,12 +207,23 @@ class BiginStore:
         if not isinstance(name, str) or not name.strip():
             raise invalid("Account_Name", path, "lookup")
         found = accounts.lookup("Account_Name", name)
-        account = (
-            accounts.records[found]
-            if found
-            else self._store_new(accounts, {"Account_Name": name.strip()}, self.clock())
-        )
-        return {"name": account["Account_Name"], "id": account["id"]}
+        if found is None:
+            # Created only once the whole record passed its checks (see _link_account).
+            return {"name": name.strip(), "id": None}
+        return {"name": accounts.records[found]["Account_Name"], "id": found}
+
+    def _link_account(self, clean: dict[str, Any]) -> None:
+        """Create the company a valid record names but Bigin does not know yet [V2]."""
+        account = clean.get("Account_Name")
+        if isinstance(account, dict) and account.get("id") is None:
+            accounts = self.modules["Accounts"]
+            found = accounts.lookup("Account_Name", account["name"])
+            record = (
+                accounts.records[found]
+                if found
+                else self._store_new(accounts, {"Account_Name": account["name"]}, self.clock())
+            )
+            clean["Account_Name"] = {"name": record["Account_Name"], "id": record["id"]}
 
     def _check_unique(
         self, module: Module, clean: dict[str, Any], own_id: str | None, i: int
@@ -257,6 +268,7 @@ class BiginStore:
         if not (isinstance(value, str) and value.strip()):
             raise missing(mandatory, f"$.data[{i}].{mandatory}")
         self._check_unique(module, clean, None, i)
+        self._link_account(clean)
         return self._store_new(module, clean, self.clock())
 
     def _update_one(
@@ -268,6 +280,7 @@ class BiginStore:
         if mandatory in clean and not (clean[mandatory] or "").strip():
             raise missing(mandatory, f"$.data[{i}].{mandatory}")
         self._check_unique(module, clean, record_id, i)
+        self._link_account(clean)
         module.reindex(record, remove=True)
         record.update(clean)
         record["Modified_Time"] = self.clock()
