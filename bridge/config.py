@@ -1,7 +1,7 @@
 """Configuration: one TOML file, ``${VAR}`` in any string value reads the environment.
 
-Top-level tables: ``store``, ``server``, ``connections.<name>``, ``sites`` (array) and
-``integrations`` (array); see ``DESIGN.md`` for the contract. Secrets are kept out of
+Top-level tables: ``store``, ``server``, ``connections.<name>``, ``sites`` (array),
+``integrations`` (array) and ``queue`` (read by :mod:`bridge.queue`); see ``DESIGN.md`` for the contract. Secrets are kept out of
 ``repr`` so a config object can be logged safely.
 """
 
@@ -112,6 +112,8 @@ class Config:
     connections: dict[str, ConnectionConfig] = field(default_factory=dict)
     sites: list[SiteConfig] = field(default_factory=list)
     integrations: list[IntegrationConfig] = field(default_factory=list)
+    # The [queue] table as written; bridge.queue.settings validates it (empty: no broker).
+    queue: dict[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
 
     def connection(self, name: str) -> ConnectionConfig:
@@ -199,6 +201,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             if end not in config.connections:
                 raise ConfigError(f"{where}: no connection named {end!r}")
         config.integrations.append(integration)
+    config.queue = dict(_pop(raw, "queue", "config", dict, {}))
     if raw:
         raise ConfigError(f"unknown top-level table(s): {', '.join(sorted(raw))}")
     return config
