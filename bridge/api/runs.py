@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
@@ -24,6 +25,8 @@ from bridge.sync.engine import SyncEngine
 from bridge.sync.report import SOURCE_TO_TARGET, TARGET_TO_SOURCE
 
 log = logging.getLogger(__name__)
+#: How long a queued run waits for the integration's lease before its job fails.
+LOCK_WAIT_SECONDS = 30.0
 
 
 class _HandedOverJobs:
@@ -78,7 +81,18 @@ class JobRunner:
             if integration is None:
                 raise BridgeError("the integration was deleted before its run started")
             with self.wiring.spec(integration) as spec:
-                SyncEngine(cast(Store, _JobHandOver(self.store, job)), spec).run()
+                engine = SyncEngine(cast(Store, _JobHandOver(self.store, job)), spec)
+                deadline = time.monotonic() + LOCK_WAIT_SECONDS
+                while True:
+                    try:
+                        engine.run()
+                        break
+                    except LockHeld:
+                        # A run finishing (or a webhook push) still holds the lease for a
+                        # moment; the job stays queued meanwhile, as integrator.io queues.
+                        if time.monotonic() >= deadline:
+                            raise
+                        time.sleep(0.2)
         except LockHeld:
             self._fail(job, "another run of this integration is in progress")
         except BridgeError as exc:
