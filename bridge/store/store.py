@@ -71,7 +71,11 @@ class Store(Repositories):
 
     @contextmanager
     def transaction(self) -> Iterator[Repositories]:
-        """Repositories sharing one write transaction, committed when the block ends."""
+        """Repositories sharing one write transaction, committed when the block ends.
+
+        Inside the block, write through ``tx`` only: on SQLite this transaction holds the
+        database's write lock, so a write through ``store`` would wait for it (and time out).
+        """
         with self._writer.begin() as session:
 
             @contextmanager
