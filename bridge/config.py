@@ -1,8 +1,8 @@
 """Configuration: one TOML file, ``${VAR}`` in any string value reads the environment.
 
 Top-level tables: ``store``, ``server``, ``connections.<name>``, ``sites`` (array),
-``integrations`` (array) and ``queue`` (read by :mod:`bridge.queue`); see ``DESIGN.md`` for the contract. Secrets are kept out of
-``repr`` so a config object can be logged safely.
+``integrations`` (array) and ``queue`` (read by :mod:`bridge.queue`); see ``DESIGN.md``
+for the contract. Secrets are kept out of ``repr`` so a config object can be logged safely.
 """
 
 from __future__ import annotations
