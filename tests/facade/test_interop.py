@@ -101,18 +101,19 @@ def test_suds_builds_records_by_type_name_and_upserts(facade):
     found = client.service.Contact_RetrieveByEmailAddress(USERNAME, PASSWORD, SITE_ID,
                                                           "suds.consumer@example.com")
     assert found.externalId == "SUDS-1"
+    # suds parses slowly: three pages show the paging shape without walking 2,500 contacts.
     seen, start = [], 0
-    while True:
+    for _ in range(3):
         r = client.service.ContactList_Retrieve(USERNAME, PASSWORD, SITE_ID,
                                                 "0001-01-01T00:00:00", start, True)
         result = r.ContactList_RetrieveResult
         records = result.ContactRecord if result and hasattr(result, "ContactRecord") else []
         seen.extend(rec.entityId for rec in records)
+        assert r.recordStart == start + len(records)
         start = r.recordStart
         if not r.moreRecords:
             break
-    # Other clients' upserts share this CRM: every contact once, the seeded ones at least.
-    assert len(seen) == len(set(seen)) > facade.expected
+    assert len(seen) == len(set(seen)) == min(300, facade.expected + 1)
 
 
 def _run_client(command: list[str]) -> dict:

@@ -88,7 +88,8 @@ def served(tmp_path):
             pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
         time.sleep(0.2)
     yield url, process
-    process.send_signal(signal.SIGTERM)
+    # SIGINT is gunicorn's quick shutdown (SIGTERM waits for keep-alive connections).
+    process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
