@@ -16,7 +16,8 @@ import pytest
 import zeep
 
 from bridge.connectors.registry import connector_kinds
-from tests.facade.conftest import PASSWORD, SITE_ID, USERNAME, FacadeStarter
+
+from .harness import PASSWORD, SITE_ID, USERNAME, FacadeStarter
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP = ROOT / "tests" / "interop"
