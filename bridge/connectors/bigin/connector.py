@@ -6,7 +6,8 @@ repeat a record, never miss one), 304/204 read as "nothing", paged by moving the
 ``If-Modified-Since`` anchor so records modified mid-read cannot hide others, with
 ``page`` and, past 2,000 records in one second, ``page_token`` (see :mod:`.paging`).
 
-Upserts: ``POST /Contacts/upsert`` in batches of at most 100 [V] with
+Writes: contacts already linked to a Bigin id are updated by id (``PUT /Contacts``);
+the others go to ``POST /Contacts/upsert`` in batches of at most 100 [V] with
 ``duplicate_check_fields`` = External ID field, then ``Email`` (the legacy contract's
 matching order), one outcome per record in input order. A 429 batch is sent again after
 ``Retry-After`` (it was not processed). A 5xx batch is sent again only when every record
@@ -23,7 +24,7 @@ from typing import Any
 
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
-from bridge.connectors.bigin.client import BiginClient
+from bridge.connectors.bigin.client import BiginClient, BiginResponse
 from bridge.connectors.bigin.mapping import (
     DEFAULT_EXTERNAL_ID_FIELD,
     READ_FIELDS,
@@ -174,11 +175,31 @@ class BiginConnector(Connector):
         return any(record.get(name) for name in self.duplicate_check_fields)
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
-        outcomes: list[UpsertOutcome] = []
-        for start in range(0, len(contacts), self.batch_size):
-            batch = contacts[start : start + self.batch_size]
-            outcomes.extend(self._upsert_batch(batch))
-        return outcomes
+        """Contacts with a Bigin id are updated by that id; the rest upserted by key.
+
+        A known id is the surest match: a contact whose email changed (and which has no
+        External ID) would otherwise miss its record and insert a twin.
+        """
+        outcomes: list[UpsertOutcome | None] = [None] * len(contacts)
+        by_id = [i for i, c in enumerate(contacts) if (c.ids.get(SYSTEM) or "").isdigit()]
+        linked = set(by_id)
+        by_key = [i for i in range(len(contacts)) if i not in linked]
+        for indexes, write in ((by_key, self._upsert_batch), (by_id, self._update_batch)):
+            for start in range(0, len(indexes), self.batch_size):
+                chunk = indexes[start : start + self.batch_size]
+                for index, outcome in zip(chunk, write([contacts[i] for i in chunk]), strict=True):
+                    outcomes[index] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _entries(self, response: BiginResponse, sent: int, what: str) -> list[dict[str, Any]]:
+        entries = (response.body or {}).get("data") or []
+        if len(entries) != sent:
+            raise RemoteError(
+                f"{what} answered {len(entries)} entries for {sent} records",
+                system=SYSTEM,
+                status=response.status,
+            )
+        return list(entries)
 
     def _upsert_batch(self, batch: Sequence[Contact]) -> list[UpsertOutcome]:
         records = [contact_to_record(c, self.external_id_field) for c in batch]
@@ -190,14 +211,18 @@ class BiginConnector(Connector):
             cost=self.client.write_cost(len(records)),
             retry_server_errors=all(self._keyed(r) for r in records),
         )
-        entries = (response.body or {}).get("data") or []
-        if len(entries) != len(records):
-            raise RemoteError(
-                f"upsert answered {len(entries)} entries for {len(records)} records",
-                system=SYSTEM,
-                status=response.status,
-            )
-        return [self._outcome(entry) for entry in entries]
+        return [self._outcome(e) for e in self._entries(response, len(records), "upsert")]
+
+    def _update_batch(self, batch: Sequence[Contact]) -> list[UpsertOutcome]:
+        records = [
+            dict(contact_to_record(c, self.external_id_field), id=c.ids[SYSTEM]) for c in batch
+        ]
+        # PUT is idempotent: the session itself retries it after a 5xx.
+        response = self.client.call(
+            "PUT", "/Contacts", json={"data": records}, cost=self.client.write_cost(len(records))
+        )
+        entries = self._entries(response, len(records), "update")
+        return [self._outcome(dict(e, action=e.get("action", "update"))) for e in entries]
 
     @staticmethod
     def _outcome(entry: dict[str, Any]) -> UpsertOutcome:

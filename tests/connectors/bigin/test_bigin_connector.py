@@ -131,6 +131,25 @@ def test_per_record_errors_keep_vendor_code_and_field(start_bigin):
     assert outcomes[3].id and connector.get(outcomes[3].id).external_id == "X-4"
 
 
+def test_contacts_linked_to_a_bigin_id_are_updated_by_it(start_bigin):
+    bigin = start_bigin()
+    connector = bigin.connector()
+    [created] = connector.upsert([Contact(email="old@example.com", last_name="Moved")])
+    linked = Contact(ids={"bigin": created.id}, email="new@example.com", last_name="Moved")
+    fresh = Contact(email="other@example.com", last_name="Other")
+    gone = Contact(ids={"bigin": "7618134999999999999"}, last_name="Gone")
+    outcomes = connector.upsert([linked, fresh, gone])
+    assert [(o.status, o.id == created.id) for o in outcomes[:2]] == [
+        (UpsertStatus.UPDATED, True),
+        (UpsertStatus.CREATED, False),
+    ]
+    assert (outcomes[2].status, outcomes[2].code, outcomes[2].field) == (
+        UpsertStatus.FAILED, "INVALID_DATA", "id",
+    )  # fmt: skip
+    assert bigin.app.store.count("Contacts") == 2  # an email change made no twin
+    assert connector.find_by_email("new@example.com").ids["bigin"] == created.id
+
+
 def test_upsert_batches_by_100_in_input_order(start_bigin):
     bigin = start_bigin()
     connector = bigin.connector()
