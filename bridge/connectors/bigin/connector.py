@@ -13,6 +13,16 @@ matching order), one outcome per record in input order. A 429 batch is sent agai
 ``Retry-After`` (it was not processed). A 5xx batch is sent again only when every record
 carries a duplicate-check value, because only then does a repeat land on the same
 records instead of inserting twins (Nango's "do not auto-retry upserts" pitfall) [V2].
+
+Settings (``[connections.<name>]``, ``kind = "bigin"``):
+``api_domain``, ``accounts_url``, ``client_id``, ``client_secret``, ``refresh_token``
+(required; the token response's ``api_domain`` wins over the configured one);
+``external_id_field`` (default ``External_ID``: the field holding the legacy External ID);
+``batch_size`` (records per write, 1-100, default 100); ``per_page`` (1-200, default 200);
+``overlap_seconds`` (how far before the watermark a feed starts, default 120);
+``max_calls_per_second`` (default 10; 0 = unpaced); ``daily_credits`` (spread this many
+credits over 24 hours; default unset = no budget) and ``credit_burst`` (default 200);
+``timeout`` (read timeout in seconds, default 60).
 """
 
 from __future__ import annotations
