@@ -84,13 +84,12 @@ class FeedPager:
                 answer = self._from_cache(scope, connector.system, state, offset, resume)
                 if answer is None:
                     generation = time.time()
-                    answer = self._compose(
-                        self._fresh(connector, since, resume, scope, generation),
-                        connector.system,
-                        state,
-                        offset,
-                        resume,
-                    )
+                    fresh = self._fresh(connector, since, resume, scope, generation)
+                    answer = self._compose(fresh, connector.system, state, offset, resume)
+                    if self.cache.enabled and answer[3]:
+                        # Read one page ahead in the same pass: the consumer's next call
+                        # crosses into it and needs both pages from one generation.
+                        next(fresh, None)
         served, last_position, last_index, more = answer
         next_offset = offset + len(served)
         if served:
