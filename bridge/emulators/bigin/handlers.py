@@ -105,10 +105,14 @@ def list_records(app: BiginApp, request: Request, module: str) -> Reply:
             )
         limit = PAGE_LIMIT
     app.charge(1)
-    where = None if since is None else (lambda r: r["Modified_Time"] > since)
     end = offset + per_page if limit is None else min(offset + per_page, limit)
     total, chunk = app.store.select_slice(
-        module, where=where, sort_by=sort_by, descending=order == "desc", start=offset, stop=end
+        module,
+        sort_by=sort_by,
+        descending=order == "desc",
+        start=offset,
+        stop=end,
+        modified_after=since,
     )
     if since is not None and not total:
         raise Reply(304)

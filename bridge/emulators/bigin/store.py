@@ -16,6 +16,7 @@ Behaviour, with where it comes from (see ``reference/rest-crms/bigin.md``):
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 import threading
@@ -126,6 +127,7 @@ class BiginStore:
         descending: bool = True,
         start: int = 0,
         stop: int | None = None,
+        modified_after: datetime | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
         """(how many match, copies of the ordered matches ``[start:stop]``).
 
@@ -145,7 +147,18 @@ class BiginStore:
                 self._orders[cache_key] = (self._version, ordered)
             else:
                 ordered = cached[1]
-            rows = ordered if where is None else [r for r in ordered if where(r)]
+            rows = ordered
+            if modified_after is not None:
+                if sort_by == "Modified_Time" and not descending:
+                    # The feed's own order: the first match is found, not searched for.
+                    first = bisect.bisect_right(
+                        rows, modified_after, key=lambda r: r["Modified_Time"]
+                    )
+                    rows = rows[first:]
+                else:
+                    rows = [r for r in rows if r["Modified_Time"] > modified_after]
+            if where is not None:
+                rows = [r for r in rows if where(r)]
             return len(rows), [dict(r) for r in rows[start:stop]]
 
     def count(self, module: str) -> int:
