@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from postgres_server import PostgresServer, find_bindir
+from redis_server import RedisServer, find_redis_server
 from sqlalchemy import text
 
 from bridge.config import ConnectionConfig
@@ -78,6 +79,32 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One Redis server for the whole session (per xdist worker), stopped at the end.
+
+    Skipped where redis-server is not installed, except in CI (``CI`` set), where its
+    absence is a failure: scripts/install-system-deps installs it there.
+    """
+    binary = find_redis_server()
+    if binary is None:
+        message = "redis-server not found (apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = RedisServer(binary).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of a Redis database of its own for one test, empty."""
+    return redis_server.fresh_url()
 
 
 @pytest.fixture(params=STORE_BACKENDS)

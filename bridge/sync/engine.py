@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from bridge.connectors.base import Connector
 from bridge.errors import BridgeError
 from bridge.store import Store
-from bridge.store.repos.jobs import COMPLETED, FAILED
+from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
 from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
@@ -58,7 +58,8 @@ class SyncEngine:
         self.on_progress = on_progress
         self.compare = Comparer(spec.source, spec.target, ignore=spec.fieldmap.exclude)
 
-    def run(self) -> SyncReport:
+    def run(self, job_id: str | None = None) -> SyncReport:
+        """Run once; ``job_id`` is a job queued beforehand (bridge.queue) to report into."""
         spec = self.spec
         integration = self.store.integrations.ensure(
             spec.name,
@@ -69,13 +70,12 @@ class SyncEngine:
         report = SyncReport(spec.name, spec.direction, dry_run=spec.options.dry_run)
         started = time.perf_counter()
         with self._lease(integration_lock(integration.id)):
-            job_id = None
+            queued, job_id = job_id, None
             if not spec.options.dry_run:
                 self.store.jobs.abandon_running(
                     integration.id, "interrupted: the run did not finish"
                 )
-                job_id = self.store.jobs.create(integration.id, direction=spec.direction).id
-                self.store.jobs.start(job_id)
+                job_id = self._start_job(integration.id, queued)
                 report.job_id = job_id
             try:
                 self._run_directions(integration.id, job_id, report)
@@ -89,6 +89,14 @@ class SyncEngine:
             if job_id:
                 self.store.jobs.finish(job_id, COMPLETED)
         return report
+
+    def _start_job(self, integration_id: str, queued: str | None) -> str:
+        """Start the queued job, or a new one when there is none (or it ended meanwhile)."""
+        if queued is not None and self.store.jobs.start(queued).status == RUNNING:
+            return queued
+        job_id = self.store.jobs.create(integration_id, direction=self.spec.direction).id
+        self.store.jobs.start(job_id)
+        return job_id
 
     @contextmanager
     def _lease(self, name: str) -> Iterator[None]:

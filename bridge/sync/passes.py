@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,6 +101,7 @@ class DirectionPass:
         job_id: str | None = None,
         conflicts: ConflictBook | None = None,
         on_progress: ProgressCallback | None = None,
+        checkpoint_key: str | None = None,
     ) -> None:
         self.store = store
         self.integration_id = integration_id
@@ -113,6 +114,9 @@ class DirectionPass:
         self.job_id = job_id
         self.conflicts = conflicts
         self.on_progress = on_progress
+        # Where the pass keeps its checkpoint: the direction itself, or a key of its own
+        # for a slice of the feed (a partition of a full sync, bridge.sync.partition).
+        self.checkpoint_key = checkpoint_key or direction
         self.counts = Counts()
         self.planned: list[PlannedWrite] = []
         # Links are kept as (source_id, target_id); which one is "ours" depends on direction.
@@ -144,7 +148,7 @@ class DirectionPass:
 
     def start_position(self) -> tuple[datetime | None, Position | None, datetime | None]:
         """(since, resume position, max change time seen so far) from the checkpoint."""
-        checkpoint = self.store.checkpoints.get(self.integration_id, self.direction)
+        checkpoint = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
         if checkpoint is None or self.options.full:
             return None, None, None
         if checkpoint.position:
@@ -156,7 +160,7 @@ class DirectionPass:
 
     def run(self) -> Counts:
         since, resume, max_seen = self.start_position()
-        old = self.store.checkpoints.get(self.integration_id, self.direction)
+        old = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
         watermark = None if old is None else old.watermark
         fresh = self.store.links.count(self.integration_id) == 0
         log.info(
@@ -165,10 +169,28 @@ class DirectionPass:
             self.direction,
             f"from {resume.cursor}" if resume else (f"since {since}" if since else "everything"),
         )
+        pages = self.reader.read_changes(since=since, resume=resume)
+        max_seen = self.sync_pages(pages, fresh=fresh, max_seen=max_seen)
+        if not self.options.dry_run:
+            self.store.checkpoints.save(
+                self.integration_id,
+                self.checkpoint_key,
+                watermark=_later(watermark, max_seen),
+                position=None,
+            )
+        return self.counts
+
+    def sync_pages(
+        self, pages: Iterable[Page], *, fresh: bool, max_seen: datetime | None = None
+    ) -> datetime | None:
+        """Sync ``pages`` in order, each checkpointed as it commits; the latest change seen.
+
+        ``fresh`` (no id links existed when the run began) skips matching by keys.
+        """
         in_flight: deque[_PageJob] = deque()
         workers = max(1, self.options.workers)
         with ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{self.direction}") as pool:
-            for page in self.reader.read_changes(since=since, resume=resume):
+            for page in pages:
                 job = self._prepare(page, fresh)
                 max_seen = _later(max_seen, job.max_seen)
                 job.max_seen = max_seen
@@ -180,14 +202,7 @@ class DirectionPass:
                     self._commit(in_flight.popleft())
             while in_flight:
                 self._commit(in_flight.popleft())
-        if not self.options.dry_run:
-            self.store.checkpoints.save(
-                self.integration_id,
-                self.direction,
-                watermark=_later(watermark, max_seen),
-                position=None,
-            )
-        return self.counts
+        return max_seen
 
     def outgoing_for(self, contact: Contact, link: IdLink | None) -> Contact:
         """The record as the writer gets it: mapped, and carrying only the writer's id.
@@ -309,7 +324,7 @@ class DirectionPass:
             "max_seen": job.max_seen.isoformat() if job.max_seen else None,
         }
         old = (
-            self.store.checkpoints.get(self.integration_id, self.direction)
+            self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
             if job.checkpoint
             else None
         )
@@ -335,7 +350,7 @@ class DirectionPass:
             if job.checkpoint:
                 tx.checkpoints.save(
                     self.integration_id,
-                    self.direction,
+                    self.checkpoint_key,
                     watermark=old.watermark if old else None,
                     position=position,
                 )

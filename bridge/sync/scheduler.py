@@ -3,7 +3,9 @@
 One run per integration at a time, across processes: a run that finds the integration's
 lease taken (a run still going here, or in another process or host) is skipped and
 counted, not queued, so a slow run never piles up copies of itself. Runs happen in a
-small thread pool so one slow integration does not hold back the others.
+small thread pool so one slow integration does not hold back the others. With a broker
+(``[queue] broker_url``) a firing only queues the run for ``soapbridge worker``, and is
+skipped as well while a run of that integration is queued.
 """
 
 from __future__ import annotations
@@ -74,9 +76,15 @@ class Scheduler:
             schedule.advance(start)
             schedules[integration.name] = schedule
 
-        def run(name: str) -> SyncReport:
+        def run_here(name: str) -> SyncReport:
             return run_integration(config, name, store=store)
 
+        run: Runner = run_here
+        if config.queue.get("broker_url"):
+            # A broker is configured: firings queue runs for the workers (bridge.queue).
+            from bridge.queue.submit import scheduled_runner
+
+            run = scheduled_runner(config, store)
         return cls(schedules, run, workers)
 
     def tick(self, now: datetime | None = None) -> list[str]:
