@@ -4,7 +4,10 @@
 (matched case-insensitively, as IIS did for the legacy endpoint); the prefix stays in
 ``PATH_INFO`` so each app sees the path the client used. Mounting another surface is one
 line in :func:`build_app` (``mounts.mount("/v1", api_app)``). :class:`ServeApplication`
-runs it under gunicorn with several worker processes.
+runs it under gunicorn: ``server.workers`` processes (gthread), each with
+``server.threads`` threads (default 4); ``server.timeout`` (seconds, default 120),
+``server.accesslog`` (a path or ``-``) and ``server.loglevel`` are passed through. The
+store is migrated once before the workers start; each worker opens its own engine.
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ class ContactFacade:
         self.pager = pager
         self._local: dict[int, LocalTime] = {}
         self._rendered: dict[tuple[int, int, bool], tuple[tuple[Contact, ...], str]] = {}
+        #: Reuse the XML of a page whose contacts are the very same cached objects.
+        self.reuse_rendered = True
         self._lock = threading.Lock()
 
     # -- shared steps ----------------------------------------------------------------
@@ -97,7 +99,11 @@ class ContactFacade:
         key = (site.site_id, page.next_offset, page.more)
         with self._lock:
             rendered = self._rendered.get(key)
-        if rendered is not None and _same_objects(rendered[0], page.contacts):
+        if (
+            self.reuse_rendered
+            and rendered is not None
+            and _same_objects(rendered[0], page.contacts)
+        ):
             return rendered[1]
         ids = self._ids(site, connector, page.contacts)
         children = retrieve_children(
