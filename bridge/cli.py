@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sync": "bridge.sync.cli:sync",
     "deadletters": "bridge.sync.cli:deadletters",
     "schedule": "bridge.sync.cli:schedule",
+    "db": "bridge.store.cli:db",
     "tokens": "bridge.api.cli:tokens",
     "worker": "bridge.queue.cli:worker",
 }

@@ -13,9 +13,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ConfigError
+
+if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays for it
+    from bridge.store import Store
 
 CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito")
 DIRECTIONS = ("source-to-target", "target-to-source", "both")
@@ -95,6 +98,14 @@ class IntegrationConfig:
 @dataclass(slots=True)
 class StoreConfig:
     url: str = "sqlite:///soapbridge.db"
+    # Fernet key(s) for secrets at rest; None falls back to SOAPBRIDGE_SECRET_KEY.
+    secret_key: str | None = field(default=None, repr=False)
+
+    def open(self) -> Store:
+        """The store this config names (not migrated: see ``Store.migrate``)."""
+        from bridge.store import Store
+
+        return Store(self.url, secret_key=self.secret_key)
 
 
 @dataclass(slots=True)
@@ -148,7 +159,12 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     raw = expand_env(dict(data), os.environ if env is None else env)
     config = Config()
     store = dict(raw.pop("store", {}))
-    config.store = StoreConfig(url=_pop(store, "url", "store", str, "sqlite:///soapbridge.db"))
+    config.store = StoreConfig(
+        url=_pop(store, "url", "store", str, "sqlite:///soapbridge.db"),
+        secret_key=_pop(store, "secret_key", "store", str, None) or None,
+    )
+    if store:
+        raise ConfigError(f"store: unknown key(s) {', '.join(sorted(store))}")
     server = dict(raw.pop("server", {}))
     config.server = ServerConfig(
         host=_pop(server, "host", "server", str, "127.0.0.1"),

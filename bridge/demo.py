@@ -23,7 +23,6 @@ from bridge.emulators import bigin, egito, engagifii, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
 from bridge.server import build_app
-from bridge.store import Store
 from bridge.sync.report import SyncReport
 from bridge.sync.runner import run_integration
 
@@ -84,7 +83,7 @@ def run_demo(records: int = 250, console: Console | None = None) -> None:
             address = table.get("endpoint") or table.get("api_domain") or table.get("base_url")
             console.print(f"  {name:<10} {table['kind']:<10} {address}")
         config = _config(tables, folder)
-        store = Store(config.store.url)
+        store = config.store.open()
         store.migrate()
         stack.callback(store.dispose)
 

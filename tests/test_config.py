@@ -113,3 +113,10 @@ def test_unknown_integration_lists_the_known_ones(tmp_path, monkeypatch):
     config = load_config(write(tmp_path, EXAMPLE))
     with pytest.raises(ConfigError, match="members"):
         config.integration("nope")
+
+
+def test_store_table_takes_a_secret_key_and_refuses_unknown_keys():
+    config = parse_config({"store": {"url": "sqlite://", "secret_key": "${KEY}"}}, env={"KEY": "k1"})
+    assert config.store.secret_key == "k1" and "k1" not in repr(config)
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_config({"store": {"url": "sqlite://", "uri": "x"}}, env={})

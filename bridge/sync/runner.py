@@ -22,7 +22,7 @@ OPTION_KEYS = {"overlap_seconds", "workers", "conflict_policy"}
 
 def open_store(config: Config) -> Store:
     """The configured store, migrated to the current schema."""
-    store = Store(config.store.url)
+    store = config.store.open()
     store.migrate()
     return store
 

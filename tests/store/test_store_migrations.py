@@ -60,3 +60,19 @@ def test_migrations_create_exactly_what_the_models_describe(store):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_db_upgrade_command_migrates_the_configured_store(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "bridge.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "db", "upgrade", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "at revision 0001" in out.stdout

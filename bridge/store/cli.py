@@ -1,0 +1,29 @@
+"""``soapbridge db``: the store's schema, by hand (every command also migrates on start)."""
+
+from __future__ import annotations
+
+import click
+
+from bridge.config import load_config
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands for the configured store."""
+
+
+@db.command()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="SOAPBRIDGE_CONFIG",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The TOML config file.",
+)
+def upgrade(config_path: str) -> None:
+    """Bring the store's schema up to date (Alembic upgrade head)."""
+    store = load_config(config_path).store.open()
+    store.migrate()
+    click.echo(f"{store!r} at revision {store.current_revision()}")
+    store.dispose()
