@@ -66,6 +66,11 @@ class FacadeApp:
         except wire.RequestRejected as exc:
             status = _STATUS.get(exc.status, _ERROR)
             payload = wire.fault(version, exc.message, client=True, asmx_prefix=False)
+        except Exception:
+            # Whatever went wrong, the consumer gets a SOAP fault, never a bare 500.
+            log.exception("facade: unexpected failure answering a request")
+            status = _ERROR
+            payload = wire.fault(version, "ERROR: The request could not be processed.")
         start_response(
             status,
             [("Content-Type", wire.content_type(version)), ("Content-Length", str(len(payload)))],

@@ -122,3 +122,21 @@ def test_get_and_other_methods_are_not_soap_faults_but_not_crashes(start_facade)
     assert requests.get(facade.url, timeout=10).status_code == 200
     assert requests.put(facade.url, data=b"x", timeout=10).status_code == 405
     assert requests.get(facade.url.replace(".asmx", ".aspx"), timeout=10).status_code == 404
+
+
+def test_an_unexpected_failure_is_still_a_soap_fault(start_facade):
+    facade = start_facade("legacy", records=0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    facade.app._dispatch = broken
+    response = facade.call(
+        "ContactList_Retrieve",
+        "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate><recordStart>0</recordStart>",
+    )
+    assert response.status_code == 500
+    assert b"<faultcode>soap:Server</faultcode><faultstring>Server was unable to process" in (
+        response.content
+    )
+    assert b"boom" not in response.content
