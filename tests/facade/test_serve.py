@@ -134,6 +134,16 @@ def test_serve_pages_across_workers_with_stable_entity_ids(served):
     refused = _retrieve(url, 0, password="wrong")
     assert refused.status_code == 500 and b"Invalid Username/Password" in refused.content
     assert requests.get(url.rsplit("/", 2)[0] + "/nothing-here", timeout=5).status_code == 404
+    # Hostile bodies under the real server: SOAP faults, and the workers keep serving.
+    for hostile in (
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+        b"<a>" * 10_000 + b"</a>" * 10_000,
+        b"\x00not xml",
+    ):
+        answer = requests.post(url, data=hostile, timeout=30,
+                               headers={"Content-Type": "text/xml; charset=utf-8"})
+        assert answer.status_code == 500 and b"<soap:Fault>" in answer.content
+    assert _retrieve(url, 0).status_code == 200
     assert process.poll() is None
 
 
