@@ -1,0 +1,146 @@
+"""Facade workers keep no state of their own: two `soapbridge serve` processes, one store.
+
+Two server processes stand for two hosts behind a load balancer (each with its own port
+and its own gunicorn workers), sharing a PostgreSQL store. A consumer whose every next
+page lands on the other host still gets every contact exactly once, with the same
+entityIds whichever host answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from bridge.emulators import bigin as bigin_emulator
+from bridge.emulators.server import EmulatorServer
+from bridge.facade import ENDPOINT_PATH
+from bridge.wsdl import NAMESPACE
+
+T = f"{{{NAMESPACE}}}"
+RECORDS = 1050
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(folder: Path, store_url: str, table: dict, port: int) -> Path:
+    settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in table.items())
+    path = folder / f"host-{port}.toml"
+    path.write_text(
+        f'[store]\nurl = "{store_url}"\n\n'
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\nworkers = 2\n\n'
+        f"[connections.crm]\n{settings}\n\n"
+        '[[sites]]\nsite_id = 77\nconnection = "crm"\nusername = "shop"\n'
+        'password = "s3cret"\ntimezone = "Europe/Berlin"\n'
+    )
+    return path
+
+
+def _serve(config: Path, port: int) -> tuple[str, subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "?WSDL", timeout=2).status_code == 200:
+                return url, process
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"serve did not start: {process.stderr.read()[-2000:]!r}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def two_hosts(tmp_path, postgres) -> Iterator[list[str]]:
+    crm = bigin_emulator.build_app(RECORDS)
+    crm_server = EmulatorServer(crm).start()
+    store_url = str(postgres.create_database("facade"))
+    table = bigin_emulator.connection_table(crm, crm_server.url)
+    processes = []
+    urls = []
+    try:
+        for _ in range(2):
+            port = _free_port()
+            url, process = _serve(_config(tmp_path, store_url, table, port), port)
+            processes.append(process)
+            urls.append(url)
+        yield urls
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick shutdown
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        crm_server.stop()
+        crm.close()
+
+
+def _page(url: str, start: int) -> tuple[list[tuple[int, str]], int, bool]:
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<ContactList_Retrieve xmlns="{NAMESPACE}"><username>shop</username>'
+        "<password>s3cret</password><siteId>77</siteId>"
+        "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate>"
+        f"<recordStart>{start}</recordStart><moreRecords>true</moreRecords>"
+        "</ContactList_Retrieve></soap:Body></soap:Envelope>"
+    )
+    response = requests.post(
+        url, data=body, timeout=60, headers={"Content-Type": "text/xml; charset=utf-8"}
+    )
+    assert response.status_code == 200, response.content[:300]
+    wrapper = etree.fromstring(response.content)[0][0]
+    records = [
+        (int(r.findtext(T + "entityId")), r.findtext(T + "emailAddress"))
+        for r in wrapper.find(T + "ContactList_RetrieveResult")
+    ]
+    return (
+        records,
+        int(wrapper.findtext(T + "recordStart")),
+        (wrapper.findtext(T + "moreRecords") == "true"),
+    )
+
+
+def _walk(urls: list[str]) -> list[tuple[int, str]]:
+    """Every page from the next host in turn, as a round-robin balancer would send it."""
+    seen: list[tuple[int, str]] = []
+    start, more, turn = 0, True, 0
+    while more:
+        records, start, more = _page(urls[turn % len(urls)], start)
+        seen.extend(records)
+        turn += 1
+    assert turn > 10  # the walk really crossed hosts many times
+    return seen
+
+
+def test_paging_alternating_between_two_server_processes_returns_each_contact_once(two_hosts):
+    seen = _walk(two_hosts)
+    emails = [email for _, email in seen]
+    assert len(emails) == len(set(emails)) == RECORDS
+    ids = [entity_id for entity_id, _ in seen]
+    assert len(set(ids)) == RECORDS
+    # Starting on the other host: the same contacts under the same entityIds.
+    assert sorted(_walk(list(reversed(two_hosts)))) == sorted(seen)
