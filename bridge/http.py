@@ -15,11 +15,15 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 log = logging.getLogger("bridge.http")
@@ -142,6 +146,37 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+class BoundedRetry(Retry):
+    """urllib3's Retry that gives up, instead of sleeping, on a long ``Retry-After``.
+
+    urllib3 honours ``Retry-After`` on 413/429/503 whatever the status list says, and would
+    sleep inside one call for as long as the server asks (hours, when a daily quota is
+    spent). Past ``max_retry_after`` the response goes back to the caller, who can decide.
+    """
+
+    max_retry_after: float = 60.0
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > self.max_retry_after:
+                raise MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard a session tries: ``attempts`` in all, waits growing from ``backoff`` seconds."""
@@ -151,10 +186,12 @@ class RetryPolicy:
     backoff_max: float = 30.0
     jitter: float = 0.25
     statuses: frozenset[int] = RETRY_STATUSES
+    # A longer Retry-After is not waited for here: the response goes to the caller.
+    max_retry_after: float = 60.0
 
     def build(self, methods: Iterable[str]) -> Retry:
         retries = max(self.attempts - 1, 0)
-        return Retry(
+        retry = BoundedRetry(
             total=retries,
             connect=retries,
             read=retries,
@@ -170,6 +207,8 @@ class RetryPolicy:
             # the vendor's error body into our error tree.
             raise_on_status=False,
         )
+        retry.max_retry_after = self.max_retry_after
+        return retry
 
 
 def build_session(

@@ -112,3 +112,19 @@ def test_redact_headers():
         {"Authorization": "Zoho-oauthtoken 1000.x", "tenant-code": "t", "X-Api-Key": "k"}
     )
     assert clean == {"Authorization": "Zoho-oauthtoken ***", "tenant-code": "t", "X-Api-Key": "***"}
+
+
+def test_a_long_retry_after_is_handed_back_not_slept(serve):
+    class Quota:
+        calls = 0
+
+        def __call__(self, environ, start_response):
+            Quota.calls += 1
+            start_response("429 Too Many Requests", [("Retry-After", "3600")])
+            return [b"daily limit"]
+
+    url = serve(Quota())
+    started = time.monotonic()
+    response = build_session("test", retry=RetryPolicy(attempts=4, max_retry_after=5)).get(url)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
+    assert time.monotonic() - started < 2 and Quota.calls == 1

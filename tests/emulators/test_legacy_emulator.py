@@ -228,5 +228,5 @@ def test_emulate_help_documents_fault_injection():
         text=True,
         check=True,
     ).stdout
-    for flag in ("--fail-rate", "--latency", "--quirk", "--records", "--port", "--timezone"):
+    for flag in ("--fail-rate", "--throttle-rate", "--retry-after", "--latency", "--quirk", "--records", "--port", "--timezone"):
         assert flag in out

@@ -46,6 +46,20 @@ from bridge.emulators.server import (
     help="Fraction of SOAP calls answered 503 Service Unavailable (retryable).",
 )
 @click.option(
+    "--throttle-rate",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Fraction of SOAP calls answered 429 Too Many Requests (as a gateway in front would).",
+)
+@click.option(
+    "--retry-after",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds in the Retry-After header of those 429s.",
+)
+@click.option(
     "--latency",
     type=float,
     default=0.0,
@@ -76,6 +90,8 @@ def command(
     password: str,
     timezone: str,
     fail_rate: float,
+    throttle_rate: float,
+    retry_after: float,
     latency: float,
     max_batch: int,
     quirk: str | None,
@@ -89,7 +105,13 @@ def command(
     app = build_app(
         records,
         site=site,
-        faults=Faults(latency=latency, fail_rate=fail_rate, seed=seed),
+        faults=Faults(
+            latency=latency,
+            fail_rate=fail_rate,
+            throttle_rate=throttle_rate,
+            retry_after=retry_after,
+            seed=seed,
+        ),
         quirk=quirk,
         seed=seed,
         max_batch=max_batch,
