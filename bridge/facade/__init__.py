@@ -9,7 +9,9 @@ or the legacy CRM itself) holds the contacts.
 Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max_depth``,
 ``max_elements``, ``max_text`` (the XML guard's limits), ``cursor_ttl_seconds`` (how
 long a paging position is kept) and ``page_cache_seconds`` (how long a CRM page may be
-reused for other consumers paging the same feed; 0 turns the cache off).
+reused for other consumers paging the same feed; 0 turns the cache off) and
+``page_cache_stale_seconds`` (how much longer an expired page may answer while one
+thread re-reads it from the CRM in the background).
 """
 
 from __future__ import annotations
@@ -86,7 +88,10 @@ def build_facade(
         FeedPager(
             cursors or MemoryCursorMap(),
             ttl=ttl,
-            cache=PageCache(float(options.get("page_cache_seconds", 10))),
+            cache=PageCache(
+                float(options.get("page_cache_seconds", 10)),
+                stale_seconds=float(options.get("page_cache_stale_seconds", 10)),
+            ),
         ),
     )
     return FacadeApp(facade, limits_from(options))

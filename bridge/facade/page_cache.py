@@ -40,8 +40,10 @@ class PageCache:
 
     GENERATIONS_PER_PAGE = 4
 
-    def __init__(self, seconds: float, max_pages: int = 512) -> None:
+    def __init__(self, seconds: float, max_pages: int = 512, *, stale_seconds: float = 0) -> None:
         self.seconds = seconds
+        # How long past ``seconds`` a page may still answer while a refresh runs.
+        self.stale_seconds = stale_seconds
         self.max_pages = max_pages
         self._pages: OrderedDict[tuple[int, str, str], list[tuple[float, float, Page]]] = (
             OrderedDict()
@@ -52,19 +54,26 @@ class PageCache:
     def enabled(self) -> bool:
         return self.seconds > 0
 
-    def _live(self, key: tuple[int, str, str]) -> list[tuple[float, Page]]:
-        """Unexpired (generation, page) pairs at ``key``, newest first."""
+    def _live(self, key: tuple[int, str, str], stale: bool = False) -> list[tuple[float, Page]]:
+        """Unexpired (generation, page) pairs at ``key``, newest first (``stale``: or
+        expired less than ``stale_seconds`` ago)."""
         now = time.time()
         with self._lock:
             entries = self._pages.get(key)
             if not entries:
                 return []
-            entries[:] = [e for e in entries if e[1] + self.seconds > now]
+            entries[:] = [e for e in entries if e[1] + self.seconds + self.stale_seconds > now]
             self._pages.move_to_end(key)
-            return [(generation, page) for generation, _, page in reversed(entries)]
+            return [
+                (generation, page)
+                for generation, stored, page in reversed(entries)
+                if stale or stored + self.seconds > now
+            ]
 
-    def _exact(self, key: tuple[int, str, str], generation: float) -> Page | None:
-        for found, page in self._live(key):
+    def _exact(
+        self, key: tuple[int, str, str], generation: float, stale: bool = False
+    ) -> Page | None:
+        for found, page in self._live(key, stale):
             if found == generation:
                 return page
         return None
@@ -88,26 +97,31 @@ class PageCache:
             for key in [k for k in self._pages if k[0] == id(connector)]:
                 del self._pages[key]
 
-    def chains(self, scope: tuple[int, str], start: Position | None) -> list[Iterator[Page]]:
+    def chains(
+        self, scope: tuple[int, str], start: Position | None, *, stale: bool = False
+    ) -> list[Iterator[Page]]:
         """Candidate chains of cached pages from ``start``, newest generation first.
 
         Each iterator stays in one generation and raises :class:`ChainBroken` when it
-        needs a page that generation does not have.
+        needs a page that generation does not have. ``stale`` admits pages expired less
+        than ``stale_seconds`` ago.
         """
         if not self.enabled:
             return []
         return [
-            self._walk(scope, generation, first)
-            for generation, first in self._live((*scope, position_key(start)))
+            self._walk(scope, generation, first, stale)
+            for generation, first in self._live((*scope, position_key(start)), stale)
         ]
 
-    def _walk(self, scope: tuple[int, str], generation: float, first: Page) -> Iterator[Page]:
+    def _walk(
+        self, scope: tuple[int, str], generation: float, first: Page, stale: bool
+    ) -> Iterator[Page]:
         page = first
         while True:
             yield page
             if not page.more:
                 return
-            found = self._exact((*scope, position_key(page.position)), generation)
+            found = self._exact((*scope, position_key(page.position)), generation, stale)
             if found is None:
                 raise ChainBroken
             page = found

@@ -78,18 +78,17 @@ class FeedPager:
         resume = _position(state.get("position")) if state else None
         scope = scope_of(connector, since)
         answer = self._from_cache(scope, connector.system, state, offset, resume)
+        if answer is None and self.cache.stale_seconds > 0:
+            # A recently expired view answers now; one thread refreshes it meanwhile.
+            answer = self._from_cache(scope, connector.system, state, offset, resume, stale=True)
+            if answer is not None:
+                self._refresh_later(connector, since, resume, scope)
         if answer is None:
             # One thread per resume point reads the CRM; the others wait and use its pages.
             with self._flight(scope, resume):
                 answer = self._from_cache(scope, connector.system, state, offset, resume)
                 if answer is None:
-                    generation = time.time()
-                    fresh = self._fresh(connector, since, resume, scope, generation)
-                    answer = self._compose(fresh, connector.system, state, offset, resume)
-                    if self.cache.enabled and answer[3]:
-                        # Read one page ahead in the same pass: the consumer's next call
-                        # crosses into it and needs both pages from one generation.
-                        next(fresh, None)
+                    answer = self._read(connector, since, resume, scope, state, offset)
         served, last_position, last_index, more = answer
         next_offset = offset + len(served)
         if served:
@@ -107,6 +106,48 @@ class FeedPager:
             )
         return FacadePage(served, next_offset, more)
 
+    def _read(
+        self,
+        connector: Connector,
+        since: datetime | None,
+        resume: Position | None,
+        scope: tuple[int, str],
+        state: dict[str, Any] | None,
+        offset: int,
+    ) -> tuple[list[Contact], Position | None, int, bool]:
+        """Answer from a fresh pass over the CRM (its pages go to the cache)."""
+        fresh = self._fresh(connector, since, resume, scope, time.time())
+        answer = self._compose(fresh, connector.system, state, offset, resume)
+        if self.cache.enabled and answer[3]:
+            # Read one page ahead in the same pass: the consumer's next call crosses
+            # into it and needs both pages from one generation.
+            next(fresh, None)
+        return answer
+
+    def _refresh_later(
+        self,
+        connector: Connector,
+        since: datetime | None,
+        resume: Position | None,
+        scope: tuple[int, str],
+    ) -> None:
+        lock = self._flight(scope, resume)
+        if not lock.acquire(blocking=False):
+            return  # already being refreshed
+
+        def refresh() -> None:
+            try:
+                fresh = self._fresh(connector, since, resume, scope, time.time())
+                for _ in range(2):
+                    if next(fresh, None) is None:
+                        break
+            except Exception as exc:  # a failed refresh only means the next read is fresh
+                log.info("facade: background page refresh failed: %s", exc)
+            finally:
+                lock.release()
+
+        threading.Thread(target=refresh, name="facade-page-refresh", daemon=True).start()
+
     def _from_cache(
         self,
         scope: tuple[int, str],
@@ -114,8 +155,9 @@ class FeedPager:
         state: dict[str, Any] | None,
         offset: int,
         resume: Position | None,
+        stale: bool = False,
     ) -> tuple[list[Contact], Position | None, int, bool] | None:
-        for pages in self.cache.chains(scope, resume):
+        for pages in self.cache.chains(scope, resume, stale=stale):
             try:
                 return self._compose(pages, system, state, offset, resume)
             except ChainBroken:

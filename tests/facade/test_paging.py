@@ -129,3 +129,29 @@ def test_consumers_paging_the_same_feed_share_crm_pages(start_facade):
     second = walk(facade)
     assert second == first and len(first) == 450
     assert len(reads) - first_reads < first_reads / 2
+
+
+def test_an_expired_page_answers_while_a_background_read_refreshes_it(start_facade):
+    import threading
+    import time
+
+    facade = start_facade("legacy", records=150, page_cache_seconds=0.3,
+                          page_cache_stale_seconds=60)
+    connector = facade.app.facade.connector_for("crm")
+    real = connector.read_changes
+    readers = []
+
+    def counting(*args, **kwargs):
+        for crm_page in real(*args, **kwargs):
+            readers.append(threading.current_thread().name)
+            yield crm_page
+
+    connector.read_changes = counting
+    first = walk(facade)
+    time.sleep(0.5)  # every cached page is now expired, but within the stale window
+    before = len(readers)
+    assert walk(facade) == first
+    deadline = time.monotonic() + 10
+    while "facade-page-refresh" not in readers[before:] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "facade-page-refresh" in readers[before:]
