@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
-from bridge.model import Contact
+from bridge.model import Contact, utc_now
 from bridge.store import Store
 from bridge.store.repos.links import IdLink
 from bridge.sync.fieldmap import FieldMap
@@ -32,6 +32,8 @@ from bridge.sync.payload import contact_to_json
 from bridge.sync.report import SOURCE_TO_TARGET, Counts, PlannedWrite
 
 log = logging.getLogger(__name__)
+# How far behind our clock a remote's change times may run and still count as "during".
+READ_CLOCK_MARGIN = timedelta(seconds=2)
 
 ProgressCallback = Callable[[str, Counts, int | None], None]
 
@@ -118,6 +120,8 @@ class DirectionPass:
         # for a slice of the feed (a partition of a full sync, bridge.sync.partition).
         self.checkpoint_key = checkpoint_key or direction
         self.counts = Counts()
+        # When this pass began reading (carried in the checkpoint across a resume).
+        self._started = utc_now() - READ_CLOCK_MARGIN
         self.planned: list[PlannedWrite] = []
         # Links are kept as (source_id, target_id); which one is "ours" depends on direction.
         self._reader_is_source = direction == SOURCE_TO_TARGET
@@ -154,6 +158,9 @@ class DirectionPass:
         if checkpoint.position:
             resume = Position.from_json(checkpoint.position["resume"])
             seen = checkpoint.position.get("max_seen")
+            started = checkpoint.position.get("started")
+            if started:
+                self._started = datetime.fromisoformat(started)
             return resume.since, resume, datetime.fromisoformat(seen) if seen else None
         since = checkpoint.watermark - self.options.overlap if checkpoint.watermark else None
         return since, None, None
@@ -171,6 +178,17 @@ class DirectionPass:
         )
         pages = self.reader.read_changes(since=since, resume=resume)
         max_seen = self.sync_pages(pages, fresh=fresh, max_seen=max_seen)
+        if max_seen is not None and max_seen >= self._started:
+            # A record changed while the feed was being read. On an offset-paged feed that
+            # moves it behind the reader and shifts the rest forward, so one record may
+            # have been stepped over: keep the old watermark, and the next run reads this
+            # window again (records already in step cost a read, not a write).
+            log.info(
+                "%s %s: records changed during the read; the window stays open",
+                self.integration_id,
+                self.direction,
+            )
+            max_seen = None
         if not self.options.dry_run:
             self.store.checkpoints.save(
                 self.integration_id,
@@ -322,6 +340,7 @@ class DirectionPass:
         position: dict[str, Any] = {
             "resume": job.page.position.to_json(),
             "max_seen": job.max_seen.isoformat() if job.max_seen else None,
+            "started": self._started.isoformat(),
         }
         old = (
             self.store.checkpoints.get(self.integration_id, self.checkpoint_key)

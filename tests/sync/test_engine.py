@@ -10,6 +10,7 @@ import pytest
 from bridge.emulators.server import Faults
 from bridge.model import Contact
 from bridge.store.repos.leases import LockHeld, integration_lock
+from bridge.sync import PassOptions
 
 
 def test_one_way_full_sync_then_a_rerun_writes_nothing(make_pair):
@@ -198,3 +199,36 @@ def test_push_ids_syncs_named_records_now_without_moving_the_checkpoint(make_pai
     # The next scheduled run finds it in step.
     quiet = pair.run("both")
     assert quiet.totals.updated == quiet.totals.created == 0
+
+
+def test_a_record_changed_during_the_read_cannot_make_another_one_go_missing(make_pair):
+    """Offset paging: a record updated mid-read jumps to the end and the rest shift forward
+    by one, so the record at the next page boundary is stepped over. The engine keeps the
+    window open and the next run brings the stepped-over record."""
+    from bridge.sync import SyncEngine, SyncSpec
+
+    pair = make_pair(records=300)
+    rows = pair.legacy_rows()
+    source, target = pair.connectors()
+    changed = []
+
+    def touch_after_first_page(direction, counts, total):
+        if not changed:
+            changed.append(rows[10]["externalId"])
+            pair.legacy.app.store.update_insert(
+                [{"externalId": rows[10]["externalId"], "lastName": "Moved"}]
+            )
+
+    with source, target:
+        spec = SyncSpec(
+            "members", source, target, "source-to-target", options=PassOptions(workers=1)
+        )
+        SyncEngine(pair.store, spec, on_progress=touch_after_first_page).run()
+    on_bigin = {r["External_ID"] for r in pair.bigin_rows()}
+    missing = {r["externalId"] for r in rows} - on_bigin
+    assert len(missing) == 1 and changed[0] not in missing  # the shift really stepped over one
+    integration = pair.store.integrations.by_name("members")
+    assert pair.store.checkpoints.get(integration.id, "source-to-target").watermark is None
+    pair.run()
+    pair.assert_in_step()
+    assert {r["External_ID"]: r["Last_Name"] for r in pair.bigin_rows()}[changed[0]] == "Moved"
