@@ -9,6 +9,7 @@ answers every path nobody else claims, with a 404 envelope.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from bridge.api import connections, integrations, jobs, metrics, webhooks
 from bridge.api.context import ApiContext
 from bridge.api.installers import renew_channels
-from bridge.api.openapi import openapi_document
+from bridge.api.openapi import openapi_document, query_parameters
 from bridge.api.runs import JobRunner
 from bridge.api.web import ApiError, error_response, json_response
 from bridge.api.wiring import Wiring
@@ -61,11 +62,14 @@ class ControlPlane:
 
     def __init__(self, ctx: ApiContext, *, renew_every: float | None = RENEW_EVERY_SECONDS):
         self.ctx = ctx
-        self._handlers: dict[str, tuple[Handler, bool]] = {}
+        self._handlers: dict[str, tuple[Handler, bool, frozenset[str] | None]] = {}
         rules = []
         for i, (path, methods, handler, needs_token) in enumerate(ROUTES):
             endpoint = f"r{i}"
-            self._handlers[endpoint] = (handler, needs_token)
+            # The document is the one list of query parameters: anything else is a typo
+            # (``_integrationID``) that would otherwise silently widen a filter.
+            query = query_parameters(_openapi_path(path), methods[0])
+            self._handlers[endpoint] = (handler, needs_token, query)
             rules.append(Rule(path, methods=list(methods), endpoint=endpoint))
         for path, endpoint in (
             ("/v1/openapi.json", "openapi"),
@@ -137,10 +141,18 @@ class ControlPlane:
             if self.ctx.store.ping():
                 return json_response({"status": "ready"})
             return error_response(ApiError(503, "store_unreachable", "the store does not answer"))
-        handler, needs_token = self._handlers[endpoint]
+        handler, needs_token, query = self._handlers[endpoint]
         ctx = self.ctx
         if needs_token:
             ctx = ApiContext(ctx.wiring, ctx.runner, ctx.public_url, self._authenticate(request))
+        unknown = sorted(set(request.args) - query) if query is not None else []
+        if unknown:
+            raise ApiError(
+                400,
+                "invalid_query_params",
+                f"unknown query parameter `{unknown[0]}`",
+                field=unknown[0],
+            )
         return handler(ctx, request, **params)
 
     def _authenticate(self, request: Request) -> Any:
@@ -163,6 +175,11 @@ class ControlPlane:
     def close(self) -> None:
         self._stop.set()
         self.ctx.runner.shutdown(wait=True)
+
+
+def _openapi_path(rule: str) -> str:
+    """``/v1/jobs/<_id>`` as the document spells it: ``/v1/jobs/{_id}``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
 def _unauthorized(message: str) -> ApiError:

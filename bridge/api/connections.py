@@ -17,6 +17,7 @@ from bridge.api.documents import (
     check_connection_settings,
     check_connection_type,
     connection_document,
+    object_field,
     text_field,
 )
 from bridge.api.web import (
@@ -77,7 +78,7 @@ def create_connection(ctx: ApiContext, request: Request) -> Response:
     body = json_body(request)
     name = text_field(body, "name", required=True)
     kind = check_connection_type(body.get("type"))
-    settings = check_connection_settings(body.get("settings") or {})
+    settings = check_connection_settings(object_field(body, "settings"))
     _needs_cipher(ctx, settings)
     try:
         connection = ctx.store.connections.create(name, kind, settings)
@@ -98,7 +99,7 @@ def update_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
         raise ApiError(
             422, "invalid_field", "`name` cannot change (integrations refer to it)", field="name"
         )
-    settings = check_connection_settings(body.get("settings") or {})
+    settings = check_connection_settings(object_field(body, "settings"))
     _needs_cipher(ctx, settings)
     updated = ctx.store.connections.update(_id, settings)
     return json_response(connection_document(ctx.wiring, updated))

@@ -18,8 +18,9 @@ from bridge.api.wiring import Wiring
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.errors import ConfigError
 from bridge.store import Connection, Integration, Job, JobError
+from bridge.sync.engine import CONFLICT_POLICIES
 from bridge.sync.fieldmap import FieldMap
-from bridge.sync.runner import OPTION_KEYS, pass_options
+from bridge.sync.runner import OPTION_KEYS
 
 SETTINGS_KEYS = ("source", "target", "direction", "schedule", "mapping", "options")
 INSTALLER_FUNCTIONS = ("verifyConnection", "createBiginWatch")
@@ -100,16 +101,30 @@ def text_field(
     required: bool,
     max_length: int = 200,
     blank: bool = False,
+    nullable: bool = False,
 ) -> Any:
-    """``body[name]`` as a string of at most ``max_length``; blank only when ``blank``."""
+    """``body[name]`` as a string of at most ``max_length``; blank only when ``blank``.
+
+    None when absent (or null, when ``nullable``).
+    """
     value = body.get(name)
     if value is None:
-        if required:
-            raise invalid(name, f"`{name}` is required")
+        if required or (name in body and not nullable):
+            raise invalid(name, f"`{name}` is required" if required else f"`{name}` cannot be null")
         return None
     if not isinstance(value, str) or len(value) > max_length or not (blank or value.strip()):
         what = "a string" if blank else "a string with a non-blank character"
         raise invalid(name, f"`{name}` must be {what}, at most {max_length} long")
+    return value
+
+
+def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """``body[name]`` when it is an object, ``{}`` when absent; anything else is refused."""
+    if name not in body:
+        return {}
+    value = body[name]
+    if not isinstance(value, dict):
+        raise invalid(name, f"`{name}` must be an object")
     return value
 
 
@@ -138,23 +153,38 @@ def check_settings(wiring: Wiring, settings: Any) -> dict[str, Any]:
     if mapping is not None:
         if not isinstance(mapping, dict):
             raise invalid("settings.mapping", "`mapping` must be an object")
+        exclude = mapping.get("exclude", [])
+        if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
+            raise invalid("settings.mapping.exclude", "`exclude` must be an array of field names")
+        if not isinstance(mapping.get("defaults", {}), dict):
+            raise invalid("settings.mapping.defaults", "`defaults` must be an object")
+        renames = mapping.get("custom_fields", {})
+        if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
+            raise invalid("settings.mapping.custom_fields", "`custom_fields` maps names to names")
         try:
             FieldMap.from_config(mapping, "mapping")
         except (ConfigError, TypeError, ValueError) as exc:
             raise invalid("settings.mapping", str(exc)) from None
     options = settings.get("options")
     if options is not None:
-        if not isinstance(options, dict) or set(options) - OPTION_KEYS:
-            raise invalid("settings.options", f"`options` takes {', '.join(sorted(OPTION_KEYS))}")
-        from bridge.config import IntegrationConfig
-
-        try:
-            pass_options(
-                IntegrationConfig("check", "", "", options=options), full=False, dry_run=False
-            )
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise invalid("settings.options", str(exc)) from None
+        _check_options(options)
     return dict(settings)
+
+
+def _check_options(options: Any) -> None:
+    if not isinstance(options, dict) or set(options) - OPTION_KEYS:
+        raise invalid("settings.options", f"`options` takes {', '.join(sorted(OPTION_KEYS))}")
+    workers = options.get("workers", 4)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise invalid("settings.options.workers", "`workers` must be an integer from 1 to 64")
+    overlap = options.get("overlap_seconds", 0)
+    if isinstance(overlap, bool) or not isinstance(overlap, int | float) or overlap < 0:
+        raise invalid("settings.options.overlap_seconds", "`overlap_seconds` must be >= 0")
+    if options.get("conflict_policy", "latest") not in CONFLICT_POLICIES:
+        raise invalid(
+            "settings.options.conflict_policy",
+            f"`conflict_policy` must be one of {', '.join(CONFLICT_POLICIES)}",
+        )
 
 
 def check_install_steps(wiring: Wiring, steps: Any) -> list[dict[str, Any]]:

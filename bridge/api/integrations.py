@@ -22,6 +22,7 @@ from bridge.api.documents import (
     default_install_steps,
     integration_document,
     job_document,
+    object_field,
     text_field,
 )
 from bridge.api.installers import remove_channels, run_step
@@ -80,12 +81,15 @@ def _version(body: dict[str, Any]) -> str | None:
 
 
 def _readme(body: dict[str, Any]) -> str:
-    return text_field(body, "readme", required=False, max_length=100_000, blank=True) or ""
+    return (
+        text_field(body, "readme", required=False, max_length=100_000, blank=True, nullable=True)
+        or ""
+    )
 
 
 def _flag(body: dict[str, Any]) -> bool | None:
     value = body.get("updateInProgress")
-    if value is not None and not isinstance(value, bool):
+    if "updateInProgress" in body and not isinstance(value, bool):
         raise invalid("updateInProgress", "`updateInProgress` must be a boolean")
     return value
 
@@ -94,7 +98,7 @@ def create_integration(ctx: ApiContext, request: Request) -> Response:
     body = json_body(request)
     name = text_field(body, "name", required=True)
     readme = _readme(body)
-    settings = check_settings(ctx.wiring, body.get("settings") or {})
+    settings = check_settings(ctx.wiring, object_field(body, "settings"))
     if "install" in body:
         steps = check_install_steps(ctx.wiring, body["install"])
     else:
@@ -181,8 +185,8 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
     original = _get(ctx, _id)
     body = json_body(request)
     name = text_field(body, "name", required=True)
-    mapping = body.get("connectionMap") or {}
-    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+    mapping = object_field(body, "connectionMap")
+    if not all(isinstance(v, str) for v in mapping.values()):
         raise invalid("connectionMap", "`connectionMap` maps connection _ids to _ids")
     for target in mapping.values():
         if ctx.store.connections.get(target) is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bridge.api.documents import INSTALLER_FUNCTIONS
 from bridge.api.jobs import JOB_TYPES
-from bridge.api.web import MAX_LIMIT
+from bridge.api.web import MAX_LIMIT, MAX_SKIP
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.store.repos.jobs import STATUSES
 from bridge.sync.engine import CONFLICT_POLICIES
@@ -53,7 +53,7 @@ PAGE_HEADERS = {
 AUTH = _error("No valid bearer token.")
 MISSING = _error("No such resource.")
 INVALID = _error("The request failed validation.")
-BAD_JSON = _error("The body is not a JSON object.")
+BAD_JSON = _error("The body is not JSON, or a query parameter is unknown.")
 FORBIDDEN = _error("The resource is defined in the config file and read-only here.")
 CONFLICT = _error("The request conflicts with the resource's state.")
 
@@ -84,7 +84,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "source": NULLABLE_TEXT,
             "target": NULLABLE_TEXT,
-            "direction": {"type": "string", "enum": list(DIRECTIONS), "nullable": True},
+            "direction": {"type": "string", "enum": [*DIRECTIONS, None], "nullable": True},
             "schedule": {**NULLABLE_TEXT, "description": "A cron expression."},
             "mapping": {
                 "type": "object",
@@ -276,7 +276,11 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PAGING = [
-    {"name": "skip", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {
+        "name": "skip",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SKIP},
+    },
     {
         "name": "limit",
         "in": "query",
@@ -522,6 +526,18 @@ def _paths() -> dict[str, Any]:
     }
 
 
+BAD_QUERY = _error("An unknown query parameter, or a body that is not JSON.")
+
+
+def _with_bad_query(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation refuses unknown query parameters with 400."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method != "parameters":
+                operation["responses"].setdefault("400", BAD_QUERY)
+    return paths
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """The document; the webhook and operations endpoints are described in ``info``."""
@@ -535,9 +551,23 @@ def openapi_document() -> dict[str, Any]:
             "token), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
         },
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": _with_bad_query(_paths()),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def query_parameters(path: str, method: str) -> frozenset[str] | None:
+    """The query parameters the document declares for ``method path`` (an OpenAPI path).
+
+    None for a path the document does not describe (the webhook: Bigin echoes whatever
+    query the ``notify_url`` had).
+    """
+    item = openapi_document()["paths"].get(path)
+    if item is None:
+        return None
+    operation = item.get(method.lower(), {})
+    declared = [*item.get("parameters", ()), *operation.get("parameters", ())]
+    return frozenset(p["name"] for p in declared if p["in"] == "query")

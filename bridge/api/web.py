@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_SKIP = 10**9
 
 
 class ApiError(Exception):
@@ -106,7 +107,7 @@ class PageRequest:
     @classmethod
     def from_request(cls, request: Request) -> PageRequest:
         return cls(
-            skip=_int_arg(request, "skip", 0, 0, 10**9),
+            skip=_int_arg(request, "skip", 0, 0, MAX_SKIP),
             limit=_int_arg(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         )
 
