@@ -31,7 +31,7 @@ from bridge.errors import BridgeError, ConfigError
 from bridge.queue.settings import QueueSettings
 from bridge.ratelimit import account_key, share_rate_limits
 from bridge.store import Store
-from bridge.store.repos.jobs import CANCELED, QUEUED
+from bridge.store.repos.jobs import CANCELED, FINISHED, QUEUED
 from bridge.store.repos.leases import LockHeld
 from bridge.sync.engine import SyncEngine, SyncSpec
 from bridge.sync.partition import PartitionedRun, Plan, can_partition
@@ -137,6 +137,13 @@ def run_task(
 ) -> dict[str, Any]:
     """Run one integration (the body of :data:`RUN_TASK`)."""
     context = current_context()
+    if job_id is not None:
+        job = context.store.jobs.get(job_id)
+        if job is not None and job.status in FINISHED:
+            # The broker handed the message out again (its visibility timeout passed while
+            # the run went on): the run it asked for is over, do not start another.
+            log.info("job %s is %s already; this delivery is a repeat", job_id, job.status)
+            return {"skipped": f"job already {job.status}", "job_id": job_id, "partitions": 0}
     with worker_spec(context, integration, full=full) as spec:
         if can_partition(spec):
             run = PartitionedRun(

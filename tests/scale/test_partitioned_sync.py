@@ -10,6 +10,8 @@ import re
 import time
 from typing import Any
 
+import pytest
+
 from bridge.config import ConnectionConfig
 from bridge.connectors.registry import build_connector
 from bridge.emulators.server import Faults
@@ -101,37 +103,47 @@ def _pid(holder: str | None) -> int | None:
     return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
 
 
-def test_a_worker_killed_mid_run_loses_nothing(make_cluster, start_legacy, start_bigin):
+def _holder_pid(store: Store, name: str) -> int | None:
+    lease = store.leases.get(name)
+    return _pid(lease.holder if lease else None)
+
+
+@pytest.mark.parametrize("victim_role", ["helper", "coordinator"])
+def test_a_worker_killed_mid_run_loses_nothing(
+    make_cluster, start_legacy, start_bigin, victim_role
+):
     # Latency on the legacy side makes the run last long enough to kill a worker inside it.
     legacy = start_legacy(records=RECORDS, faults=Faults(latency=0.05))
     bigin = start_bigin(records=0)
     cluster = make_cluster(
         {"crm": settings_of(legacy), "bigin": settings_of(bigin, max_calls_per_second=0)},
         members(),
-        queue={"partition_size": 500, "parallelism": 2, "claim_seconds": 5},
+        # A short visibility timeout: the run message of a dead coordinator comes back soon.
+        queue={
+            "partition_size": 500,
+            "parallelism": 2,
+            "claim_seconds": 5,
+            "visibility_timeout": 5,
+        },
     )
     workers = cluster.start_workers(2)
     submitted = submit_run(cluster.config(), "members", cluster.store, full=True)
     integration_id = submitted.integration_id
 
-    # Kill the helper while it holds a partition with some of it committed.
+    # Kill the worker in that role while it holds a partition with some of it committed.
     by_pid = {w.process.pid: w for w in workers}
     victim = None
     deadline = time.monotonic() + 60
     while victim is None:
-        assert time.monotonic() < deadline, "the helper never took a partition"
-        coordinator = _pid(
-            cluster.store.leases.get(f"integration:{integration_id}").holder
-            if cluster.store.leases.get(f"integration:{integration_id}")
-            else None
-        )
+        assert time.monotonic() < deadline, f"the {victim_role} never took a partition"
+        coordinator = _holder_pid(cluster.store, f"integration:{integration_id}")
         for index in range(RECORDS // 500 + 1):
-            claim = cluster.store.leases.get(f"partition:{integration_id}:{index}")
-            pid = _pid(claim.holder if claim else None)
+            pid = _holder_pid(cluster.store, f"partition:{integration_id}:{index}")
             checkpoint = cluster.store.checkpoints.get(
                 integration_id, f"source-to-target@{index:05d}"
             )
-            if pid in by_pid and pid != coordinator and checkpoint is not None:
+            role = "coordinator" if pid == coordinator else "helper"
+            if pid in by_pid and role == victim_role and checkpoint is not None:
                 victim = by_pid[pid]
                 break
         time.sleep(0.05)
@@ -147,3 +159,5 @@ def test_a_worker_killed_mid_run_loses_nothing(make_cluster, start_legacy, start
     # At most the pages in flight when it died were sent twice (as updates, not twins).
     assert RECORDS <= job.num_read <= RECORDS + 500
     assert cluster.store.links.count(integration_id) == RECORDS
+    # One run: no second job was started by a repeated delivery of the message.
+    assert [j.id for j in cluster.store.jobs.query(integration_id=integration_id)] == [job.id]
