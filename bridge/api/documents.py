@@ -13,6 +13,7 @@ from typing import Any
 
 from croniter import croniter
 
+from bridge.api.runs import changes_flow_from
 from bridge.api.web import ApiError, invalid, iso
 from bridge.api.wiring import Wiring
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
@@ -227,7 +228,7 @@ def check_install_steps(wiring: Wiring, steps: Any) -> list[dict[str, Any]]:
 
 
 def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict[str, Any]]:
-    """Verify each end's credentials; then a watch channel on each Bigin end."""
+    """Verify each end's credentials; then a watch channel on each Bigin end whose changes flow."""
     steps: list[dict[str, Any]] = []
     ends = [settings.get(end) for end in ("source", "target")]
     for ident in dict.fromkeys(i for i in ends if i):
@@ -241,9 +242,15 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
                 "_connectionId": ident,
             }
         )
-    for ident in dict.fromkeys(i for i in ends if i):
+    for end in ("source", "target"):
+        ident = settings.get(end)
+        if not ident or not changes_flow_from(settings, end):
+            continue  # no watch where the integration would ignore the notifications
         connection = wiring.connection(ident)
-        if connection.kind == "bigin":
+        if connection.kind == "bigin" and not any(
+            s["_connectionId"] == ident and s["installerFunction"] == "createBiginWatch"
+            for s in steps
+        ):
             steps.append(
                 {
                     "name": f"Watch {connection.name}",

@@ -22,7 +22,7 @@ from bridge.errors import BridgeError
 from bridge.store import Integration, Job, LockHeld, Store, WebhookChannel
 from bridge.store.repos.jobs import FAILED, JobRepo
 from bridge.sync.engine import SyncEngine
-from bridge.sync.report import SOURCE_TO_TARGET, TARGET_TO_SOURCE
+from bridge.sync.report import BOTH, SOURCE_TO_TARGET, TARGET_TO_SOURCE
 
 log = logging.getLogger(__name__)
 #: How long a queued run waits for the integration's lease before its job fails.
@@ -109,19 +109,20 @@ class JobRunner:
         with contextlib.suppress(BridgeError):  # NotFound: the job went with its integration
             self.store.jobs.finish(job.id, FAILED, error=reason)
 
-    def push(self, channel: WebhookChannel, ids: list[str]) -> Future[None]:
-        """Sync the notified records of ``channel``'s integration toward the other side."""
-        return self._pushes.submit(self._push, channel, ids)
+    def push(
+        self, integration: Integration, channel: WebhookChannel, direction: str, ids: list[str]
+    ) -> Future[None]:
+        """Sync the notified records of ``integration`` in ``direction``, in the background."""
+        return self._pushes.submit(self._push, integration.id, channel, direction, ids)
 
-    def _push(self, channel: WebhookChannel, ids: list[str]) -> None:
+    def _push(
+        self, integration_id: str, channel: WebhookChannel, direction: str, ids: list[str]
+    ) -> None:
         try:
-            if channel.integration_id is None:
-                return
-            integration = self.store.integrations.get(channel.integration_id)
+            integration = self.store.integrations.get(integration_id)
             if integration is None:
                 return
             with self.wiring.spec(integration) as spec:
-                direction = push_direction(self.wiring, integration, channel.connection)
                 counts = SyncEngine(self.store, spec).push_ids(direction, ids)
             metrics.record_counts("webhook", counts)
             metrics.SYNC_JOBS.labels("webhook", "completed").inc()
@@ -134,9 +135,23 @@ class JobRunner:
             pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
-def push_direction(wiring: Wiring, integration: Integration, connection_name: str) -> str:
-    """Changes notified by ``connection_name`` flow away from it: toward the other end."""
-    target = integration.settings.get("target")
-    if target and wiring.connection(str(target)).name == connection_name:
-        return TARGET_TO_SOURCE
-    return SOURCE_TO_TARGET
+def push_direction(wiring: Wiring, integration: Integration, connection_name: str) -> str | None:
+    """Where changes notified by ``connection_name`` flow: away from it, toward the other end.
+
+    None when the integration's direction does not carry changes from that side (a
+    legacy -> Bigin integration ignores Bigin's notifications, including the echoes of
+    its own writes).
+    """
+    for end, direction in (("target", TARGET_TO_SOURCE), ("source", SOURCE_TO_TARGET)):
+        ident = integration.settings.get(end)
+        if ident and wiring.connection(str(ident)).name == connection_name:
+            return direction if changes_flow_from(integration.settings, end) else None
+    return None
+
+
+def changes_flow_from(settings: dict[str, Any], end: str) -> bool:
+    """Whether the integration carries changes made at its ``end`` (source or target)."""
+    direction = settings.get("direction") or SOURCE_TO_TARGET
+    if direction == BOTH:
+        return True
+    return direction == (SOURCE_TO_TARGET if end == "source" else TARGET_TO_SOURCE)

@@ -4,8 +4,10 @@ The channel's token is compared with the stored hash in constant time, and an un
 channel costs the same as a known one (:meth:`WebhookChannelRepo.verify`); a refused
 notification gets 401 with the error envelope. An accepted one is answered at once: the
 notified ids are synced toward the integration's other side by the job runner's push
-thread, as a job of type ``webhook``. Deletions are acknowledged and not pushed (the sync
-engine does not carry deletes).
+thread, as a job of type ``webhook``. Notifications the integration's direction does not
+carry (Bigin changes on a legacy -> Bigin integration, mostly echoes of the bridge's own
+writes) and deletions (the sync engine does not carry deletes) are acknowledged, counted
+as ``ignored`` and not pushed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from bridge.api import metrics
 from bridge.api.context import ApiContext
+from bridge.api.runs import push_direction
 from bridge.api.web import ApiError, json_response
 
 log = logging.getLogger(__name__)
@@ -42,10 +45,16 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
         raise ApiError(401, "invalid_token", "unknown channel, wrong token or expired channel")
     ids = [str(i) for i in body.get("ids") or () if isinstance(i, (str, int))]
     operation = str(body.get("operation") or "")
-    metrics.WEBHOOKS.labels("bigin", "accepted").inc()
-    if ids and operation in PUSHED_OPERATIONS:
-        ctx.runner.push(channel, ids)
+    integration = (
+        ctx.store.integrations.get(channel.integration_id) if channel.integration_id else None
+    )
+    direction = push_direction(ctx.wiring, integration, channel.connection) if integration else None
+    pushed = bool(ids) and operation in PUSHED_OPERATIONS and direction is not None
+    metrics.WEBHOOKS.labels("bigin", "accepted" if pushed else "ignored").inc()
+    if pushed:
+        assert integration is not None and direction is not None
+        ctx.runner.push(integration, channel, direction, ids)
     log.info(
         "bigin notification %s of %d id(s) on channel %s", operation, len(ids), channel.channel_id
     )
-    return json_response({"accepted": len(ids)})
+    return json_response({"accepted": len(ids), "pushed": pushed})

@@ -16,7 +16,7 @@ def _install(api, integration):
     return integration
 
 
-def _pair(api, legacy, bigin, name="members", direction="source-to-target"):
+def _pair(api, legacy, bigin, name="members", direction="both"):
     source = api.connection("legacy", legacy)
     target = api.connection("bigin", bigin)
     body = {"name": name, "settings": {"source": source, "target": target, "direction": direction}}
@@ -85,7 +85,10 @@ def test_run_answers_202_and_the_job_reports_counts_and_errors(api, start_legacy
     blanked = [rows[3]["entityId"], rows[11]["entityId"], rows[20]["entityId"]]
     for entity_id in blanked:  # Bigin requires Last_Name
         legacy.app.store._records[entity_id]["lastName"] = None
-    integration = _install(api, _pair(api, legacy, bigin))
+    integration = _pair(api, legacy, bigin, direction="source-to-target")
+    # One way, legacy -> Bigin: no watch on Bigin (its notifications would be ignored).
+    assert [s["installerFunction"] for s in integration["install"]] == ["verifyConnection"] * 2
+    integration = _install(api, integration)
     before = datetime.now(UTC) - timedelta(seconds=1)
 
     started = api.call("POST", f"/v1/integrations/{integration['_id']}/run")
@@ -110,9 +113,7 @@ def test_run_answers_202_and_the_job_reports_counts_and_errors(api, start_legacy
 
     listed = api.ok("GET", "/v1/jobs", params={"_integrationId": integration["_id"], "type": "flow"})
     assert [j["_id"] for j in listed] == [again["_id"], job["_id"]]  # newest first
-    # Bigin notified the first run's own writes back: pushed, found unchanged, nothing written.
-    echoes = api.ok("GET", "/v1/jobs", params={"type": "webhook"})
-    assert echoes and all(j["numSuccess"] == 0 and j["numError"] == 0 for j in echoes)
+    assert api.ok("GET", "/v1/jobs", params={"type": "webhook"}) == []
     since = before.isoformat().replace("+00:00", "Z")
     assert len(api.ok("GET", "/v1/jobs", params={"createdAt_gte": since, "type": "flow"})) == 2
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -138,6 +139,12 @@ def test_a_bigin_edit_reaches_the_legacy_side_through_the_webhook(api, start_leg
     integration = _install(api, _pair(api, legacy, bigin))
     first = api.wait_job(api.ok("POST", f"/v1/integrations/{integration['_id']}/run", 202)["_id"])
     assert first["numSuccess"] == 5
+    # Bigin notifies the run's own writes back: pushed, found unchanged, nothing written.
+    deadline = time.monotonic() + 5
+    while not api.ok("GET", "/v1/jobs", params={"type": "webhook"}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    echoes = api.ok("GET", "/v1/jobs", params={"type": "webhook"})
+    assert echoes and all(j["numSuccess"] == 0 and j["numError"] == 0 for j in echoes)
     contacts = bigin.api("GET", "/Contacts", params={"fields": "First_Name,Last_Name,Email"}).json()["data"]
     record = contacts[0]
 
@@ -177,7 +184,7 @@ def test_webhook_refuses_unknown_channels_and_wrong_tokens(api, start_legacy, st
     assert garbage.status_code == 400
     right = {**note, "token": api.store.webhook_channels.token(channel.channel_id), "operation": "delete"}
     accepted = requests.post(f"{api.url}/webhooks/bigin", json=right, timeout=10)
-    assert accepted.status_code == 200 and accepted.json() == {"accepted": 1}
+    assert accepted.status_code == 200 and accepted.json() == {"accepted": 1, "pushed": False}
 
 
 def test_channels_expiring_soon_are_renewed_with_the_same_token(api, start_legacy, start_bigin):

@@ -30,7 +30,7 @@ def test_rest_calls_sync_records_and_webhooks_are_counted(api, start_legacy, sta
     before = scrape(api.url)
     source, target = api.connection("legacy", legacy), api.connection("bigin", bigin)
     integration = api.ok(
-        "POST", "/v1/integrations", 201, json={"name": "m", "settings": {"source": source, "target": target}}
+        "POST", "/v1/integrations", 201, json={"name": "m", "settings": {"source": source, "target": target, "direction": "both"}}
     )
     for step in range(len(integration["install"])):
         api.ok("POST", f"/v1/integrations/{integration['_id']}/install/{step}")
@@ -48,7 +48,9 @@ def test_rest_calls_sync_records_and_webhooks_are_counted(api, start_legacy, sta
     assert moved("soapbridge_rest_calls_total", system="bigin", status="200") >= 1
     assert moved("soapbridge_rest_calls_total", system="legacy", status="200") >= 1
     assert moved("soapbridge_rest_call_seconds_count", system="bigin") >= 1
+    # Bigin notified the run's own writes; a two-way integration pushes them back (unchanged).
     assert moved("soapbridge_webhook_notifications_total", source="bigin", outcome="accepted") >= 1
+    assert moved("soapbridge_sync_records_total", type="webhook", outcome="unchanged") >= 1
     requests.post(f"{api.url}/webhooks/bigin", json={"channel_id": "1", "token": "x"}, timeout=10)
     refused = scrape(api.url)
     assert value(refused, "soapbridge_webhook_notifications_total", source="bigin", outcome="refused") == (
