@@ -62,14 +62,20 @@ class RunningApi:
 
 @pytest.fixture
 def start_api(
-    tmp_path: Path, store_secret_key: str
+    request: pytest.FixtureRequest, tmp_path: Path, store_secret_key: str
 ) -> Iterator[Callable[..., RunningApi]]:
-    """``start_api(config=None)``: a migrated SQLite store, the app under waitress, a token."""
+    """``start_api(config=None, backend="sqlite")``: a migrated store, the app, a token."""
     started: list[RunningApi] = []
 
-    def start(config: Config | None = None, *, secret_key: str | None = "") -> RunningApi:
+    def start(
+        config: Config | None = None, *, secret_key: str | None = "", backend: str = "sqlite"
+    ) -> RunningApi:
         key = store_secret_key if secret_key == "" else secret_key
-        store = Store(f"sqlite:///{tmp_path / f'api{len(started)}.db'}", secret_key=key)
+        if backend == "postgresql":
+            url = str(request.getfixturevalue("postgres").create_database("api"))
+        else:
+            url = f"sqlite:///{tmp_path / f'api{len(started)}.db'}"
+        store = Store(url, secret_key=key)
         store.migrate()
         plane = build_control_plane(config, store, renew_every=None)
         server = EmulatorServer(plane).start()

@@ -203,3 +203,22 @@ def test_channels_expiring_soon_are_renewed_with_the_same_token(api, start_legac
     assert remote_expiry - datetime.now(UTC) > timedelta(hours=23)
     assert listed["token"] == token
     assert api.store.webhook_channels.verify(channel.channel_id, token) is not None
+
+
+def test_the_api_works_the_same_over_postgresql(start_api, start_legacy, start_bigin):
+    api = start_api(backend="postgresql")
+    assert api.store.dialect == "postgresql"
+    legacy, bigin = start_legacy(records=8), start_bigin()
+    integration = _install(api, _pair(api, legacy, bigin))
+    assert integration["mode"] == "settings"
+    clone = api.ok(
+        "POST",
+        f"/v1/integrations/{integration['_id']}/clone",
+        201,
+        json={"name": "copy", "connectionMap": {c: c for c in (integration["settings"]["source"], integration["settings"]["target"])}},
+    )
+    assert clone["settings"]["source"] == integration["settings"]["source"]
+    job = api.wait_job(api.ok("POST", f"/v1/integrations/{integration['_id']}/run", 202)["_id"])
+    assert (job["status"], job["numSuccess"], job["numError"]) == ("completed", 8, 0)
+    page = api.call("GET", "/v1/integrations", params={"limit": 1})
+    assert page.headers["X-Total-Count"] == "2" and "next" in page.links
