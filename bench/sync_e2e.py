@@ -1,13 +1,17 @@
 """Legacy -> Bigin full sync through the emulators: contacts/s and peak memory.
 
 Each emulator runs in its own process (``soapbridge emulate``), as the real systems are
-remote; ``--latency`` adds a network round trip to every call on both. In the same run:
+remote. Every comparison runs twice: with no added latency (everything, both emulators
+included, competes for this machine's two cores: a CPU-bound floor), and with a network
+round trip added to every call on both sides (``--latency``, 150 ms by default: a hosted
+SOAP service or a SaaS API answers in 100-500 ms). In the same run:
 - the naive loop: read every page into memory, then create 100 at a time, sequentially;
 - the engine: ``SyncEngine`` (streaming, pipelined pages, concurrent batch upserts,
   id links and checkpoints in a SQLite store).
 Then the engine's peak RSS for a small and a large sync, each in a fresh process.
 
-Run: python bench/sync_e2e.py [--records 10000] [--latency 0.02] [--rss 10000 200000]
+The target (>= 3x the naive loop) is checked on the run with latency.
+Run: python bench/sync_e2e.py [--records 10000] [--latency 0.15] [--rss 10000 200000]
 """
 
 from __future__ import annotations
@@ -148,8 +152,8 @@ def measure_rss(records: int, latency: float, workers: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds added per call")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--latency", type=float, default=0.15, help="seconds added per call")
+    parser.add_argument("--workers", type=int, default=8)
     parser.add_argument(
         "--rss", type=int, nargs=2, default=[10_000, 200_000], metavar=("SMALL", "LARGE")
     )
@@ -161,21 +165,23 @@ def main() -> int:
         child_rss(args.child_rss, args.latency, args.workers)
         return 0
 
-    print(
-        f"legacy -> Bigin, {args.records:,} contacts, {args.latency * 1000:.0f} ms added per call"
-    )
-    slow = timed("naive loop (sequential)", args.records, args.latency, naive)
-    fast = timed(
-        f"engine ({args.workers} workers)",
-        args.records,
-        args.latency,
-        lambda a, b: engine(a, b, args.workers),
-    )
-    ratio = fast / slow
-    print(f"{'speed ratio':<28}: {ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x)")
+    ratio = 0.0
+    for latency in (0.0, args.latency):
+        print(f"legacy -> Bigin, {args.records:,} contacts, {latency * 1000:.0f} ms added per call")
+        slow = timed("  naive loop (sequential)", args.records, latency, naive)
+        fast = timed(
+            f"  engine ({args.workers} workers)",
+            args.records,
+            latency,
+            lambda a, b: engine(a, b, args.workers),
+        )
+        ratio = fast / slow
+        print(f"{'  speed ratio':<28}: {ratio:8.1f}x")
+    print(f"{'speed ratio with latency':<28}: {ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x)")
     ok = ratio >= TARGET_SPEED
     if not args.skip_rss:
-        small, large = (measure_rss(n, args.latency, args.workers) for n in args.rss)
+        # Memory is measured without added latency: the fastest run holds the most in flight.
+        small, large = (measure_rss(n, 0.0, args.workers) for n in args.rss)
         growth = large["peak_rss_mib"] / small["peak_rss_mib"]
         print(f"{'RSS large / small':<28}: {growth:8.2f}x (target <= {TARGET_RSS}x)")
         ok = ok and growth <= TARGET_RSS
