@@ -17,6 +17,10 @@ page is re-aligned on the last tail contact still found in it, and when none is 
 (all of them changed) it restarts from the top of that CRM page, repeating rather than
 skipping. The bound: it holds while, between two calls, fewer contacts change than
 there are positions between the top of that CRM page and the last contact served.
+Positions are kept per (site, ``lastUpdateDate``, offset) and shared by every consumer
+paging that feed: whoever answered an offset last leaves the position the next consumer
+at that offset resumes from; any saved position is a valid place to resume, because the
+re-alignment above works from whichever view it meets (at worst it repeats contacts).
 With the page cache on (:mod:`bridge.facade.page_cache`) the same holds: an answer that
 crosses from one CRM page to the next reads both from one pass over the CRM.
 """

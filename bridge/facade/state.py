@@ -172,6 +172,8 @@ class StoreCursorMap:
         self._cursors: dict[tuple[int, datetime | None], tuple[str, float]] = {}
         self._saved: dict[tuple[str, int], str] = {}
         self._recent: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+        # The pager's TTL, learnt from its saves, so a re-open on load keeps it too.
+        self._ttl: timedelta | None = None
 
     def _cursor_id(self, site_id: int, since: datetime | None, ttl: timedelta | None) -> str:
         now = time.monotonic()
@@ -194,6 +196,7 @@ class StoreCursorMap:
         state: dict[str, Any],
         ttl: timedelta,
     ) -> None:
+        self._ttl = ttl
         cursor_id = self._cursor_id(site_id, since, ttl)
         encoded = json.dumps(state, sort_keys=True)
         with self._lock:
@@ -212,7 +215,7 @@ class StoreCursorMap:
         self._recent[(cursor_id, offset)] = (time.monotonic() + self._local_seconds, state)
 
     def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
-        cursor_id = self._cursor_id(site_id, since, None)
+        cursor_id = self._cursor_id(site_id, since, self._ttl)
         with self._lock:
             recent = self._recent.get((cursor_id, offset))
         if recent is not None and recent[0] > time.monotonic():
