@@ -155,3 +155,24 @@ def test_an_expired_page_answers_while_a_background_read_refreshes_it(start_faca
     while "facade-page-refresh" not in readers[before:] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "facade-page-refresh" in readers[before:]
+
+
+def test_the_cache_never_stitches_an_old_page_to_a_newer_one(start_facade):
+    facade = start_facade("legacy", records=350, page_cache_seconds=60,
+                          page_cache_stale_seconds=0)
+    before = {email for _, email in walk(facade)}  # every page cached, one old generation
+    first_page, next_start, _ = page(facade, 0)
+    served = [email for _, email in first_page]
+    # Contacts of page one change in the CRM and move to its end (a shift of 50).
+    facade.crm.store.update_insert(
+        [{"emailAddress": email, "firstName": "Changed"} for email in served[40:90]]
+    )
+    cache = facade.app.facade.pager.cache
+    for key in [k for k in cache._pages if k[2] != "start"]:
+        del cache._pages[key]
+    # Another consumer further on reads the second CRM page afresh: now the cache holds
+    # the first page as it was and the second page as it is.
+    page(facade, 200)
+    rest = walk(facade, start=next_start)
+    emails = served + [email for _, email in rest]
+    assert before <= set(emails)
