@@ -188,3 +188,37 @@ def test_batches_past_the_crm_limit_lookups_and_deletes(facade):
     assert gone.status_code == 500 and b"could not be retrieved" in gone.content
     by_mail = facade.call("Contact_DeleteByEmailAddress", "<email>batch8@example.com</email>")
     assert b">true<" in by_mail.content
+
+
+def test_a_deep_offset_past_bigins_2000_limit_without_a_saved_position(facade):
+    if facade.kind != "bigin":
+        pytest.skip("the 2,000-record page limit is Bigin's")
+    from lxml import etree
+
+    from bridge.facade.state import MemoryCursorMap
+    from bridge.wsdl import NAMESPACE
+
+    t = f"{{{NAMESPACE}}}"
+
+    def retrieve(start):
+        response = facade.call(
+            "ContactList_Retrieve",
+            f"<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate><recordStart>{start}"
+            "</recordStart>",
+        )
+        assert response.status_code == 200, response.content[:300]
+        wrapper = etree.fromstring(response.content)[0][0]
+        emails = [r.findtext(t + "emailAddress") for r in wrapper[0]]
+        return emails, int(wrapper.findtext(t + "recordStart"))
+
+    walked, start = [], 0
+    while True:
+        emails, start = retrieve(start)
+        walked.extend(emails)
+        if len(emails) < 100:
+            break
+    pager = facade.app.facade.pager
+    pager.cursors = MemoryCursorMap()  # a server that never saw this consumer
+    pager.cache.invalidate(facade.app.facade.connector_for("crm"))
+    emails, next_start = retrieve(2400)
+    assert emails == walked[2400:2500] and next_start == 2400 + len(emails)
