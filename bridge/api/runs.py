@@ -2,10 +2,10 @@
 
 A run answers at once (202 with the job) and happens on a small thread pool in the server
 process. The job row exists before the engine starts, so the client has its ``_id``
-straight away; the engine is handed that row instead of creating its own (see
-:class:`_JobHandOver`). A run that cannot take the integration's lease (another run holds
-it) fails its job with the reason. Jobs left ``running`` by a process that died are marked
-failed by the engine's next run (``jobs.abandon_running``).
+straight away; the engine starts and reports into that job (``run(job_id=...)``). A run
+waits up to :data:`LOCK_WAIT_SECONDS` for the integration's lease (a run or a webhook push
+finishing), then fails its job with the reason. Jobs left ``running`` by a process that
+died are marked failed by the engine's next run (``jobs.abandon_running``).
 """
 
 from __future__ import annotations
@@ -14,47 +14,19 @@ import contextlib
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any
 
 from bridge.api import metrics
 from bridge.api.wiring import Wiring
 from bridge.errors import BridgeError
-from bridge.store import Integration, Job, LockHeld, Store, WebhookChannel
-from bridge.store.repos.jobs import FAILED, JobRepo
+from bridge.store import Integration, Job, LockHeld, WebhookChannel
+from bridge.store.repos.jobs import FAILED
 from bridge.sync.engine import SyncEngine
 from bridge.sync.report import BOTH, SOURCE_TO_TARGET, TARGET_TO_SOURCE
 
 log = logging.getLogger(__name__)
 #: How long a queued run waits for the integration's lease before its job fails.
 LOCK_WAIT_SECONDS = 30.0
-
-
-class _HandedOverJobs:
-    """``store.jobs`` whose first ``create`` for the integration returns a job made earlier."""
-
-    def __init__(self, jobs: JobRepo, job: Job) -> None:
-        self._jobs = jobs
-        self._job: Job | None = job
-
-    def create(self, integration_id: str, **kwargs: Any) -> Job:
-        job, self._job = self._job, None
-        if job is not None and job.integration_id == integration_id:
-            return job
-        return self._jobs.create(integration_id, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._jobs, name)
-
-
-class _JobHandOver:
-    """The store as the engine sees it during a run the API started."""
-
-    def __init__(self, store: Store, job: Job) -> None:
-        self._store = store
-        self.jobs = _HandedOverJobs(store.jobs, job)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
 
 class JobRunner:
@@ -81,11 +53,11 @@ class JobRunner:
             if integration is None:
                 raise BridgeError("the integration was deleted before its run started")
             with self.wiring.spec(integration) as spec:
-                engine = SyncEngine(cast(Store, _JobHandOver(self.store, job)), spec)
+                engine = SyncEngine(self.store, spec)
                 deadline = time.monotonic() + LOCK_WAIT_SECONDS
                 while True:
                     try:
-                        engine.run()
+                        engine.run(job_id=job.id)
                         break
                     except LockHeld:
                         # A run finishing (or a webhook push) still holds the lease for a

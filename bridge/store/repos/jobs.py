@@ -159,11 +159,12 @@ class JobRepo(Repository):
         status: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        job_type: str | None = None,
         skip: int = 0,
         limit: int = 100,
     ) -> list[Job]:
         """Jobs newest first; ``created_from``/``created_to`` are inclusive bounds."""
-        filters = _filters(integration_id, status, created_from, created_to)
+        filters = _filters(integration_id, status, created_from, created_to, job_type)
         with self._read() as session:
             rows = session.scalars(
                 filters(select(JobRow))
@@ -180,8 +181,9 @@ class JobRepo(Repository):
         status: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        job_type: str | None = None,
     ) -> int:
-        filters = _filters(integration_id, status, created_from, created_to)
+        filters = _filters(integration_id, status, created_from, created_to, job_type)
         with self._read() as session:
             return session.scalar(filters(select(func.count()).select_from(JobRow))) or 0
 
@@ -230,12 +232,15 @@ def _filters(
     status: str | None,
     created_from: datetime | None,
     created_to: datetime | None,
+    job_type: str | None = None,
 ) -> Any:
     def apply(query: Select[Any]) -> Select[Any]:
         if integration_id is not None:
             query = query.where(JobRow.integration_id == integration_id)
         if status is not None:
             query = query.where(JobRow.status == status)
+        if job_type is not None:
+            query = query.where(JobRow.type == job_type)
         if created_from is not None:
             query = query.where(JobRow.created_at >= utc(created_from))
         if created_to is not None:
