@@ -180,7 +180,8 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
     """A copy under a new name, its connections swapped through ``connectionMap``.
 
     Every connection the integration names must be mapped (to itself to reuse it), as
-    integrator.io requires [V]; the schedule is not copied [V]; install steps start over.
+    integrator.io requires [V]; the schedule is not copied [V]; install steps start over
+    (the original's, remapped, or for an original without any, those its settings call for).
     """
     original = _get(ctx, _id)
     body = json_body(request)
@@ -205,7 +206,7 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
             "_connectionId": _remap(step.get("_connectionId"), mapping, "install"),
         }
         for step in original.install_steps
-    ]
+    ] or default_install_steps(ctx.wiring, settings)
     try:
         clone = ctx.store.integrations.create(
             name,

@@ -37,7 +37,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 
 @schema.parametrize()
 @settings(
-    max_examples=10,
+    max_examples=8,
     database=None,  # no .hypothesis directory left in the work tree
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
