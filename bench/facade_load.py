@@ -103,7 +103,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--server-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--server-threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--page-cache", type=float, default=10.0, help="page_cache_seconds")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     args = parser.parse_args()

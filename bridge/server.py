@@ -5,7 +5,7 @@
 ``PATH_INFO`` so each app sees the path the client used. Mounting another surface is one
 line in :func:`build_app` (``mounts.mount("/v1", api_app)``). :class:`ServeApplication`
 runs it under gunicorn: ``server.workers`` processes (gthread), each with
-``server.threads`` threads (default 4); ``server.timeout`` (seconds, default 120),
+``server.threads`` threads (default 8); ``server.timeout`` (seconds, default 120),
 ``server.accesslog`` (a path or ``-``) and ``server.loglevel`` are passed through. The
 store is migrated once before the workers start; each worker opens its own engine.
 """
@@ -105,7 +105,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         # Threads let a worker send one large answer while it builds the next; they share
         # the worker's CRM page cache, so consumers of the same feed share CRM calls.
         "worker_class": "gthread",
-        "threads": int(config.server.options.get("threads", 4)),
+        "threads": int(config.server.options.get("threads", 8)),
         # Each request may wait on a CRM; the legacy consumers' own timeouts are minutes.
         "timeout": int(config.server.options.get("timeout", 120)),
         "graceful_timeout": 10,
