@@ -20,7 +20,8 @@ seen, drops the partition checkpoints and the plan, and finishes the job.
 The result is a single worker's: the same records compared against the same links and
 written by the same upserts, only not in order. As with a single reader, a record changed
 on the source while the read runs moves to the end of the order and shifts the offsets
-after it (bridge/connectors/legacy); the next incremental run picks up the changed record.
+after it, so a reader may step over one record; then, as in an ordinary pass, the
+watermark does not move and the next run reads the window again.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.connectors.base import Page, Position
+from bridge.model import utc_now
 from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
 from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.sync.engine import SyncEngine, SyncSpec, _dead_local_holder
-from bridge.sync.passes import DirectionPass, ProgressCallback
+from bridge.sync.passes import READ_CLOCK_MARGIN, DirectionPass, ProgressCallback
 from bridge.sync.report import SOURCE_TO_TARGET, Counts, SyncReport
 
 log = logging.getLogger(__name__)
@@ -66,15 +68,21 @@ class Plan:
     job_id: str
     size: int
     fresh: bool
+    # When the read began (less the clock margin): a change seen after it may have shifted
+    # offsets under the readers.
+    started: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "job_id": self.job_id, "size": self.size,
-                "fresh": self.fresh}  # fmt: skip
+                "fresh": self.fresh,
+                "started": self.started.isoformat() if self.started else None}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
+        started = data.get("started")
         return cls(str(data["run_id"]), str(data["job_id"]), int(data["size"]),
-                   bool(data["fresh"]))  # fmt: skip
+                   bool(data["fresh"]),
+                   datetime.fromisoformat(started) if started else None)  # fmt: skip
 
 
 def can_partition(spec: SyncSpec) -> bool:
@@ -132,6 +140,7 @@ class PartitionedRun:
             job_id=started.id,
             size=self.size,
             fresh=self.store.links.count(self.integration_id) == 0,
+            started=utc_now() - READ_CLOCK_MARGIN,
         )
         self.store.checkpoints.save(
             self.integration_id, plan_key(self.direction), watermark=None, position=plan.to_json()
@@ -185,9 +194,16 @@ class PartitionedRun:
             if state.get("max_seen")
         ]
         old = self.store.checkpoints.get(self.integration_id, self.direction)
-        marks = [m for m in (*seen, old.watermark if old else None) if m is not None]
+        watermark = old.watermark if old else None
+        latest = max(seen, default=None)
+        if latest is not None and plan.started is not None and latest >= plan.started:
+            # As in an ordinary pass: a record changed during the read may have shifted the
+            # offsets, so the watermark stays and the next run reads this window again.
+            log.info("%s: records changed during the read; the window stays open", self.spec.name)
+        elif latest is not None:
+            watermark = max(latest, watermark) if watermark else latest
         self.store.checkpoints.save(
-            self.integration_id, self.direction, watermark=max(marks, default=None), position=None
+            self.integration_id, self.direction, watermark=watermark, position=None
         )
         self._drop_partitions()
         self.store.checkpoints.reset(self.integration_id, plan_key(self.direction))
