@@ -32,6 +32,8 @@ from bridge.store import Store
 log = logging.getLogger(__name__)
 Handler = Callable[..., Response]
 RENEW_EVERY_SECONDS = 300.0
+#: Larger bodies get 413: no document of this API comes near (a readme is 100,000 chars).
+MAX_BODY_BYTES = 1 << 20
 
 # (path, methods, handler, needs a bearer token)
 ROUTES: list[tuple[str, tuple[str, ...], Handler, bool]] = [
@@ -103,6 +105,7 @@ class ControlPlane:
         if self._renewer is None:
             self._start_renewer()
         request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES
         response = self.dispatch(request)
         return response(environ, start_response)
 
@@ -122,7 +125,8 @@ class ControlPlane:
             return error_response(ApiError(404, "not_found", "no such resource"))
         except HTTPException as exc:
             code = exc.code or 400
-            return error_response(ApiError(code, "bad_request", exc.description or exc.name))
+            kind = "too_large" if code == 413 else "bad_request"
+            return error_response(ApiError(code, kind, exc.description or exc.name))
         except BridgeError as exc:
             return error_response(ApiError(422, "invalid_request", str(exc)))
         except Exception:

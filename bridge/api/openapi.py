@@ -10,22 +10,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bridge.api.documents import INSTALLER_FUNCTIONS
 from bridge.api.jobs import JOB_TYPES
+from bridge.api.schemas import SCHEMAS, TIME, ref
 from bridge.api.web import MAX_LIMIT, MAX_SKIP
-from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.store.repos.jobs import STATUSES
-from bridge.sync.engine import CONFLICT_POLICIES
 
 JSON = "application/json"
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": _ref("Errors")}}}
+    return {"description": description, "content": {JSON: {"schema": ref("Errors")}}}
 
 
 def _ok(description: str, schema: dict[str, Any], **headers: Any) -> dict[str, Any]:
@@ -36,13 +30,9 @@ def _ok(description: str, schema: dict[str, Any], **headers: Any) -> dict[str, A
 
 
 def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": _ref(name)}}}
+    return {"required": True, "content": {JSON: {"schema": ref(name)}}}
 
 
-NULLABLE_TEXT = {"type": "string", "nullable": True}
-TIME = {"type": "string", "format": "date-time"}
-NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
-NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 PAGE_HEADERS = {
     "Link": {
         "description": 'RFC 8288 links to the neighbouring pages (rel="next", rel="prev").',
@@ -55,225 +45,6 @@ MISSING = _error("No such resource.")
 INVALID = _error("The request failed validation.")
 BAD_JSON = _error("The body is not JSON, or a query parameter is unknown.")
 FORBIDDEN = _error("The resource is defined in the config file and read-only here.")
-CONFLICT = _error("The request conflicts with the resource's state.")
-
-SCHEMAS: dict[str, Any] = {
-    "Errors": {
-        "type": "object",
-        "required": ["errors"],
-        "properties": {
-            "errors": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "field": {"type": "string"},
-                    },
-                },
-            }
-        },
-    },
-    "Settings": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "The bridge's settings: its two ends (connection _ids) and how it runs.",
-        "properties": {
-            "source": NULLABLE_TEXT,
-            "target": NULLABLE_TEXT,
-            "direction": {"type": "string", "enum": [*DIRECTIONS, None], "nullable": True},
-            "schedule": {**NULLABLE_TEXT, "description": "A cron expression."},
-            "mapping": {
-                "type": "object",
-                "nullable": True,
-                "additionalProperties": False,
-                "properties": {
-                    "exclude": {"type": "array", "items": {"type": "string"}},
-                    "defaults": {"type": "object"},
-                    "custom_fields": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                    },
-                },
-            },
-            "options": {
-                "type": "object",
-                "nullable": True,
-                "additionalProperties": False,
-                "properties": {
-                    "overlap_seconds": {"type": "number", "minimum": 0},
-                    "workers": {"type": "integer", "minimum": 1, "maximum": 64},
-                    "conflict_policy": {"type": "string", "enum": list(CONFLICT_POLICIES)},
-                },
-            },
-        },
-    },
-    "InstallStep": {
-        "type": "object",
-        "required": ["name", "completed", "installerFunction", "_connectionId"],
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "completed": {"type": "boolean"},
-            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
-            "_connectionId": {"type": "string"},
-        },
-    },
-    "InstallStepInput": {
-        "type": "object",
-        "required": ["installerFunction", "_connectionId"],
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
-            "_connectionId": {"type": "string"},
-        },
-    },
-    "Integration": {
-        "type": "object",
-        "required": ["_id", "name", "mode", "settings", "version", "updateInProgress", "install"],
-        "properties": {
-            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-            "name": {"type": "string"},
-            "readme": {"type": "string"},
-            "mode": {"type": "string", "enum": ["install", "settings", "uninstall"]},
-            "settings": {"type": "object"},
-            "version": {"type": "string"},
-            "updateInProgress": {"type": "boolean"},
-            "install": {"type": "array", "items": _ref("InstallStep")},
-            "managedBy": {"type": "string", "enum": ["api", "config"]},
-            "createdAt": TIME,
-            "lastModified": TIME,
-        },
-    },
-    "IntegrationInput": {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": NAME,
-            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
-            "settings": _ref("Settings"),
-            "version": {**NAME, "maxLength": 32},
-            "updateInProgress": {"type": "boolean"},
-            "install": {"type": "array", "items": _ref("InstallStepInput")},
-        },
-    },
-    "IntegrationUpdate": {
-        "type": "object",
-        "description": "Fields to change; the others keep their values.",
-        "properties": {
-            "name": NAME,
-            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
-            "settings": _ref("Settings"),
-            "version": {**NAME, "maxLength": 32},
-            "updateInProgress": {"type": "boolean"},
-        },
-    },
-    "CloneRequest": {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": NAME,
-            "connectionMap": {
-                "type": "object",
-                "description": "Connection _id of the original -> _id for the clone.",
-                "additionalProperties": {"type": "string"},
-            },
-        },
-    },
-    "Connection": {
-        "type": "object",
-        "required": ["_id", "name", "type", "settings", "secretKeys"],
-        "properties": {
-            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
-            "settings": {"type": "object", "description": "Non-secret settings only."},
-            "secretKeys": {"type": "array", "items": {"type": "string"}},
-            "managedBy": {"type": "string", "enum": ["api", "config"]},
-            "createdAt": TIME,
-            "lastModified": TIME,
-        },
-    },
-    "ConnectionSettings": {
-        "type": "object",
-        "description": "Flat settings; secret ones (password, client_secret, refresh_token, "
-        "token, access_token) are stored encrypted and never returned.",
-        "additionalProperties": {
-            "nullable": True,
-            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
-        },
-    },
-    "ConnectionInput": {
-        "type": "object",
-        "required": ["name", "type"],
-        "properties": {
-            "name": NAME,
-            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
-            "settings": _ref("ConnectionSettings"),
-        },
-    },
-    "ConnectionUpdate": {
-        "type": "object",
-        "description": "settings are merged into the stored ones; null removes a key.",
-        "properties": {"settings": _ref("ConnectionSettings")},
-    },
-    "Job": {
-        "type": "object",
-        "required": ["_id", "type", "_integrationId", "status", "numSuccess", "numError"],
-        "properties": {
-            "_id": {"type": "string"},
-            "type": {"type": "string", "enum": list(JOB_TYPES)},
-            "_integrationId": {"type": "string"},
-            "direction": NULLABLE_TEXT,
-            "status": {"type": "string", "enum": list(STATUSES)},
-            **{
-                name: {"type": "integer", "minimum": 0}
-                for name in (
-                    "numExport",
-                    "numSuccess",
-                    "numError",
-                    "numIgnore",
-                    "numCreated",
-                    "numUpdated",
-                    "numConflicts",
-                )
-            },
-            "error": NULLABLE_TEXT,
-            "createdAt": TIME,
-            "startedAt": NULLABLE_TIME,
-            "endedAt": NULLABLE_TIME,
-            "duration": {"type": "number", "nullable": True},
-            "lastModified": TIME,
-        },
-    },
-    "JobError": {
-        "type": "object",
-        "required": ["_jobId", "message"],
-        "properties": {
-            "_jobId": {"type": "string"},
-            "code": NULLABLE_TEXT,
-            "message": {"type": "string"},
-            "source": NULLABLE_TEXT,
-            "recordKey": NULLABLE_TEXT,
-            "createdAt": TIME,
-        },
-    },
-    "TokenInfo": {
-        "type": "object",
-        "required": ["_userId"],
-        "properties": {
-            "_userId": {"type": "string"},
-            "_tokenId": {"type": "string"},
-            "name": {"type": "string"},
-            "scope": {"type": "string"},
-            "createdAt": TIME,
-        },
-    },
-}
 
 PAGING = [
     {
@@ -291,18 +62,18 @@ ID = [{"name": "_id", "in": "path", "required": True, "schema": {"type": "string
 
 
 def _list(schema: str) -> dict[str, Any]:
-    page = {"type": "array", "items": _ref(schema)}
+    page = {"type": "array", "items": ref(schema)}
     return _ok("One page, as a bare array.", page, **PAGE_HEADERS)
 
 
 def _paths() -> dict[str, Any]:
-    integration = _ok("The integration.", _ref("Integration"))
-    connection = _ok("The connection.", _ref("Connection"))
+    integration = _ok("The integration.", ref("Integration"))
+    connection = _ok("The connection.", ref("Connection"))
     return {
         "/v1/tokenInfo": {
             "get": {
                 "summary": "Who the token is",
-                "responses": {"200": _ok("The token.", _ref("TokenInfo")), "401": AUTH},
+                "responses": {"200": _ok("The token.", ref("TokenInfo")), "401": AUTH},
             }
         },
         "/v1/integrations": {
@@ -315,7 +86,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Create an integration (install steps made from its settings)",
                 "requestBody": _body("IntegrationInput"),
                 "responses": {
-                    "201": _ok("Created.", _ref("Integration")),
+                    "201": _ok("Created.", ref("Integration")),
                     "400": BAD_JSON,
                     "401": AUTH,
                     "409": _error("The name is taken."),
@@ -358,7 +129,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Clone an integration, swapping connections through connectionMap",
                 "requestBody": _body("CloneRequest"),
                 "responses": {
-                    "201": _ok("The clone.", _ref("Integration")),
+                    "201": _ok("The clone.", ref("Integration")),
                     "400": _error("Bad JSON, or a connection left out of connectionMap."),
                     "401": AUTH,
                     "404": MISSING,
@@ -393,7 +164,7 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "summary": "Start a sync job in the background",
                 "responses": {
-                    "202": _ok("The job, queued.", _ref("Job")),
+                    "202": _ok("The job, queued.", ref("Job")),
                     "401": AUTH,
                     "404": MISSING,
                     "409": _error("Install steps are not complete."),
@@ -408,7 +179,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": _ok(
                         "One page, as a bare array.",
-                        {"type": "array", "items": _ref("Connection")},
+                        {"type": "array", "items": ref("Connection")},
                         Link=PAGE_HEADERS["Link"],
                     ),
                     "401": AUTH,
@@ -419,7 +190,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Create a connection (secret settings stored encrypted)",
                 "requestBody": _body("ConnectionInput"),
                 "responses": {
-                    "201": _ok("Created.", _ref("Connection")),
+                    "201": _ok("Created.", ref("Connection")),
                     "400": BAD_JSON,
                     "401": AUTH,
                     "409": _error("The name is taken."),
@@ -503,7 +274,7 @@ def _paths() -> dict[str, Any]:
             "parameters": ID,
             "get": {
                 "summary": "One job: status, counts, timings",
-                "responses": {"200": _ok("The job.", _ref("Job")), "401": AUTH, "404": MISSING},
+                "responses": {"200": _ok("The job.", ref("Job")), "401": AUTH, "404": MISSING},
             },
         },
         "/v1/jobs/{_id}/joberrors": {
@@ -514,7 +285,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": _ok(
                         "One page, as a bare array.",
-                        {"type": "array", "items": _ref("JobError")},
+                        {"type": "array", "items": ref("JobError")},
                         Link=PAGE_HEADERS["Link"],
                     ),
                     "401": AUTH,
@@ -529,12 +300,17 @@ def _paths() -> dict[str, Any]:
 BAD_QUERY = _error("An unknown query parameter, or a body that is not JSON.")
 
 
+TOO_LARGE = _error("The body is over 1 MiB.")
+
+
 def _with_bad_query(paths: dict[str, Any]) -> dict[str, Any]:
-    """Every operation refuses unknown query parameters with 400."""
+    """Every operation refuses unknown query parameters (400), bodies too large (413)."""
     for item in paths.values():
         for method, operation in item.items():
             if method != "parameters":
                 operation["responses"].setdefault("400", BAD_QUERY)
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("413", TOO_LARGE)
     return paths
 
 

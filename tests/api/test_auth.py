@@ -42,6 +42,8 @@ def test_unknown_paths_methods_and_bad_bodies_answer_the_envelope(api):
     assert invalid.json() == {
         "errors": [{"code": "invalid_field", "message": "`name` is required", "field": "name"}]
     }
+    huge = api.call("POST", "/v1/integrations", json={"name": "x", "readme": "r" * (2 << 20)})
+    assert huge.status_code == 413 and huge.json()["errors"][0]["code"] == "too_large"
     no_job = api.call("GET", "/v1/jobs/0123456789abcdef01234567")
     assert no_job.status_code == 404
 
