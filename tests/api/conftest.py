@@ -68,7 +68,11 @@ def start_api(
     started: list[RunningApi] = []
 
     def start(
-        config: Config | None = None, *, secret_key: str | None = "", backend: str = "sqlite"
+        config: Config | None = None,
+        *,
+        secret_key: str | None = "",
+        backend: str = "sqlite",
+        renew_every: float | None = None,
     ) -> RunningApi:
         key = store_secret_key if secret_key == "" else secret_key
         if backend == "postgresql":
@@ -77,7 +81,7 @@ def start_api(
             url = f"sqlite:///{tmp_path / f'api{len(started)}.db'}"
         store = Store(url, secret_key=key)
         store.migrate()
-        plane = build_control_plane(config, store, renew_every=None)
+        plane = build_control_plane(config, store, renew_every=renew_every)
         server = EmulatorServer(plane).start()
         _record, token = store.api_tokens.issue("tests")
         running = RunningApi(plane, server, store, token)

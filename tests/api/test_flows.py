@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 
 from bridge.api.installers import renew_channels
@@ -222,3 +223,19 @@ def test_the_api_works_the_same_over_postgresql(start_api, start_legacy, start_b
     assert (job["status"], job["numSuccess"], job["numError"]) == ("completed", 8, 0)
     page = api.call("GET", "/v1/integrations", params={"limit": 1})
     assert page.headers["X-Total-Count"] == "2" and "next" in page.links
+
+
+def test_the_server_renews_due_channels_by_itself(start_api, start_legacy, start_bigin):
+    api = start_api(renew_every=0.2)
+    legacy, bigin = start_legacy(), start_bigin()
+    _install(api, _pair(api, legacy, bigin))
+    [channel] = api.store.webhook_channels.all()
+    api.store.webhook_channels.renew(channel.channel_id, datetime.now(UTC) + timedelta(minutes=3))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        renewed = api.store.webhook_channels.get(channel.channel_id)
+        if renewed.expires_at - datetime.now(UTC) > timedelta(hours=23):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the channel was not renewed by the server's renewal thread")
