@@ -3,9 +3,9 @@
 Everything runs on this machine, on loopback: the two emulators each in a process of its
 own (``soapbridge emulate``), a throwaway PostgreSQL (the store) and Redis (the broker and
 the shared rate limit), and N worker processes (Celery, one task at a time each). First
-the reference: the same sync by the in-process engine (``soapbridge sync``'s code) into an
-empty Bigin. Then for each N, a fresh Bigin and store, N workers, one queued full run,
-timed from submission until its job completes. Every run's Bigin contents are compared
+the reference: the same sync by the in-process engine (``soapbridge sync``'s code, on
+the embedded SQLite store) into an empty Bigin. Then for each N, a fresh Bigin and store,
+N workers, one queued full run, timed from submission until its job completes. Every run's Bigin contents are compared
 with the reference's, field by field (all but the fields Bigin sets itself).
 
 Run: python bench/scale_out.py [--records 50000] [--workers 1 2 4] [--latency 0.02]
@@ -257,7 +257,7 @@ def main() -> None:
             seconds, expected = reference(legacy, args.latency, args.records)
             assert len(expected) == args.records
             print(
-                f"{'in-process engine':>18}: {seconds:7.1f} s  {args.records / seconds:8.0f} records/s"
+                f"{'in-process (SQLite)':>18}: {seconds:7.1f} s  {args.records / seconds:8.0f} records/s"
             )
             for workers in args.workers:
                 seconds, contents, job = queued_run(
