@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "deadletters": "bridge.sync.cli:deadletters",
     "schedule": "bridge.sync.cli:schedule",
     "db": "bridge.store.cli:db",
+    "hash-password": "bridge.facade.cli:hash_password",
     "tokens": "bridge.api.cli:tokens",
     "worker": "bridge.queue.cli:worker",
 }

@@ -73,3 +73,19 @@ def test_secrets_never_show_in_repr():
     sites = _directory()
     shown = repr(sites.sites())
     assert "plain-pw" not in shown and "argon2" not in shown
+
+
+def test_hash_password_command_prints_a_hash_that_verifies():
+    import subprocess
+    import sys
+
+    from argon2 import PasswordHasher
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "hash-password", "--password", "s3cret!"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    hashed = out.stdout.strip()
+    assert hashed.startswith("$argon2id$") and "s3cret" not in hashed
+    assert PasswordHasher().verify(hashed, "s3cret!")
