@@ -60,7 +60,7 @@ class Mounts:
 
 def build_app(config: Config, store: Store | None = None) -> Mounts:
     """Everything ``soapbridge serve`` answers, for one config (and its store)."""
-    store = store or Store(config.store.url)
+    store = store or config.store.open()
     mounts = Mounts()
     if config.sites:
         # Worker processes share entityIds and paging positions through the store.
@@ -95,7 +95,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     """Run the bridge's app under gunicorn in the foreground until stopped."""
     # Migrate and build once in the parent, so a bad config or store fails before any
     # worker starts; each worker then opens its own engine (connections do not survive fork).
-    store = Store(config.store.url)
+    store = config.store.open()
     store.migrate()
     build_app(config, store)
     store.dispose()
