@@ -7,7 +7,8 @@ Settings chosen for long, idempotent runs rather than many short tasks:
 - ``prefetch_multiplier = 1``: a busy worker does not hoard queued runs others could take.
 - ``visibility_timeout``: how long Redis waits for an unacknowledged message before handing
   it to another worker; a run that outlives it is delivered twice, and the second copy,
-  finding the integration's lease taken, helps with the partitions or steps aside.
+  finding the integration's lease taken, helps with the partitions or steps aside (or,
+  finding its job finished, does nothing).
 - JSON only: messages carry names and ids, never pickled objects.
 """
 
@@ -32,7 +33,13 @@ def build_app(settings: QueueSettings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=settings.result_backend is None,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            # Look for overdue messages every few seconds, every time (kombu's defaults look
+            # every tenth 10-second tick, so a dead worker's run waited ~100 s more).
+            "unacked_restore_interval": max(1.0, min(10.0, settings.visibility_timeout / 2)),
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
         task_serializer="json",
         result_serializer="json",
