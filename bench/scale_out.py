@@ -9,6 +9,7 @@ N workers, one queued full run, timed from submission until its job completes. E
 with the reference's, field by field (all but the fields Bigin sets itself).
 
 Run: python bench/scale_out.py [--records 50000] [--workers 1 2 4] [--latency 0.02]
+     [--no-reference]
 
 Note on the curve (see the printed cores and load): the workers only move records between
 two servers, so a run is bound by whatever is slowest of the legacy emulator (SOAP
@@ -18,6 +19,16 @@ the two cores, so adding workers helps only while some of them wait on the netwo
 (``--latency``, as with real remote systems) and flattens once the cores are busy; with
 real vendors on other machines the same partitions spread over worker hosts until the
 vendor's rate limit (shared through Redis) is the bound.
+
+Measured here (50,000 contacts, partitions of 5,000; every run equal to the reference):
+- no latency, quiet machine (load ~1): 1 worker 455/s, 2 workers 785/s, 4 workers 693/s.
+  One worker's reader waits on each legacy page in turn, so a second reader puts the
+  other core to work (x1.7); four processes on two cores only add contention.
+- 20 ms latency, machine busy with other work (load 9-13): in-process engine on SQLite
+  137/s, 1 worker 362/s, 2 workers 435/s, 4 workers 779/s: with a round trip per call the
+  workers mostly wait, and more of them overlap more waiting (the load fell during the
+  4-worker run, so part of its gain is the machine's).
+The figures move by +-30% between runs on a shared machine; read the shape, not the digits.
 """
 
 from __future__ import annotations
@@ -235,6 +246,12 @@ def main() -> None:
         help="seconds added to every call on both emulators (a network)",
     )
     parser.add_argument("--partition-size", type=int, default=5000)
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="skip the in-process run; compare every run with the first worker count's",
+    )
     args = parser.parse_args()
     bindir, redis_binary = find_bindir(), find_redis_server()
     if bindir is None or redis_binary is None:
@@ -254,22 +271,29 @@ def main() -> None:
             ) as legacy,
             tempfile.TemporaryDirectory() as folder,
         ):
-            seconds, expected = reference(legacy, args.latency, args.records)
-            assert len(expected) == args.records
-            print(
-                f"{'in-process (SQLite)':>18}: {seconds:7.1f} s  {args.records / seconds:8.0f} records/s"
-            )
+            expected: dict | None = None
+            against = "the in-process result"
+            if args.reference:
+                seconds, expected = reference(legacy, args.latency, args.records)
+                assert len(expected) == args.records
+                print(
+                    f"{'in-process (SQLite)':>18}: {seconds:7.1f} s  {args.records / seconds:8.0f} records/s"
+                )
+            else:
+                against = f"the {args.workers[0]}-worker result"
             for workers in args.workers:
                 seconds, contents, job = queued_run(
                     workers, legacy, args, postgres, redis, Path(folder)
                 )
-                same = contents == expected
+                if expected is None:
+                    expected = contents
+                same = contents == expected and len(contents) == args.records
                 failures += (not same) or job["status"] != "completed"
                 print(
                     f"{workers:>10} worker{'s' if workers > 1 else ' '}: {seconds:7.1f} s  "
                     f"{args.records / seconds:8.0f} records/s  job {job['status']} "
                     f"read {job['read']} created {job['created']} failed {job['failed']}  "
-                    f"equal to the in-process result: {'yes' if same else 'NO'}"
+                    f"equal to {against}: {'yes' if same else 'NO'}"
                 )
     finally:
         redis.cleanup()
