@@ -99,5 +99,5 @@ def test_workers_sharing_the_limit_stay_under_the_vendors(make_cluster, start_le
     unshared = run_two_workers(make_cluster, legacy, start_bigin(**limits), shared=False)
     shared = run_two_workers(make_cluster, legacy, start_bigin(**limits), shared=True)
     print(f"credit 429s: each worker pacing alone {unshared}, sharing the bucket {shared}")
-    assert unshared >= 3  # two workers pacing alone overrun the account
+    assert unshared >= 2  # two workers pacing alone overrun the account (6 seen here)
     assert shared <= 1
