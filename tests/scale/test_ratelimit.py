@@ -69,6 +69,19 @@ def test_the_bigin_connector_paces_through_redis(redis_url, start_bigin):
     assert connector.client.pacer.waited > 0
 
 
+def test_the_bigin_credit_budget_is_shared_as_well(redis_url, start_bigin):
+    bigin = start_bigin(records=0)
+    client = redis.Redis.from_url(redis_url)
+    # 864,000 a day is 10 credits a second; a burst of 10.
+    one, two = (bigin.connector(daily_credits=864_000, credit_burst=10) for _ in range(2))
+    with one, two:
+        assert share_rate_limits(one, client, "bigin:org") == ["credits"]  # no call pacing set
+        share_rate_limits(two, client, "bigin:org")
+        assert one.client.budget.reserve(10) == 0.0  # the whole burst
+        # The other process's budget is the same bucket: empty, so 5 credits wait ~0.5 s.
+        assert abs(two.client.budget.reserve(5) - 0.5) < 0.1
+
+
 def settings_of(emulator: Any, **extra: Any) -> dict[str, Any]:
     return {**emulator.table, **extra}
 
