@@ -106,21 +106,23 @@ def make_cluster(
 
     def make(
         connections: dict[str, dict[str, Any]],
-        integration: dict[str, Any],
+        integration: dict[str, Any] | None,
         queue: dict[str, Any] | None = None,
+        store: dict[str, Any] | None = None,
     ) -> Cluster:
         store_url = str(postgres.create_database("scale"))
         redis_url = redis_server.fresh_url()
-        text = toml_table("store", {"url": store_url})
+        text = toml_table("store", {"url": store_url, **(store or {})})
         text += toml_table("queue", {"broker_url": redis_url, **(queue or {})})
         for name, settings in connections.items():
             text += toml_table(f"connections.{name}", settings)
-        text += toml_table("[integrations]", integration)
+        if integration is not None:
+            text += toml_table("[integrations]", integration)
         path = tmp_path / f"bridge{len(made)}.toml"
         path.write_text(text)
-        store = Store(store_url)
-        store.migrate()
-        cluster = Cluster(tmp_path, store_url, redis_url, path, store)
+        opened = Store(store_url, secret_key=(store or {}).get("secret_key"))
+        opened.migrate()
+        cluster = Cluster(tmp_path, store_url, redis_url, path, opened)
         made.append(cluster)
         return cluster
 
