@@ -19,6 +19,10 @@ from bridge.config import load_config
 from bridge.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
+# solo: a worker is one process, so killing it is one kill and its pid is the task's. The
+# production default (prefork) can be tried with SOAPBRIDGE_TEST_WORKER_POOL=prefork on the
+# tests that do not kill workers.
+POOL = os.environ.get("SOAPBRIDGE_TEST_WORKER_POOL", "solo")
 
 
 def toml_table(name: str, settings: dict[str, Any]) -> str:
@@ -63,7 +67,7 @@ class Cluster:
             log = self.tmp / f"{name}.log"
             process = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "worker", "--config", str(self.config_path),
-                 "--pool", "solo", "--hostname", f"{name}@%h", "--loglevel", "INFO"],
+                 "--pool", POOL, "--hostname", f"{name}@%h", "--loglevel", "INFO"],
                 stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
                 start_new_session=True,
             )  # fmt: skip
