@@ -35,7 +35,7 @@ class LazyGroup(click.Group):
 COMMANDS: dict[str, str] = {
     "sync": "bridge.sync.cli:sync",
     "deadletters": "bridge.sync.cli:deadletters",
-    "schedule": "bridge.sync.cli:schedule",
+    "schedule": "bridge.scheduling:schedule",
     "db": "bridge.store.cli:db",
     "hash-password": "bridge.facade.cli:hash_password",
     "tokens": "bridge.api.cli:tokens",

@@ -168,28 +168,3 @@ def replay(name: str, config_path: str) -> None:
     result = replay_dead_letters(config, name)
     click.echo(f"replayed {result.resolved} of {result.tried}; {result.failed} still failing")
     sys.exit(0 if result.failed == 0 else 1)
-
-
-@click.command()
-@CONFIG_OPTION
-def schedule(config_path: str) -> None:
-    """Run every integration on its cron ``schedule`` until interrupted."""
-    import signal
-    import threading
-
-    from bridge.sync.scheduler import Scheduler
-
-    config = load_config(config_path)
-    scheduler = Scheduler.from_config(config, open_store(config))
-    if not scheduler.schedules:
-        raise click.UsageError("no integration in the config has a `schedule`")
-    for item in scheduler.schedules.values():
-        click.echo(
-            f"{item.name}: '{item.expression}', next at {item.next_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        scheduler.serve_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()

@@ -38,6 +38,18 @@ class Schedule:
     runs: int = 0
     skipped: int = 0
     failed: int = 0
+    # This schedule's own way to run (integrations kept in the store); else the scheduler's.
+    run: Runner | None = None
+
+    @classmethod
+    def starting(
+        cls, name: str, expression: str, now: datetime, run: Runner | None = None
+    ) -> Schedule:
+        if not croniter.is_valid(expression):
+            raise ConfigError(f"integration {name}: schedule {expression!r} is not cron syntax")
+        schedule = cls(name, expression, now, run=run)
+        schedule.advance(now)
+        return schedule
 
     def advance(self, after: datetime) -> None:
         self.next_at = croniter(self.expression, after).get_next(datetime)
@@ -51,6 +63,8 @@ class Scheduler:
     run: Runner
     workers: int = 4
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Called before each look at the clock: brings schedules kept elsewhere up to date.
+    refresh: Callable[[Scheduler], None] | None = None
     _pool: ThreadPoolExecutor = field(init=False, repr=False)
     _running: dict[str, Future[None]] = field(init=False, default_factory=dict, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
@@ -67,14 +81,9 @@ class Scheduler:
         for integration in config.integrations:
             if not integration.schedule:
                 continue
-            if not croniter.is_valid(integration.schedule):
-                raise ConfigError(
-                    f"integration {integration.name}: schedule {integration.schedule!r} "
-                    "is not cron syntax"
-                )
-            schedule = Schedule(integration.name, integration.schedule, start)
-            schedule.advance(start)
-            schedules[integration.name] = schedule
+            schedules[integration.name] = Schedule.starting(
+                integration.name, integration.schedule, start
+            )
 
         def run_here(name: str) -> SyncReport:
             return run_integration(config, name, store=store)
@@ -107,7 +116,7 @@ class Scheduler:
 
     def _run_one(self, schedule: Schedule) -> None:
         try:
-            report = self.run(schedule.name)
+            report = (schedule.run or self.run)(schedule.name)
             schedule.runs += 1
             if not report.ok:
                 schedule.failed += 1
@@ -130,6 +139,8 @@ class Scheduler:
     def serve_forever(self, stop: threading.Event) -> None:
         """Tick at each due time until ``stop`` is set."""
         while not stop.is_set():
+            if self.refresh is not None:
+                self.refresh(self)
             wake = self.next_wake()
             if wake is None:
                 stop.wait(60)
