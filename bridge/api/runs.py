@@ -41,9 +41,21 @@ class JobRunner:
         self._pushes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-push")
 
     def start(self, integration: Integration) -> Job:
-        """A queued job for ``integration``, run in the background."""
+        """A queued job for ``integration``, run in the background.
+
+        With a broker (``[queue] broker_url``) the run goes to ``soapbridge worker``s,
+        which start this same job; else it runs on this process's pool.
+        """
         direction = integration.settings.get("direction") or SOURCE_TO_TARGET
         job = self.store.jobs.create(integration.id, type="flow", direction=direction)
+        if self.wiring.config.queue.get("broker_url"):
+            from bridge.queue.submit import submit_run
+
+            try:
+                submit_run(self.wiring.config, integration.id, self.store, job_id=job.id)
+            except BridgeError as exc:
+                self._fail(job, f"could not queue the run: {exc}")
+            return job
         self._pool.submit(self._run, integration.id, job)
         return job
 

@@ -86,3 +86,21 @@ def test_the_scheduler_queues_runs_when_a_broker_is_configured(queued):
     scheduler.wait_idle(30)
     assert scheduler.schedules["members"].skipped == 1
     assert len(store.jobs.query()) == 1 and broker.llen("soapbridge") == 1
+
+
+def test_the_control_plane_queues_its_runs_when_a_broker_is_configured(queued):
+    from bridge.api.runs import JobRunner
+    from bridge.api.wiring import Wiring
+
+    config, store, broker = queued
+    wiring = Wiring(store, config)
+    wiring.import_config()
+    integration = store.integrations.by_name("members")
+    runner = JobRunner(wiring)
+    try:
+        job = runner.start(integration)
+    finally:
+        runner.shutdown()
+    assert store.jobs.get(job.id).status == "queued"  # left for a worker, not run here
+    assert broker.llen("soapbridge") == 1
+    assert len(store.jobs.query(integration_id=integration.id)) == 1
