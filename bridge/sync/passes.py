@@ -14,6 +14,7 @@ External ID or email (an update, not a duplicate).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -230,7 +231,8 @@ class DirectionPass:
         """
         writer_id = self._writer_id_of(link) if link else None
         mapped = self.fieldmap.outgoing(contact, reverse=not self._reader_is_source)
-        return mapped.copy(ids={self.writer.system: writer_id} if writer_id else {})
+        # A shallow copy: writers read their contacts, never change them.
+        return dataclasses.replace(mapped, ids={self.writer.system: writer_id} if writer_id else {})
 
     def writer_id_for(self, link: IdLink) -> str | None:
         return self._writer_id_of(link)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
@@ -119,42 +120,61 @@ class IdLinkRepo(Repository):
         """Create or update links, matched by source id, else by target id.
 
         Fields left ``None`` keep their stored values. Returns the stored links in order.
-        Existing links are fetched in bulk and written in one flush, so a page of links
-        costs a few statements, not a few per link.
+        Core statements, not ORM objects: a page of links is one select per id column, one
+        multi-row insert and one executemany update, which matters on the sync's hot path.
         """
         for link in links:
             if link.source_id is None and link.target_id is None:
                 raise ValueError("an id link needs a source id or a target id")
         now = now_utc()
+        table = cast(Table, IdLinkRow.__table__)
         with self._write() as session:
-            by_source: dict[str, IdLinkRow] = {}
-            by_target: dict[str, IdLinkRow] = {}
-            for column in (IdLinkRow.source_id, IdLinkRow.target_id):
+            by_source: dict[str, dict[str, Any]] = {}
+            by_target: dict[str, dict[str, Any]] = {}
+            for column in (table.c.source_id, table.c.target_id):
                 wanted = {getattr(link, column.key) for link in links} - {None}
                 for chunk in chunked(wanted):
-                    for found in session.scalars(
-                        select(IdLinkRow).where(
-                            IdLinkRow.integration_id == integration_id, column.in_(chunk)
+                    result = session.execute(
+                        select(table).where(
+                            table.c.integration_id == integration_id, column.in_(chunk)
                         )
-                    ):
-                        _index(found, by_source, by_target)
-            saved: list[IdLinkRow] = []
+                    )
+                    for found in result.mappings():
+                        _index(dict(found), by_source, by_target)
+            saved: list[dict[str, Any]] = []
             for link in links:
                 link = replace(link, email=normalize_email(link.email))
                 row = by_source.get(link.source_id or "") or by_target.get(link.target_id or "")
                 if row is None:
-                    row = IdLinkRow(integration_id=integration_id, created_at=now)
-                    session.add(row)
+                    row = {"id": None, "integration_id": integration_id, "created_at": now}
+                    row.update(dict.fromkeys(_FIELDS))
                 for name in _FIELDS:
                     value = getattr(link, name)
                     if value is not None:
-                        setattr(row, name, value)
-                row.updated_at = now
+                        row[name] = value
+                row["updated_at"] = now
                 # Indexed as it is now, so a later link of the same batch finds this row.
                 _index(row, by_source, by_target)
                 saved.append(row)
-            session.flush()
-            return [IdLink.from_row(row) for row in saved]
+            # Two links of one batch can land on one row: write each row once.
+            unique = list({id(r): r for r in saved}.values())
+            new = [r for r in unique if r["id"] is None]
+            old = [r for r in unique if r["id"] is not None]
+            if new:
+                session.execute(
+                    insert(table), [{k: v for k, v in r.items() if k != "id"} for r in new]
+                )
+            if old:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("row_id"))
+                    .values({name: bindparam(name) for name in (*_FIELDS, "updated_at")}),
+                    [
+                        {"row_id": r["id"], **{n: r[n] for n in (*_FIELDS, "updated_at")}}
+                        for r in old
+                    ],
+                )
+            return [_link_of(row) for row in saved]
 
     def delete(
         self, integration_id: str, *, source_id: str | None = None, target_id: str | None = None
@@ -193,9 +213,22 @@ def _find_row(
 
 
 def _index(
-    row: IdLinkRow, by_source: dict[str, IdLinkRow], by_target: dict[str, IdLinkRow]
+    row: dict[str, Any], by_source: dict[str, dict[str, Any]], by_target: dict[str, dict[str, Any]]
 ) -> None:
-    if row.source_id is not None:
-        by_source[row.source_id] = row
-    if row.target_id is not None:
-        by_target[row.target_id] = row
+    if row["source_id"] is not None:
+        by_source[row["source_id"]] = row
+    if row["target_id"] is not None:
+        by_target[row["target_id"]] = row
+
+
+def _link_of(row: dict[str, Any]) -> IdLink:
+    return IdLink(
+        source_id=row["source_id"],
+        target_id=row["target_id"],
+        external_id=row["external_id"],
+        email=row["email"],
+        source_hash=row["source_hash"],
+        target_hash=row["target_hash"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
