@@ -9,7 +9,9 @@ strictly in order, so a checkpoint never runs ahead of a page that is not yet wr
 
 A crash anywhere leaves the checkpoint at the last committed page: the next run resumes
 there and re-sends at most the pages that were in flight, which the writer matches by
-External ID or email (an update, not a duplicate).
+External ID or email (an update, not a duplicate). A record with neither key has nothing
+to be matched by: if a crash falls between its write and its checkpoint, the resend
+creates it a second time.
 """
 
 from __future__ import annotations
