@@ -37,7 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector
+from bridge.connectors.registry import build_connector
+from bridge.emulators.server import EmulatorServer, with_admin
 
 CAPABILITIES = frozenset(
     {
@@ -86,6 +89,45 @@ class Harness:
 
 
 HARNESSES: dict[str, Harness] = {}
+
+
+def serve(
+    kind: str,
+    module: Any,
+    app: Any,
+    stats: Any,
+    *,
+    defaults: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    cleanup: Callable[[], None] | None = None,
+) -> Started:
+    """Serve ``app`` (emulator package ``module``) on loopback and connect a ``kind``
+    connector from its connection table: ``defaults`` under the table, ``overrides``
+    (bad credentials, test settings) over it; ``cleanup`` runs after the server stops."""
+    server = EmulatorServer(with_admin(app, stats)).start()
+    table = module.connection_table(app, server.url)
+    settings = dict(defaults or {})
+    settings.update({k: v for k, v in table.items() if k != "kind"})
+    settings.update(overrides or {})
+
+    def stop_server() -> None:
+        server.stop()
+        if cleanup is not None:
+            cleanup()
+
+    try:
+        connector = build_connector(ConnectionConfig(f"battery-{kind}", kind, settings))
+    except BaseException:
+        stop_server()
+        raise
+
+    def stop() -> None:
+        try:
+            connector.close()
+        finally:
+            stop_server()
+
+    return Started(connector=connector, emulator=app, url=server.url, stop=stop, table=table)
 
 
 def register(harness: Harness) -> Harness:

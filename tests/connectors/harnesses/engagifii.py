@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from bridge.config import ConnectionConfig
-from bridge.connectors.registry import build_connector
 from bridge.emulators import engagifii as engagifii_emulator
-from bridge.emulators.server import EmulatorServer, Faults, Stats, with_admin
+from bridge.emulators.server import Faults, Stats
 
-from . import Harness, Started, register
+from . import Harness, Started, register, serve
 
 
 def start(
@@ -26,24 +24,8 @@ def start(
         token_ttl=token_ttl if token_ttl is not None else 3600.0,
         stats=stats,
     )
-    server = EmulatorServer(with_admin(app, stats)).start()
-    table = engagifii_emulator.connection_table(app, server.url)
-    settings = {k: v for k, v in table.items() if k != "kind"}
-    if bad_credentials:
-        settings["client_secret"] = "not-the-secret"
-    try:
-        connector = build_connector(ConnectionConfig("battery-engagifii", "engagifii", settings))
-    except BaseException:
-        server.stop()
-        raise
-
-    def stop() -> None:
-        try:
-            connector.close()
-        finally:
-            server.stop()
-
-    return Started(connector=connector, emulator=app, url=server.url, stop=stop, table=table)
+    wrong = {"client_secret": "not-the-secret"} if bad_credentials else None
+    return serve("engagifii", engagifii_emulator, app, stats, overrides=wrong)
 
 
 register(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from bridge.config import ConnectionConfig
-from bridge.connectors.registry import build_connector
 from bridge.emulators import legacy as legacy_emulator
-from bridge.emulators.server import EmulatorServer, Faults, Stats, with_admin
+from bridge.emulators.server import Faults, Stats
 
-from . import Harness, Started, register
+from . import Harness, Started, register, serve
 
 
 def start(
@@ -23,24 +21,8 @@ def start(
         raise ValueError("the legacy contract has no tokens")
     faults = Faults(fail_rate=fail_rate, throttle_rate=throttle_rate, retry_after=retry_after)
     app = legacy_emulator.build_app(records, faults=faults)
-    server = EmulatorServer(with_admin(app, Stats())).start()
-    table = legacy_emulator.connection_table(app, server.url)
-    settings = {k: v for k, v in table.items() if k != "kind"}
-    if bad_credentials:
-        settings["password"] = "not-the-password"
-    try:
-        connector = build_connector(ConnectionConfig("battery-legacy", "legacy", settings))
-    except BaseException:
-        server.stop()
-        raise
-
-    def stop() -> None:
-        try:
-            connector.close()
-        finally:
-            server.stop()
-
-    return Started(connector=connector, emulator=app, url=server.url, stop=stop, table=table)
+    wrong = {"password": "not-the-password"} if bad_credentials else None
+    return serve("legacy", legacy_emulator, app, Stats(), overrides=wrong)
 
 
 register(
