@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from bridge.errors import RecordError
 from bridge.model import Contact
 
 
@@ -70,6 +71,27 @@ class UpsertOutcome:
     @property
     def ok(self) -> bool:
         return self.status is not UpsertStatus.FAILED
+
+
+def upsert_one_by_one(
+    contacts: Sequence[Contact], write_one: Callable[[Contact], UpsertOutcome], system: str
+) -> list[UpsertOutcome]:
+    """Outcomes for a system without batch writes: a refused record fails alone."""
+    outcomes = []
+    for contact in contacts:
+        try:
+            outcomes.append(write_one(contact))
+        except RecordError as exc:
+            outcomes.append(
+                UpsertOutcome(
+                    UpsertStatus.FAILED,
+                    id=contact.ids.get(system),
+                    code=exc.code or type(exc).__name__,
+                    field=exc.field,
+                    message=exc.message,
+                )
+            )
+    return outcomes
 
 
 class Connector(abc.ABC):

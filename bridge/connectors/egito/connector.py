@@ -23,7 +23,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.base import (
+    Connector,
+    Page,
+    Position,
+    UpsertOutcome,
+    UpsertStatus,
+    upsert_one_by_one,
+)
 from bridge.connectors.egito.client import SYSTEM, EgitoClient
 from bridge.connectors.egito.mapping import (
     Dictionaries,
@@ -192,21 +199,8 @@ class EgitoConnector(Connector):
     # -- writes ----------------------------------------------------------------------
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
-        outcomes = []
-        for contact in contacts:
-            try:
-                outcomes.append(self._upsert_one(contact))
-            except RecordError as exc:
-                outcomes.append(
-                    UpsertOutcome(
-                        UpsertStatus.FAILED,
-                        id=contact.ids.get(SYSTEM),
-                        code=exc.code or type(exc).__name__,
-                        field=exc.field,
-                        message=exc.message,
-                    )
-                )
-        return outcomes
+        # No batch endpoint: one record at a time, a refused one failing alone.
+        return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
 
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
         own_id = contact.ids.get(SYSTEM)

@@ -22,7 +22,14 @@ from typing import Any
 
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.base import (
+    Connector,
+    Page,
+    Position,
+    UpsertOutcome,
+    UpsertStatus,
+    upsert_one_by_one,
+)
 from bridge.connectors.engagifii.client import NO_ORGANIZATION, SYSTEM, EngagifiiClient
 from bridge.connectors.engagifii.mapping import (
     contact_to_person,
@@ -32,7 +39,7 @@ from bridge.connectors.engagifii.mapping import (
     read_external_id,
 )
 from bridge.connectors.engagifii.paging import PageIndexPager
-from bridge.errors import ConfigError, NotFound, RecordError
+from bridge.errors import ConfigError, NotFound
 from bridge.model import Company, Contact
 
 log = logging.getLogger(__name__)
@@ -205,21 +212,8 @@ class EngagifiiConnector(Connector):
     # -- writes ----------------------------------------------------------------------
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
-        outcomes = []
-        for contact in contacts:
-            try:
-                outcomes.append(self._upsert_one(contact))
-            except RecordError as exc:
-                outcomes.append(
-                    UpsertOutcome(
-                        UpsertStatus.FAILED,
-                        id=contact.ids.get(SYSTEM),
-                        code=exc.code or type(exc).__name__,
-                        field=exc.field,
-                        message=exc.message,
-                    )
-                )
-        return outcomes
+        # No batch endpoint: one record at a time, a refused one failing alone.
+        return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
 
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
         own_id = contact.ids.get(SYSTEM)
