@@ -112,8 +112,9 @@ class EmulatorServer:
             threads=threads,
             ident="emulator",
             clear_untrusted_proxy_headers=True,
-            # A short poll timeout so stop() returns quickly.
-            asyncore_loop_timeout=0.2,
+            # waitress parses this as an int (0.2 became 0: a busy loop). stop() pulls the
+            # server's trigger to wake the loop, so a long timeout costs nothing on exit.
+            asyncore_loop_timeout=1,
         )
         self.host = host
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
@@ -143,6 +144,7 @@ class EmulatorServer:
 
     def stop(self) -> None:
         self._stopping = True
+        self._server.pull_trigger()  # type: ignore[union-attr]
         self._server.close()
         # The loop runs while any connection is open; clients with keep-alive
         # connections would hold it, so close what is left.
