@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from reference import REFERENCE_WSDL
 
 from bridge.wsdl import NAMESPACE, wsdl_path
 
-REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared/reference/legacy-crm/CatalystCRMWebservice.wsdl"
-)
 CONTACT_OPERATIONS = [
     "ContactList_Retrieve",
     "ContactList_UpdateInsert",
@@ -119,7 +117,7 @@ def ours() -> Contract:
 
 @pytest.fixture(scope="module")
 def reference() -> Contract:
-    return Contract(REFERENCE)
+    return Contract(REFERENCE_WSDL)
 
 
 @pytest.mark.parametrize("operation", CONTACT_OPERATIONS)

@@ -6,18 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 import zeep
 from lxml import etree
+from reference import REFERENCE_WSDL
 
 from bridge.wsdl import NAMESPACE
 
-REFERENCE_WSDL = (
-    Path(__file__).resolve().parents[3] / "shared/reference/legacy-crm/CatalystCRMWebservice.wsdl"
-)
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import zeep
+from reference import REFERENCE_WSDL
 
 from bridge.connectors.registry import connector_kinds
 
@@ -21,7 +22,6 @@ from .harness import PASSWORD, SITE_ID, USERNAME, FacadeStarter
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP = ROOT / "tests" / "interop"
-REFERENCE_WSDL = ROOT.parent / "shared" / "reference" / "legacy-crm" / "CatalystCRMWebservice.wsdl"
 SERVICE = "{http://tempuri.org/CatalystDeveloperService/CatalystCRMWebservice}CatalystCRMWebservice"
 RECORDS = {"bigin": 2500, "legacy": 300, "engagifii": 300, "egito": 300}
 KINDS = [k for k in ("bigin", "engagifii", "egito", "legacy") if k in connector_kinds()]
@@ -57,8 +57,6 @@ def _page_all(service) -> list[int]:
 
 
 def test_zeep_from_the_original_wsdl_pages_every_contact_once_and_upserts(facade):
-    if not REFERENCE_WSDL.exists():
-        pytest.skip(f"reference WSDL not found at {REFERENCE_WSDL}")
     client, service = _zeep(str(REFERENCE_WSDL), facade.url)
     ids = _page_all(service)
     assert len(ids) == facade.expected and len(set(ids)) == facade.expected
