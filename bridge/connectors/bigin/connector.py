@@ -97,6 +97,7 @@ class BiginConnector(Connector):
             max_calls_per_second=float(s.get("max_calls_per_second", 10)),
             daily_credits=float(s["daily_credits"]) if s.get("daily_credits") else None,
             credit_burst=float(s.get("credit_burst", 200)),
+            shared_tokens=config.shared_tokens,
         )
         return cls(
             client,
