@@ -27,7 +27,7 @@ from bridge.store import Store
 
 from .conftest import write_config
 
-RECORDS = 1000
+RECORDS = 700
 
 
 SEED_ENV = "SOAPBRIDGE_CRASH_SEED"
@@ -64,9 +64,9 @@ def kill_when(process: subprocess.Popen, store: Store, offset: int, extra: float
     process.wait(timeout=10)
 
 
+# SQLite one way is the random trials' (below); these keep PostgreSQL and ``both``.
 @pytest.mark.parametrize(
-    ("backend", "direction"),
-    [("sqlite", "source-to-target"), ("postgresql", "source-to-target"), ("sqlite", "both")],
+    ("backend", "direction"), [("postgresql", "source-to-target"), ("sqlite", "both")]
 )
 def test_kill_9_at_several_points_then_rerun_converges(
     request, start_legacy, start_bigin, tmp_path, backend, direction
@@ -80,7 +80,7 @@ def test_kill_9_at_several_points_then_rerun_converges(
     config = write_config(tmp_path / "bridge.toml", store_url, legacy, bigin, direction)
     store = Store(store_url)
     store.migrate()
-    for offset, extra in ((100, 0.0), (400, 0.07), (700, 0.13)):
+    for offset, extra in ((100, 0.0), (300, 0.07), (500, 0.13)):
         kill_when(start_sync(config), store, offset, extra)
     assert 0 < offset_of(store) < RECORDS  # it really stopped part-way
     final = start_sync(config)
