@@ -26,10 +26,10 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -189,7 +189,7 @@ class TokenSource:
             leeway = min(leeway, float(lifetime) * EARLIEST_REFRESH)
         return self._clock() >= float(expires_at) - leeway
 
-    def _usable(self, token: dict[str, Any] | None) -> bool:
+    def _usable(self, token: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
         return (
             token is not None
             and bool(token.get("access_token"))
@@ -206,14 +206,12 @@ class TokenSource:
         while True:
             stored = self._load(shared)
             if self._usable(stored):
-                assert stored is not None
                 return stored
             with self._locked(shared) as held:
                 if held:
                     # Read again under the lock: the holder before us may have refreshed.
                     stored = self._load(shared)
                     if self._usable(stored):
-                        assert stored is not None
                         return stored
                     token = self._fetch(stored or self._token)
                     self._save(shared, token)
@@ -244,12 +242,17 @@ class TokenSource:
         except Exception as exc:  # the token still serves this process
             log.warning("%s: shared tokens not saved: %s", self.settings.system, _kind(exc))
 
-    def _locked(self, shared: SharedTokens) -> AbstractContextManager[bool]:
-        try:
-            return shared.locked(self._key)
-        except Exception as exc:  # no lock to be had: refresh alone
-            log.warning("%s: shared token lock unavailable: %s", self.settings.system, _kind(exc))
-            return _Held()
+    @contextmanager
+    def _locked(self, shared: SharedTokens) -> Iterator[bool]:
+        with ExitStack() as stack:
+            try:
+                held = stack.enter_context(shared.locked(self._key))
+            except Exception as exc:  # no lock to be had: refresh alone
+                log.warning(
+                    "%s: shared token lock unavailable: %s", self.settings.system, _kind(exc)
+                )
+                held = True
+            yield held
 
     def _fetch(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         s = self.settings
@@ -312,16 +315,6 @@ class TokenSource:
                 {k: v for k, v in token.items() if k not in ("access_token", "refresh_token")}
             )
         return token
-
-
-class _Held(AbstractContextManager[bool]):
-    """A lock that is always ours (when the shared one cannot be reached)."""
-
-    def __enter__(self) -> bool:
-        return True
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _kind(exc: BaseException) -> str:

@@ -156,3 +156,18 @@ def test_many_sources_of_each_grant_fetch_once(start_engagifii, start_egito, sto
         assert len(tokens) == 1
         assert store.oauth_tokens.refreshes(one.account_key()) == 1
     assert egito.app.tokens.grant_count("password") == 1
+
+
+def test_a_store_that_fails_leaves_each_process_its_own_token(start_bigin, tmp_path, caplog):
+    bigin = start_bigin()
+    broken = Store(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no tables at all
+    source = TokenSource(bigin_settings(bigin), shared=broken.oauth_tokens)
+    with caplog.at_level("WARNING", logger="bridge.auth"):
+        token = source.access_token()
+    assert token and source.access_token() == token
+    assert bigin.stats()["tokens_issued"] == 1
+    warnings = [r.getMessage() for r in caplog.records]
+    assert any("shared tokens unreadable" in w for w in warnings)
+    assert any("lock unavailable" in w for w in warnings)
+    assert not any(token in w or bigin.table["refresh_token"] in w for w in warnings)
+    broken.dispose()
