@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bridge.errors import ConfigError
 
 if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays for it
+    from bridge.auth import SharedTokens
     from bridge.store import Store
 
 CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito")
@@ -59,6 +60,9 @@ class ConnectionConfig:
     name: str
     kind: str
     settings: dict[str, Any] = field(default_factory=dict)
+    # Where OAuth tokens are shared with the other processes of the same account (the
+    # store's ``oauth_tokens``); given by the entry point that has a store, never in a file.
+    shared_tokens: SharedTokens | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         settings = _redacted(self.settings)

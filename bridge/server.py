@@ -63,9 +63,13 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
     store = store or config.store.open()
     mounts = Mounts()
     if config.sites:
-        # Worker processes share entityIds and paging positions through the store.
+        # Worker processes share entityIds, paging positions and OAuth tokens through
+        # the store.
         facade = build_facade(
-            config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
+            config,
+            entity_ids=StoreEntityIdMap(store),
+            cursors=StoreCursorMap(store),
+            shared_tokens=store.oauth_tokens,
         )
         mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
-from bridge.errors import AuthError
+from bridge.connectors.bigin.client import TOKEN_THROTTLE_ERRORS
+from bridge.errors import AuthError, RateLimited
 
 
 def settings_for(bigin, **changes) -> OAuthSettings:
@@ -35,12 +35,16 @@ def test_token_is_fetched_once_and_reused(start_bigin):
     assert "refresh_token" not in data
 
 
-def test_short_lived_token_refreshes_at_half_life_not_every_call(start_bigin):
-    bigin = start_bigin(token_ttl=1)
-    source = TokenSource(settings_for(bigin, leeway=60))
+def test_short_lived_token_refreshes_in_its_last_tenth_not_every_call(start_bigin):
+    bigin = start_bigin(token_ttl=30)
+    now = [1_000_000.0]
+    source = TokenSource(settings_for(bigin, leeway=60), clock=lambda: now[0])
     first = source.access_token()
-    assert source.access_token() == first  # a 60 s leeway must not mean "always refresh"
-    time.sleep(0.6)
+    # A 60 s leeway must not mean "always refresh", nor a refresh at half-life (two
+    # workers refreshing 30 s tokens at half-life asked for 7 tokens in 75 s).
+    now[0] += 26.5
+    assert source.access_token() == first
+    now[0] += 1.0  # within the last 3 s of its 30
     assert source.access_token() != first
     assert bigin.stats()["tokens_issued"] == 2
 
@@ -97,10 +101,16 @@ def test_refused_client_is_an_auth_error_without_secrets(start_bigin):
     assert bigin.table["refresh_token"] not in repr(source)
 
 
-def test_refresh_limit_surfaces_as_auth_error(start_bigin):
+def test_refresh_limit_is_a_retryable_refusal(start_bigin):
+    """Zoho's "Access Denied" after too many refreshes means "later", not "wrong keys"."""
     bigin = start_bigin(refresh_limit=1)
-    source = TokenSource(settings_for(bigin))
+    source = TokenSource(settings_for(bigin, throttle_errors=TOKEN_THROTTLE_ERRORS))
     token = source.access_token()
     source.invalidate(token)
-    with pytest.raises(AuthError, match="Access Denied"):
+    with pytest.raises(RateLimited, match="Access Denied") as caught:
         source.access_token()
+    assert caught.value.retry_after and caught.value.retry_after > 0
+    # Without the vendor's word for it, a refusal stays a refusal.
+    plain = TokenSource(settings_for(bigin))
+    with pytest.raises(AuthError, match="Access Denied"):
+        plain.access_token()

@@ -70,7 +70,8 @@ class Wiring:
 
     @contextmanager
     def connector(self, connection_id: str) -> Iterator[Connector]:
-        with build_connector(self.connection_config(connection_id)) as connector:
+        config = self.connection_config(connection_id)
+        with build_connector(config, shared_tokens=self.store.oauth_tokens) as connector:
             yield connector
 
     # -- integrations ------------------------------------------------------------------

@@ -7,10 +7,12 @@ cheap (a connector's dependencies load only when it is built).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
+from bridge.auth import SharedTokens
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector
 from bridge.errors import ConfigError
@@ -59,6 +61,14 @@ def factory_for(kind: str) -> ConnectorFactory:
     raise ConfigError(f"no connector for kind {kind!r} (known: {', '.join(connector_kinds())})")
 
 
-def build_connector(config: ConnectionConfig) -> Connector:
-    """A connector for one configured connection."""
+def build_connector(
+    config: ConnectionConfig, *, shared_tokens: SharedTokens | None = None
+) -> Connector:
+    """A connector for one configured connection.
+
+    ``shared_tokens`` (the store's ``oauth_tokens``) lets the connector share its OAuth
+    tokens with every other process of the same account instead of fetching its own.
+    """
+    if shared_tokens is not None:
+        config = dataclasses.replace(config, shared_tokens=shared_tokens)
     return factory_for(config.kind)(config)

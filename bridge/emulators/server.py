@@ -143,6 +143,8 @@ class EmulatorServer:
         self._server.run()
 
     def stop(self) -> None:
+        if self._stopping:  # a second stop (a test's, then its fixture's) has nothing to do
+            return
         self._stopping = True
         self._server.pull_trigger()  # type: ignore[union-attr]
         self._server.close()

@@ -20,6 +20,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from bridge.auth import SharedTokens
 from bridge.config import Config
 from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
@@ -36,10 +37,15 @@ ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
 
 
 class ConnectorPool:
-    """One connector per configured connection, built on first use, shared by threads."""
+    """One connector per configured connection, built on first use, shared by threads.
 
-    def __init__(self, config: Config) -> None:
+    With ``shared_tokens`` (the store's), the connectors share their OAuth tokens with
+    the other worker processes and runs of the same account.
+    """
+
+    def __init__(self, config: Config, shared_tokens: SharedTokens | None = None) -> None:
         self._config = config
+        self._shared_tokens = shared_tokens
         self._built: dict[str, Connector] = {}
         self._lock = threading.Lock()
 
@@ -47,7 +53,9 @@ class ConnectorPool:
         with self._lock:
             connector = self._built.get(name)
             if connector is None:
-                connector = self._built[name] = build_connector(self._config.connection(name))
+                connector = self._built[name] = build_connector(
+                    self._config.connection(name), shared_tokens=self._shared_tokens
+                )
             return connector
 
     def close(self) -> None:
@@ -75,15 +83,16 @@ def build_facade(
     *,
     entity_ids: EntityIdMap | None = None,
     cursors: CursorMap | None = None,
+    shared_tokens: SharedTokens | None = None,
 ) -> FacadeApp:
-    """The facade WSGI app for a config (state in memory unless given)."""
+    """The facade WSGI app for a config (state in memory, tokens per process, unless given)."""
     if not config.sites:
         raise ConfigError("the facade needs at least one entry in `sites`")
     options = dict(config.server.options.get("facade", {}))
     ttl = timedelta(seconds=float(options.get("cursor_ttl_seconds", 3600)))
     facade = ContactFacade(
         SiteDirectory(config.sites),
-        ConnectorPool(config),
+        ConnectorPool(config, shared_tokens),
         entity_ids or MemoryEntityIdMap(),
         FeedPager(
             cursors or MemoryCursorMap(),

@@ -101,7 +101,9 @@ def worker_spec(context: WorkerContext, integration: str, *, full: bool) -> Iter
         configured = None
     with contextlib.ExitStack() as stack:
         if configured is not None:
-            spec = stack.enter_context(integration_spec(config, integration, full=full))
+            spec = stack.enter_context(
+                integration_spec(config, integration, full=full, store=context.store)
+            )
             ends = [(spec.source, configured.source), (spec.target, configured.target)]
             connections = [config.connection(name) for _, name in ends]
         else:

@@ -30,6 +30,8 @@ entity_ids               entity_ids         facade: stable legacy integer entity
                                             scope, allocated race-free
 facade_cursors,          cursors            facade: legacy recordStart -> CRM paging
 facade_cursor_positions                     position, per (scope, lastUpdateDate, snapshot)
+oauth_tokens             oauth_tokens       every process of one OAuth account: its current
+                                            access token (encrypted) and a refresh lease
 ======================== ================== ============================================
 
 Rows never leave the store: repositories return frozen dataclasses (``Job``, ``IdLink``...),

@@ -8,16 +8,23 @@ Generate one with ``Fernet.generate_key()`` (``cryptography.fernet``).
 
 API tokens are never stored, only their SHA-256: they are 256-bit random strings, so a
 plain hash cannot be brute-forced and a lookup needs no per-row salt.
+
+OAuth access tokens shared between processes are encrypted with a key derived (HKDF) from
+the credentials that mint them (:func:`derived_cipher`): only someone who could mint a
+token can read the stored one, and sharing tokens needs no key to be configured.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge.errors import ConfigError
 
@@ -65,6 +72,14 @@ class SecretCipher:
                 "(wrong or rotated-away key)"
             ) from None
         return json.loads(data)
+
+
+def derived_cipher(secret: str, context: str) -> SecretCipher:
+    """A cipher whose key is derived from ``secret`` for one ``context`` (HKDF-SHA256)."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"soapbridge", info=context.encode()
+    ).derive(secret.encode())
+    return SecretCipher(base64.urlsafe_b64encode(key).decode("ascii"))
 
 
 def token_hash(token: str) -> str:

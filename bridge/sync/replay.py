@@ -33,7 +33,7 @@ def replay_dead_letters(config: Config, name: str, store: Store | None = None) -
     integration = store.integrations.by_name(name)
     if integration is None:
         return result
-    with integration_spec(config, name) as spec:
+    with integration_spec(config, name, store=store) as spec:
         engine = SyncEngine(store, spec)
         for direction in ("source-to-target", "target-to-source"):
             letters = store.dead_letters.replayable(integration.id, direction, limit=100_000)

@@ -51,13 +51,27 @@ def pass_options(integration: IntegrationConfig, *, full: bool, dry_run: bool) -
 
 @contextmanager
 def integration_spec(
-    config: Config, name: str, *, full: bool = False, dry_run: bool = False
+    config: Config,
+    name: str,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    store: Store | None = None,
 ) -> Iterator[SyncSpec]:
-    """A :class:`SyncSpec` with live connectors, closed when the block ends."""
+    """A :class:`SyncSpec` with live connectors, closed when the block ends.
+
+    With ``store``, the connectors share their OAuth tokens through it with every other
+    run and process of the same account (a run does not fetch a token of its own).
+    """
     integration = config.integration(name)
+    tokens = store.oauth_tokens if store is not None else None
     with ExitStack() as stack:
-        source = stack.enter_context(build_connector(config.connection(integration.source)))
-        target = stack.enter_context(build_connector(config.connection(integration.target)))
+        source = stack.enter_context(
+            build_connector(config.connection(integration.source), shared_tokens=tokens)
+        )
+        target = stack.enter_context(
+            build_connector(config.connection(integration.target), shared_tokens=tokens)
+        )
         yield SyncSpec(
             name=integration.name,
             source=source,
@@ -78,5 +92,5 @@ def run_integration(
     on_progress: ProgressCallback | None = None,
 ) -> SyncReport:
     store = store or open_store(config)
-    with integration_spec(config, name, full=full, dry_run=dry_run) as spec:
+    with integration_spec(config, name, full=full, dry_run=dry_run, store=store) as spec:
         return SyncEngine(store, spec, on_progress=on_progress).run()

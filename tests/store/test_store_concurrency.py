@@ -13,6 +13,7 @@ import pytest
 from bridge.store import LockHeld, Store
 
 from . import race_workers
+from .test_store_migrations import HEAD
 
 # A fork server: children fork from one clean, single-threaded process that has imported
 # the store already, so they start in milliseconds and inherit no connections or threads.
@@ -70,7 +71,7 @@ def test_two_processes_starting_together_migrate_and_ensure_once(store_url, tmp_
     assert first == second
     store = Store(store_url)
     try:
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
         assert [i.id for i in store.integrations.all()] == [first]
     finally:
         store.dispose()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from bridge.store import Store
 from bridge.store.models import Base
+from bridge.store.store import alembic_config
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 TABLES = {
     "integrations",
@@ -24,6 +28,7 @@ TABLES = {
     "entity_ids",
     "facade_cursors",
     "facade_cursor_positions",
+    "oauth_tokens",
 }
 
 
@@ -39,7 +44,7 @@ def test_upgrade_downgrade_upgrade_on_empty_database(store_url):
 
         store.migrate()
         assert tables(store) == TABLES
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
         store.integrations.create("survives nothing")
 
         store.downgrade("base")
@@ -50,7 +55,7 @@ def test_upgrade_downgrade_upgrade_on_empty_database(store_url):
         assert tables(store) == TABLES
         assert store.integrations.count() == 0
         store.migrate()  # at head already: a no-op, not an error
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
     finally:
         store.dispose()
 
@@ -75,4 +80,4 @@ def test_db_upgrade_command_migrates_the_configured_store(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert "at revision 0001" in out.stdout
+    assert f"at revision {HEAD}" in out.stdout

@@ -88,13 +88,24 @@ def legacy_connection(legacy: Any) -> ConnectionConfig:
 
 
 def write_config(
-    path: Path, store_url: str, legacy: Any, bigin: Any, direction: str, **integration: Any
+    path: Path,
+    store_url: str,
+    legacy: Any,
+    bigin: Any,
+    direction: str,
+    *,
+    connections: dict[str, dict[str, Any]] | None = None,
+    **integration: Any,
 ) -> Path:
-    """A TOML config file with the two emulators as ``crm`` and ``bigin``."""
+    """A TOML config file with the two emulators as ``crm`` and ``bigin``.
+
+    ``connections`` adds settings to either connection (``{"bigin": {"batch_size": 20}}``).
+    """
 
     def table(name: str, connection: ConnectionConfig) -> str:
+        settings = {**connection.settings, **(connections or {}).get(name, {})}
         lines = [f"[connections.{name}]", f'kind = "{connection.kind}"']
-        lines += [f"{k} = {json.dumps(v)}" for k, v in connection.settings.items()]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
         return "\n".join(lines)
 
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in {"workers": 3, **integration}.items())

@@ -91,3 +91,18 @@ def test_unknown_integration_is_a_clear_error(start_legacy, start_bigin, tmp_pat
     out = soapbridge("sync", "nope", "--config", str(config))
     assert out.returncode == 2
     assert "no integration named 'nope'" in out.stderr and "members" in out.stderr
+
+
+def test_runs_reuse_the_stored_access_token_instead_of_refreshing(
+    start_legacy, start_bigin, tmp_path
+):
+    """Zoho allows a few refreshes a minute: a run every minute must not spend one each."""
+    legacy, bigin = start_legacy(records=5), start_bigin(refresh_limit=5)
+    config = write_config(
+        tmp_path / "b.toml", f"sqlite:///{tmp_path / 's.db'}", legacy, bigin, "both"
+    )
+    for _ in range(7):  # more runs than Zoho would grant refreshes in a minute
+        out = soapbridge("sync", "members", "--config", str(config), "--json")
+        assert out.returncode == 0, out.stderr
+    assert bigin.stats()["tokens_issued"] == 1
+    assert bigin.stats().get("token_refusals", 0) == 0

@@ -3,6 +3,8 @@
 - Auth: the refresh-token grant through :class:`~bridge.auth.TokenSource` (Authlib),
   ``Authorization: Zoho-oauthtoken`` [V], a fresh token once after a 401. The API host
   is the token response's ``api_domain`` when it has one (Zoho's data centres) [V].
+  Zoho refuses more than a few refreshes a minute per refresh token with the error
+  ``Access Denied`` [I]: that is "later", not "wrong credentials" (a retryable error).
 - Retries: the session retries 5xx on idempotent methods (GET/PUT/DELETE). A 429 means
   the call was not processed, so every method is repeated after ``Retry-After`` through
   :func:`bridge.retry.call_with_retry`, bounded; a wait longer than the schedule allows
@@ -24,7 +26,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from bridge.auth import OAuthSettings, TokenAuth, TokenSource
+from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
 from bridge.errors import (
     AuthError,
     BridgeError,
@@ -38,6 +40,7 @@ from bridge.retry import RetrySchedule, call_with_retry
 
 SYSTEM = "bigin"
 API_PATH = "/bigin/v2"
+TOKEN_THROTTLE_ERRORS = THROTTLE_ERRORS | {"Access Denied"}
 log = logging.getLogger(__name__)
 
 
@@ -175,6 +178,7 @@ class BiginClient:
         token_leeway: float = 60.0,
         daily_credits: float | None = None,
         credit_burst: float = 200.0,
+        shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.configured_domain = api_domain.rstrip("/")
         self.tokens = TokenSource(
@@ -186,7 +190,9 @@ class BiginClient:
                 client_secret=client_secret,
                 refresh_token=refresh_token,
                 leeway=token_leeway,
-            )
+                throttle_errors=TOKEN_THROTTLE_ERRORS,
+            ),
+            shared=shared_tokens,
         )
         # 429 stays out of the session's retries: it is handled below for every method,
         # with a bound on how long a Retry-After may make us wait.

@@ -97,6 +97,7 @@ class BiginConnector(Connector):
             max_calls_per_second=float(s.get("max_calls_per_second", 10)),
             daily_credits=float(s["daily_credits"]) if s.get("daily_credits") else None,
             credit_burst=float(s.get("credit_burst", 200)),
+            shared_tokens=config.shared_tokens,
         )
         return cls(
             client,
@@ -170,9 +171,13 @@ class BiginConnector(Connector):
         return found[0] if found else None
 
     def normalize(self, contact: Contact) -> Contact:
-        held = record_to_contact(
-            contact_to_record(contact, self.external_id_field), self.external_id_field
-        )
+        record = contact_to_record(contact, self.external_id_field)
+        if contact.company is not None and contact.company.name:
+            # A write names the Account by id when it is known, but Bigin holds (and reads
+            # back) the lookup as {"name", "id"}: compare by name, or a contact linked to
+            # an Account would look changed on every run and be written both ways forever.
+            record["Account_Name"] = {"name": contact.company.name}
+        held = record_to_contact(record, self.external_id_field)
         # Bigin computes the full name; a company is held by name (its id is Bigin's own).
         held.full_name = contact.full_name
         if held.company is not None and contact.company is not None:

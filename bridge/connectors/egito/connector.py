@@ -101,7 +101,8 @@ class EgitoConnector(Connector):
                 username=s["username"],
                 password=s["password"],
                 leeway=float(s.get("token_leeway", 60)),
-            )
+            ),
+            shared=config.shared_tokens,
         )
         try:
             client = EgitoClient(

@@ -90,7 +90,8 @@ class EngagifiiConnector(Connector):
                 client_secret=s["client_secret"],
                 scope=s.get("scope"),
                 leeway=float(s.get("token_leeway", 60)),
-            )
+            ),
+            shared=config.shared_tokens,
         )
         client = EngagifiiClient(
             s["base_url"], s["tenant_code"], tokens, timeout=float(s.get("timeout", 60))

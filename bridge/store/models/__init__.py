@@ -5,6 +5,7 @@ from bridge.store.models.control import (
     ApiTokenRow,
     ConnectionRow,
     IntegrationRow,
+    OAuthTokenRow,
     SiteRow,
     WebhookChannelRow,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "JobErrorRow",
     "JobRow",
     "LeaseRow",
+    "OAuthTokenRow",
     "SiteRow",
     "WebhookChannelRow",
 ]

@@ -1,4 +1,5 @@
-"""Control-plane tables: integrations, connections, sites, API tokens, webhook channels."""
+"""Control-plane tables: integrations, connections, sites, API tokens, webhook channels,
+and the OAuth access tokens every process of one account shares."""
 
 from __future__ import annotations
 
@@ -96,3 +97,22 @@ class WebhookChannelRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthTokenRow(Base):
+    """The current OAuth token of one account, shared by every process that uses it.
+
+    ``key`` is a SHA-256 of the account's identity (system, token URL, client, user, hashed
+    refresh token); the token (access token, expiry, refresh token if any) is Fernet-
+    encrypted with a key derived from the account's own secrets.
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    system: Mapped[str] = mapped_column(String(32))
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many tokens were fetched for the account through the store (for operators).
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)

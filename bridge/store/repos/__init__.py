@@ -13,6 +13,7 @@ from bridge.store.repos.integrations import Integration, IntegrationRepo, Site, 
 from bridge.store.repos.jobs import Job, JobError, JobRepo
 from bridge.store.repos.leases import HeldLease, Lease, LeaseRepo, LockHeld, integration_lock
 from bridge.store.repos.links import IdLink, IdLinkRepo
+from bridge.store.repos.oauth_tokens import OAuthTokenRepo
 from bridge.store.repos.tokens import ApiToken, ApiTokenRepo, WebhookChannel, WebhookChannelRepo
 
 
@@ -32,6 +33,7 @@ class Repositories:
         self.leases = LeaseRepo(scope, cipher)
         self.entity_ids = EntityIdRepo(scope, cipher)
         self.cursors = FacadeCursorRepo(scope, cipher)
+        self.oauth_tokens = OAuthTokenRepo(scope, cipher)
 
 
 __all__ = [
