@@ -28,7 +28,7 @@ from typing import Any
 from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
 from bridge.model import Contact, utc_now
 from bridge.store import Store
-from bridge.store.repos.links import IdLink
+from bridge.store.repos.links import IdLink, normalize_email
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.payload import contact_to_json
@@ -87,6 +87,33 @@ class _PageJob:
     future: Future[list[UpsertOutcome]] | None = None
     # Pushed records (a webhook) are not a page of the feed: no checkpoint moves.
     checkpoint: bool = True
+
+
+class _KeyMatcher:
+    """A page's candidate links by External ID and email, oldest first.
+
+    A record matches the first link, by either key, that has no id on the reader's side
+    yet (a link made from the other side that this record has not been tied to).
+    """
+
+    def __init__(self, links: list[IdLink], reader_id_of: Callable[[IdLink], str | None]):
+        self._order = {id(link): n for n, link in enumerate(links)}
+        self._by_external: dict[str, list[IdLink]] = {}
+        self._by_email: dict[str, list[IdLink]] = {}
+        for link in links:
+            if reader_id_of(link) is not None:
+                continue
+            if link.external_id:
+                self._by_external.setdefault(link.external_id, []).append(link)
+            if link.email:
+                self._by_email.setdefault(link.email, []).append(link)
+
+    def match(self, contact: Contact) -> IdLink | None:
+        candidates = [
+            *(self._by_external.get(contact.external_id or "") or ()),
+            *(self._by_email.get(normalize_email(contact.email) or "") or ()),
+        ]
+        return min(candidates, key=lambda link: self._order[id(link)], default=None)
 
 
 class DirectionPass:
@@ -273,6 +300,8 @@ class DirectionPass:
             if self._reader_is_source
             else self.store.links.by_target_ids(self.integration_id, ids)
         )
+        unlinked = [c for c, rid in readable if rid and rid not in links]
+        by_keys = None if fresh or not unlinked else self._links_by_keys(unlinked)
         work: list[_Work] = []
         seen: set[str] = set()
         max_seen: datetime | None = None
@@ -282,7 +311,7 @@ class DirectionPass:
                 counts.unchanged += 1 if reader_id else 0
                 continue
             seen.add(reader_id)
-            link = links.get(reader_id) or (None if fresh else self._match_by_keys(contact))
+            link = links.get(reader_id) or (by_keys.match(contact) if by_keys else None)
             digest = self.compare(contact)
             if link is not None and self._reader_hash_of(link) == digest:
                 counts.unchanged += 1
@@ -292,14 +321,15 @@ class DirectionPass:
             work.append(_Work(contact, reader_id, link, digest))
         return _PageJob(page, work, counts, max_seen)
 
-    def _match_by_keys(self, contact: Contact) -> IdLink | None:
-        """A link made from the other side that this record has not been tied to yet."""
-        for link in self.store.links.find(
-            self.integration_id, external_id=contact.external_id, email=contact.email
-        ):
-            if self._reader_id_of(link) is None:
-                return link
-        return None
+    def _links_by_keys(self, contacts: list[Contact]) -> _KeyMatcher:
+        """Links made from the other side that these records may belong to: one look-up
+        per page, not per record (a resumed run has many records without links)."""
+        found = self.store.links.find_by_keys(
+            self.integration_id,
+            external_ids=[c.external_id for c in contacts if c.external_id],
+            emails=[c.email for c in contacts if c.email],
+        )
+        return _KeyMatcher(found, self._reader_id_of)
 
     def _wins_conflict(self, link: IdLink | None, contact: Contact, counts: Counts) -> bool:
         if self.conflicts is None or link is None:
