@@ -153,6 +153,8 @@ class DirectionPass:
         # When this pass began reading (carried in the checkpoint across a resume).
         self._started = utc_now() - READ_CLOCK_MARGIN
         self.planned: list[PlannedWrite] = []
+        self._watermark: datetime | None = None
+        self._watermark_read = False
         # Links are kept as (source_id, target_id); which one is "ours" depends on direction.
         self._reader_is_source = direction == SOURCE_TO_TARGET
 
@@ -376,11 +378,7 @@ class DirectionPass:
             "max_seen": job.max_seen.isoformat() if job.max_seen else None,
             "started": self._started.isoformat(),
         }
-        old = (
-            self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
-            if job.checkpoint
-            else None
-        )
+        watermark = self._kept_watermark() if job.checkpoint else None
         with self.store.transaction() as tx:
             tx.links.save_many(self.integration_id, links)
             for work, outcome in letters:
@@ -404,12 +402,21 @@ class DirectionPass:
                 tx.checkpoints.save(
                     self.integration_id,
                     self.checkpoint_key,
-                    watermark=old.watermark if old else None,
+                    watermark=watermark,
                     position=position,
                 )
             if self.job_id:
                 tx.jobs.add_counts(self.job_id, **counts.as_dict())
         self._finish_page(counts)
+
+    def _kept_watermark(self) -> datetime | None:
+        """The watermark every page's checkpoint keeps, read once per pass: only the end
+        of this pass moves it (under the integration's lease)."""
+        if not self._watermark_read:
+            old = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
+            self._watermark = None if old is None else old.watermark
+            self._watermark_read = True
+        return self._watermark
 
     def _plan(self, work: _Work) -> None:
         key = work.contact.external_id or work.contact.email or work.reader_id
