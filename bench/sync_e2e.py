@@ -41,7 +41,7 @@ from typing import Any
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector, Page
 from bridge.connectors.registry import build_connector
-from bridge.model import Contact
+from bridge.model import Company, Contact
 from bridge.store import Store
 from bridge.sync import PassOptions, SyncEngine, SyncSpec
 
@@ -50,6 +50,7 @@ TARGET_FRACTION = 0.8
 TARGET_SPEED = 5.0
 TARGET_RESUME = 0.5
 TARGET_RSS = 1.1
+NO_LIMITS = {"bigin": ["--concurrency", "0"], "engagifii": ["--rate-limit", "0"]}
 
 
 def cpu_of(pid: int) -> float:
@@ -84,7 +85,8 @@ class Emulator:
 @contextmanager
 def emulator(kind: str, records: int, latency: float = 0.0) -> Iterator[Emulator]:
     args = ["--port", "0", "--records", str(records), "--latency", str(latency)]
-    args += ["--threads", "16"] + (["--concurrency", "0"] if kind == "bigin" else [])
+    # No vendor limits: each endpoint answers as fast as it can.
+    args += ["--threads", "16", *NO_LIMITS.get(kind, [])]
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge", "emulate", kind, *args], stdout=subprocess.PIPE, text=True
     )
@@ -131,9 +133,15 @@ def read_all(reader: Connector) -> list[Contact]:
     return [c for page in reader.read_changes() for c in page.contacts]
 
 
+def foreign(contact: Contact) -> Contact:
+    """A contact as another system gets it: no ids of the system it came from."""
+    company = Company(contact.company.name) if contact.company else None
+    return contact.copy(ids={}, company=company)
+
+
 def write_all(writer: Connector, contacts: list[Contact], workers: int) -> None:
     batches = [
-        [c.copy(ids={}) for c in contacts[start : start + 100]]
+        [foreign(c) for c in contacts[start : start + 100]]
         for start in range(0, len(contacts), 100)
     ]
     with ThreadPoolExecutor(workers) as pool:
