@@ -1,158 +1,307 @@
-"""Legacy -> Bigin full sync through the emulators: contacts/s and peak memory.
+"""Sync legacy <-> Bigin through the emulators: CPU per contact, against the limit.
 
 Each emulator runs in its own process (``soapbridge emulate``), as the real systems are
-remote. Every comparison runs twice: with no added latency (everything, both emulators
-included, competes for this machine's two cores: a CPU-bound floor), and with a network
-round trip added to every call on both sides (``--latency``, 150 ms by default: a hosted
-SOAP service or a SaaS API answers in 100-500 ms). In the same run:
-- the naive loop: read every page into memory, then create 100 at a time, sequentially;
-- the engine: ``SyncEngine`` (streaming, pipelined pages, concurrent batch upserts,
-  id links and checkpoints in a SQLite store).
-Then the engine's peak RSS for a small and a large sync, each in a fresh process.
+remote; the engine runs in this process. CPU seconds come from the kernel (this process's
+rusage, each emulator's /proc/<pid>/stat), so the figures hold on a busy machine.
 
-The target (>= 3x the naive loop) is checked on the run with latency.
-Run: python bench/sync_e2e.py [--records 10000] [--latency 0.15] [--rss 10000 200000]
+1. Per direction (legacy -> Bigin, Bigin -> legacy), ``--records`` contacts, no added
+   latency: the engine's CPU seconds, each emulator's, and the engine's contacts per
+   CPU-second (target >= 5,000). Then the **limit**, each endpoint alone in the same run:
+   the reading side's feed read as fast as it can be read (no store, no writes), the
+   writing side's upserts written as fast as they can be written (``--workers`` batches
+   in flight). The engine's contacts/s over the slower of the two (target >= 0.8).
+2. Engine vs the naive loop (read everything, then create 100 at a time) with a network
+   round trip added to every call (``--latency``, 150 ms) on ``--latency-records``
+   (target >= 5x).
+3. A resumed run (``--resume`` contacts, stopped half-way, then rerun) against a fresh one:
+   contacts written per second (target: resumed >= half of fresh).
+4. The engine's peak RSS for a small and a large sync, each in a fresh process
+   (target <= 1.1x).
+
+Run: python bench/sync_e2e.py [--records 50000] [--skip-rss] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bridge.config import ConnectionConfig
+from bridge.connectors.base import Connector, Page
 from bridge.connectors.registry import build_connector
+from bridge.model import Company, Contact
 from bridge.store import Store
 from bridge.sync import PassOptions, SyncEngine, SyncSpec
 
-TARGET_SPEED = 3.0
-TARGET_RSS = 1.25
+TARGET_RATE = 5_000.0
+TARGET_FRACTION = 0.8
+TARGET_SPEED = 5.0
+TARGET_RESUME = 0.5
+TARGET_RSS = 1.1
+NO_LIMITS = {"bigin": ["--concurrency", "0"], "engagifii": ["--rate-limit", "0"]}
+
+
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Emulator:
+    kind: str
+    table: dict[str, Any]
+    pid: int
+
+    def connector(self, **settings: Any) -> Connector:
+        values = {k: v for k, v in self.table.items() if k != "kind"}
+        if self.kind == "bigin":
+            values["max_calls_per_second"] = 0  # no daily credit limit on the emulator here
+        values.update(settings)
+        return build_connector(ConnectionConfig(self.kind, self.kind, values))
+
+    def reader(self, workers: int) -> Connector:
+        """A connector reading as the engine does (legacy pages requested ahead)."""
+        return self.connector(read_ahead=workers) if self.kind == "legacy" else self.connector()
 
 
 @contextmanager
-def emulator(kind: str, records: int, latency: float) -> Iterator[dict[str, Any]]:
+def emulator(kind: str, records: int, latency: float = 0.0) -> Iterator[Emulator]:
+    args = ["--port", "0", "--records", str(records), "--latency", str(latency)]
+    # No vendor limits: each endpoint answers as fast as it can.
+    args += ["--threads", "16", *NO_LIMITS.get(kind, [])]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bridge",
-            "emulate",
-            kind,
-            "--port",
-            "0",
-            "--records",
-            str(records),
-            "--latency",
-            str(latency),
-            "--threads",
-            "16",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "bridge", "emulate", kind, *args], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
-        table = json.loads(process.stdout.readline())
-        yield table
+        yield Emulator(kind, json.loads(process.stdout.readline()), process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
 
 
-def connectors(
-    legacy: dict[str, Any], bigin: dict[str, Any], read_ahead: int = 1
-) -> tuple[Any, Any]:
-    settings = {k: v for k, v in legacy.items() if k != "kind"}
-    settings["read_ahead"] = read_ahead
-    source = build_connector(ConnectionConfig("crm", "legacy", settings))
-    settings = {k: v for k, v in bigin.items() if k != "kind"}
-    settings["max_calls_per_second"] = 0  # the emulator has no daily credit limit here
-    target = build_connector(ConnectionConfig("bigin", "bigin", settings))
-    return source, target
+@dataclass
+class Measure:
+    """Wall and CPU seconds of one phase: this process and each emulator."""
+
+    emulators: list[Emulator]
+    wall: float = 0.0
+    engine: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def running(self) -> Iterator[Measure]:
+        before = {e.kind: cpu_of(e.pid) for e in self.emulators}
+        mine, started = own_cpu(), time.perf_counter()
+        yield self
+        self.wall = time.perf_counter() - started
+        self.engine = own_cpu() - mine
+        self.cpu = {e.kind: cpu_of(e.pid) - before[e.kind] for e in self.emulators}
 
 
-def naive(legacy: dict[str, Any], bigin: dict[str, Any]) -> int:
-    source, target = connectors(legacy, bigin)
-    with source, target:
-        everything = [c for page in source.read_changes() for c in page.contacts]
-        for start in range(0, len(everything), 100):
-            batch = [c.copy(ids={}) for c in everything[start : start + 100]]
-            outcomes = target.upsert(batch)
+def run_engine(reader: Connector, writer: Connector, workers: int, store_dir: str) -> int:
+    store = Store(f"sqlite:///{store_dir}/bench-{time.monotonic_ns()}.db")
+    store.migrate()
+    spec = SyncSpec(
+        "bench", reader, writer, "source-to-target", options=PassOptions(workers=workers)
+    )
+    report = SyncEngine(store, spec).run()
+    store.dispose()
+    assert report.totals.failed == 0, report.totals
+    return report.totals.created + report.totals.updated
+
+
+def read_all(reader: Connector) -> list[Contact]:
+    return [c for page in reader.read_changes() for c in page.contacts]
+
+
+def foreign(contact: Contact) -> Contact:
+    """A contact as another system gets it: no ids of the system it came from."""
+    company = Company(contact.company.name) if contact.company else None
+    return contact.copy(ids={}, company=company)
+
+
+def write_all(writer: Connector, contacts: list[Contact], workers: int) -> None:
+    batches = [
+        [foreign(c) for c in contacts[start : start + 100]]
+        for start in range(0, len(contacts), 100)
+    ]
+    with ThreadPoolExecutor(workers) as pool:
+        for outcomes in pool.map(writer.upsert, batches):
             assert all(o.ok for o in outcomes)
-        return len(everything)
 
 
-def engine(legacy: dict[str, Any], bigin: dict[str, Any], workers: int) -> int:
-    source, target = connectors(legacy, bigin, read_ahead=workers)
-    with tempfile.TemporaryDirectory() as folder, source, target:
-        store = Store(f"sqlite:///{folder}/bench.db")
-        store.migrate()
-        spec = SyncSpec(
-            "bench", source, target, "source-to-target", options=PassOptions(workers=workers)
-        )
-        report = SyncEngine(store, spec).run()
-        assert report.totals.failed == 0
-        store.dispose()
-        return report.totals.created
+def direction(reading: str, writing: str, records: int, workers: int, store_dir: str) -> bool:
+    """One direction: the engine, then each endpoint alone; prints and checks the figures."""
+    print(f"\n{reading} -> {writing}, {records:,} contacts, no added latency")
+    with ExitStack() as stack:
+        source = stack.enter_context(emulator(reading, records))
+        engine_sink = stack.enter_context(emulator(writing, 0))
+        alone_sink = stack.enter_context(emulator(writing, 0))
+        with source.reader(workers) as reader, engine_sink.connector() as writer:
+            engine = Measure([source, engine_sink])
+            with engine.running():
+                done = run_engine(reader, writer, workers, store_dir)
+            assert done == records, f"engine wrote {done} of {records}"
+        with source.reader(workers) as reader:
+            read = Measure([source])
+            with read.running():
+                contacts = read_all(reader)
+        assert len(contacts) == records
+        with alone_sink.connector() as writer:
+            write = Measure([alone_sink])
+            with write.running():
+                write_all(writer, contacts, workers)
 
-
-def timed(label: str, records: int, latency: float, run: Any) -> float:
-    with emulator("legacy", records, latency) as legacy, emulator("bigin", 0, latency) as bigin:
-        started = time.perf_counter()
-        done = run(legacy, bigin)
-        elapsed = time.perf_counter() - started
-    assert done == records, f"{label}: {done} of {records}"
-    rate = records / elapsed
-    print(f"{label:<28}: {rate:8,.0f} contacts/s ({records:,} in {elapsed:.1f} s)", flush=True)
-    return rate
-
-
-def child_rss(records: int, latency: float, workers: int) -> None:
-    """In a fresh process: one engine sync of ``records``; print peak RSS in MiB."""
-    with emulator("legacy", records, latency) as legacy, emulator("bigin", 0, latency) as bigin:
-        started = time.perf_counter()
-        engine(legacy, bigin, workers)
-        elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"records": records, "peak_rss_mib": peak, "seconds": elapsed}))
-
-
-def measure_rss(records: int, latency: float, workers: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child-rss",
-            str(records),
-            "--latency",
-            str(latency),
-            "--workers",
-            str(workers),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = records / engine.engine
     print(
-        f"engine peak RSS at {records:>7,} : {result['peak_rss_mib']:7.1f} MiB "
-        f"({records / result['seconds']:,.0f} contacts/s)",
-        flush=True,
+        f"  {'':34}{'wall s':>8}{'engine CPU-s':>14}{reading + ' CPU-s':>14}{writing + ' CPU-s':>14}"
     )
-    return result
+    print(
+        f"  {'engine (' + str(workers) + ' workers)':34}{engine.wall:8.1f}{engine.engine:14.2f}"
+        f"{engine.cpu[reading]:14.2f}{engine.cpu[writing]:14.2f}"
+    )
+    print(f"  {'engine contacts per CPU-second':34}{rate:8,.0f}  (target >= {TARGET_RATE:,.0f})")
+    read_rate, write_rate = records / read.wall, records / write.wall
+    for label, measure, kind, speed in (
+        (f"limit: {reading} feed read alone", read, reading, read_rate),
+        (f"limit: {writing} upserts alone", write, writing, write_rate),
+    ):
+        per_cpu = records / max(measure.cpu[kind], 1e-9)
+        print(
+            f"  {label:34}{speed:8,.0f} contacts/s; {kind} emulator "
+            f"{per_cpu:,.0f} records/CPU-s; client {records / measure.engine:,.0f}/CPU-s"
+        )
+    fraction = (records / engine.wall) / min(read_rate, write_rate)
+    print(
+        f"  {'engine / limit':34}{fraction:8.2f}  ({records / engine.wall:,.0f} contacts/s"
+        f" of {min(read_rate, write_rate):,.0f}; target >= {TARGET_FRACTION})"
+    )
+    return rate >= TARGET_RATE and fraction >= TARGET_FRACTION
+
+
+def naive(reader: Connector, writer: Connector) -> int:
+    everything = read_all(reader)
+    for start in range(0, len(everything), 100):
+        batch = [c.copy(ids={}) for c in everything[start : start + 100]]
+        assert all(o.ok for o in writer.upsert(batch))
+    return len(everything)
+
+
+def with_latency(records: int, latency: float, workers: int, store_dir: str) -> bool:
+    print(f"\nlegacy -> Bigin, {records:,} contacts, {latency * 1000:.0f} ms added per call")
+    rates = {}
+    for label, run in (
+        ("naive loop (sequential)", lambda r, w: naive(r, w)),
+        (f"engine ({workers} workers)", lambda r, w: run_engine(r, w, workers, store_dir)),
+    ):
+        with ExitStack() as stack:
+            legacy = stack.enter_context(emulator("legacy", records, latency))
+            bigin = stack.enter_context(emulator("bigin", 0, latency))
+            reader = stack.enter_context(legacy.reader(workers))
+            writer = stack.enter_context(bigin.connector())
+            started = time.perf_counter()
+            assert run(reader, writer) == records
+            rates[label] = records / (time.perf_counter() - started)
+        print(f"  {label:34}{rates[label]:8,.0f} contacts/s")
+    ratio = rates[f"engine ({workers} workers)"] / rates["naive loop (sequential)"]
+    print(f"  {'engine / naive speed ratio':34}{ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x)")
+    return ratio >= TARGET_SPEED
+
+
+class Stop(Exception):
+    """Stands for the process dying part-way."""
+
+
+def stopping_after(
+    pages: int, read: Callable[..., Iterator[Page]]
+) -> Callable[..., Iterator[Page]]:
+    def read_changes(*args: Any, **kwargs: Any) -> Iterator[Page]:
+        for n, page in enumerate(read(*args, **kwargs)):
+            if n == pages:
+                raise Stop
+            yield page
+
+    return read_changes
+
+
+def timed_run(
+    legacy: Emulator, bigin: Emulator, store: Store, workers: int, stop: int | None = None
+) -> tuple[int, float]:
+    """One engine run into ``store``: (records read, seconds); ``stop`` pages then Stop."""
+    with legacy.reader(workers) as reader, bigin.connector() as writer:
+        if stop is not None:
+            reader.read_changes = stopping_after(stop, reader.read_changes)  # type: ignore[method-assign]
+        spec = SyncSpec("bench", reader, writer, options=PassOptions(workers=workers))
+        started = time.perf_counter()
+        report = SyncEngine(store, spec).run()
+        return report.totals.read, time.perf_counter() - started
+
+
+def resumed_vs_fresh(records: int, workers: int, store_dir: str) -> bool:
+    print(f"\nresume: legacy -> Bigin, {records:,} contacts, stopped half-way then rerun")
+    rates = {}
+    for label in ("fresh run", "resumed run"):
+        with emulator("legacy", records) as legacy, emulator("bigin", 0) as bigin:
+            store = Store(f"sqlite:///{store_dir}/resume-{time.monotonic_ns()}.db")
+            store.migrate()
+            if label == "resumed run":
+                with suppress(Stop):
+                    timed_run(legacy, bigin, store, workers, stop=max(1, records // 200))
+            read, seconds = timed_run(legacy, bigin, store, workers)
+            store.dispose()
+        rates[label] = read / seconds
+        print(f"  {label:34}{rates[label]:8,.0f} contacts/s ({read:,} in {seconds:.1f} s)")
+    ratio = rates["resumed run"] / rates["fresh run"]
+    print(f"  {'resumed / fresh':34}{ratio:8.2f}  (target >= {TARGET_RESUME})")
+    return ratio >= TARGET_RESUME
+
+
+def child_rss(records: int, workers: int) -> None:
+    """In a fresh process: one engine sync of ``records``; print peak RSS in MiB."""
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        legacy = stack.enter_context(emulator("legacy", records))
+        bigin = stack.enter_context(emulator("bigin", 0))
+        reader = stack.enter_context(legacy.reader(workers))
+        writer = stack.enter_context(bigin.connector())
+        run_engine(reader, writer, workers, folder)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"records": records, "peak_rss_mib": peak}))
+
+
+def measure_rss(records: int, workers: int) -> float:
+    command = [sys.executable, __file__, "--child-rss", str(records), "--workers", str(workers)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    peak: float = json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mib"]
+    print(f"  {'engine peak RSS at ' + format(records, ',') + ' contacts':34}{peak:8.1f} MiB")
+    return peak
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--latency", type=float, default=0.15, help="seconds added per call")
+    parser.add_argument("--latency-records", type=int, default=10_000)
+    parser.add_argument("--resume", type=int, default=5_000, help="contacts of the resume runs")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument(
         "--rss", type=int, nargs=2, default=[10_000, 200_000], metavar=("SMALL", "LARGE")
@@ -162,29 +311,22 @@ def main() -> int:
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_rss:
-        child_rss(args.child_rss, args.latency, args.workers)
+        child_rss(args.child_rss, args.workers)
         return 0
 
-    ratio = 0.0
-    for latency in (0.0, args.latency):
-        print(f"legacy -> Bigin, {args.records:,} contacts, {latency * 1000:.0f} ms added per call")
-        slow = timed("  naive loop (sequential)", args.records, latency, naive)
-        fast = timed(
-            f"  engine ({args.workers} workers)",
-            args.records,
-            latency,
-            lambda a, b: engine(a, b, args.workers),
-        )
-        ratio = fast / slow
-        print(f"{'  speed ratio':<28}: {ratio:8.1f}x")
-    print(f"{'speed ratio with latency':<28}: {ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x)")
-    ok = ratio >= TARGET_SPEED
+    ok = True
+    with tempfile.TemporaryDirectory() as folder:
+        for reading, writing in (("legacy", "bigin"), ("bigin", "legacy")):
+            ok = direction(reading, writing, args.records, args.workers, folder) and ok
+        ok = with_latency(args.latency_records, args.latency, args.workers, folder) and ok
+        ok = resumed_vs_fresh(args.resume, args.workers, folder) and ok
     if not args.skip_rss:
-        # Memory is measured without added latency: the fastest run holds the most in flight.
-        small, large = (measure_rss(n, 0.0, args.workers) for n in args.rss)
-        growth = large["peak_rss_mib"] / small["peak_rss_mib"]
-        print(f"{'RSS large / small':<28}: {growth:8.2f}x (target <= {TARGET_RSS}x)")
+        print("\nmemory (no added latency: the fastest run holds the most in flight)")
+        small, large = (measure_rss(n, args.workers) for n in args.rss)
+        growth = large / small
+        print(f"  {'peak RSS large / small':34}{growth:8.2f}x (target <= {TARGET_RSS}x)")
         ok = ok and growth <= TARGET_RSS
+    print(f"\nall targets met: {'yes' if ok else 'no'}")
     return 1 if args.check and not ok else 0
 
 

@@ -9,14 +9,20 @@ import sys
 import click
 
 from bridge import __version__
-from bridge.emulators import EMULATOR_COMMANDS
+from bridge.emulators import EMULATOR_COMMANDS, LazyCommand
 from bridge.errors import BridgeError
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when used."""
+    """A group whose subcommands are imported only when run.
 
-    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+    Each lazy command is listed with its one-line summary, so ``--help`` shows every
+    command without importing any (their modules pull in the store, SQLAlchemy, spyne,
+    Celery: seconds of CPU for a help screen). A test keeps the summaries equal to the
+    commands' own help.
+    """
+
+    def __init__(self, *args: object, lazy: dict[str, LazyCommand], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lazy = lazy
 
@@ -25,21 +31,50 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self._lazy:
-            module_name, _, attr = self._lazy[cmd_name].partition(":")
+            module_name, _, attr = self._lazy[cmd_name].target.partition(":")
             command: click.Command = getattr(importlib.import_module(module_name), attr)
             return command
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            lazy = self._lazy.get(name)
+            # A stand-in that only carries the summary: click shortens it as it would the
+            # real command's help.
+            command = (
+                click.Command(name, help=lazy.summary) if lazy else self.get_command(ctx, name)
+            )
+            if command is not None and not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in commands])
+
 
 # Commands that live beside the code they drive, imported only when run.
-COMMANDS: dict[str, str] = {
-    "sync": "bridge.sync.cli:sync",
-    "deadletters": "bridge.sync.cli:deadletters",
-    "schedule": "bridge.scheduling:schedule",
-    "db": "bridge.store.cli:db",
-    "hash-password": "bridge.facade.cli:hash_password",
-    "tokens": "bridge.api.cli:tokens",
-    "worker": "bridge.queue.cli:worker",
+COMMANDS: dict[str, LazyCommand] = {
+    "sync": LazyCommand(
+        "bridge.sync.cli:sync", "Run the integration NAME once; exits 1 when records failed."
+    ),
+    "deadletters": LazyCommand(
+        "bridge.sync.cli:deadletters", "List and replay records that failed to sync."
+    ),
+    "schedule": LazyCommand(
+        "bridge.scheduling:schedule",
+        "Run every integration on its cron ``schedule`` until interrupted.",
+    ),
+    "db": LazyCommand("bridge.store.cli:db", "Database schema commands for the configured store."),
+    "hash-password": LazyCommand(
+        "bridge.facade.cli:hash_password",
+        "Print the hash to put in `[[sites]] password_hash` (the password is never stored).",
+    ),
+    "tokens": LazyCommand("bridge.api.cli:tokens", "Bearer tokens for the /v1 control-plane API."),
+    "worker": LazyCommand(
+        "bridge.queue.cli:worker",
+        "Run queued syncs: a Celery worker on the [queue] broker (Ctrl-C stops it warmly).",
+    ),
 }
 
 

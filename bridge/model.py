@@ -58,6 +58,11 @@ class FieldType(IntEnum):
 
 def code_or_int(enum: type[IntEnum], value: int) -> int:
     """The enum member for a known code, else the plain int (unknown codes survive)."""
+    # Enum's own lookup (``enum(value)``) is slow for a call made per phone and address of
+    # every record mapped; its value map answers the same for ints.
+    member = enum._value2member_map_.get(value)
+    if member is not None:
+        return member  # type: ignore[return-value]
     try:
         return enum(value)
     except ValueError:

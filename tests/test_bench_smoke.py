@@ -15,7 +15,20 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
     ("script", "args"),
     [
         ("client_decode.py", ["--pages", "1", "--repeat", "1"]),
-        ("sync_e2e.py", ["--records", "150", "--latency", "0.01", "--skip-rss"]),
+        (
+            "sync_e2e.py",
+            [
+                "--records",
+                "150",
+                "--latency",
+                "0.01",
+                "--latency-records",
+                "150",
+                "--resume",
+                "300",
+                "--skip-rss",
+            ],
+        ),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):

@@ -7,9 +7,31 @@ so the CLI loads an emulator only when it is asked for.
 
 from __future__ import annotations
 
-EMULATOR_COMMANDS: dict[str, str] = {
-    "legacy": "bridge.emulators.legacy.cli:command",
-    "bigin": "bridge.emulators.bigin.cli:command",
-    "engagifii": "bridge.emulators.engagifii.cli:command",
-    "egito": "bridge.emulators.egito.cli:command",
+from typing import NamedTuple
+
+
+class LazyCommand(NamedTuple):
+    """A command imported only when run: ``module:attribute``, and its one-line summary."""
+
+    target: str
+    summary: str
+
+
+EMULATOR_COMMANDS: dict[str, LazyCommand] = {
+    "legacy": LazyCommand(
+        "bridge.emulators.legacy.cli:command",
+        "Serve the legacy CRM's SOAP contact service on loopback.",
+    ),
+    "bigin": LazyCommand(
+        "bridge.emulators.bigin.cli:command",
+        "Serve Zoho Bigin v2 (Contacts, Accounts, Watch) and its OAuth token endpoint.",
+    ),
+    "engagifii": LazyCommand(
+        "bridge.emulators.engagifii.cli:command",
+        "Serve the Engagifii CRM API (people, organizations, OAuth2) on loopback.",
+    ),
+    "egito": LazyCommand(
+        "bridge.emulators.egito.cli:command",
+        "Serve the Egito CRM REST API (contacts, accounts, dictionaries, OAuth2) on loopback.",
+    ),
 }

@@ -118,18 +118,23 @@ class SchemaDecoder:
             holder.append(self._for_element(item))
             return decode_array
 
-        table: dict[str, tuple[str, Decoder, bool]] = {}
+        # {tag: (key, decoder)}; None for plain text, read inline: most children of a
+        # record are strings, and a call per element was a good part of decoding.
+        table: dict[str, tuple[str, Decoder | None]] = {}
 
         def decode_record(elem: etree._Element) -> dict[str, Any]:
             record: dict[str, Any] = dict.fromkeys(names)
+            get = table.get
             for child in elem:
-                entry = table.get(child.tag)
+                entry = get(child.tag)
                 if entry is not None:
-                    record[entry[0]] = entry[1](child)
+                    name, decode = entry
+                    record[name] = child.text if decode is None else decode(child)
             return record
 
         self._cache[key] = decode_record
-        table.update(self._table(xsd_type))
+        for tag, (name, decoder, _repeated) in self._table(xsd_type).items():
+            table[tag] = (name, None if decoder is _text else decoder)
         names = [entry[0] for entry in table.values()]
         return decode_record
 

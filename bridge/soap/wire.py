@@ -9,6 +9,7 @@ in front of any parsing: no DOCTYPE, bounded size, depth and element count.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -142,16 +143,16 @@ def parse_request(body: bytes, limits: XmlLimits | None = None) -> etree._Elemen
 
 
 def _depth(root: etree._Element, cap: int) -> int:
-    deepest = 0
-    stack = [(root, 1)]
-    while stack:
-        elem, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > cap:
-                return deepest
-        stack.extend((child, level + 1) for child in elem)
-    return deepest
+    """``cap + 1`` when an element lies deeper than ``cap`` levels (the root is level 1),
+    else ``cap``: libxml2 answers "is there an element at level cap + 1" in one XPath
+    call, where a walk in Python cost a fifth of the legacy emulator's time per write."""
+    return cap + 1 if _deeper_than(cap)(root) else cap
+
+
+@functools.lru_cache(maxsize=8)
+def _deeper_than(cap: int) -> etree.XPath:
+    # Elements at level ``cap``, then any child that is not text (lxml's children).
+    return etree.XPath("boolean(/" + "/".join(["*"] * cap) + "/node()[not(self::text())])")
 
 
 def body_operation(root: etree._Element, version: int) -> etree._Element:

@@ -20,9 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bridge.config import Config, load_config
-from bridge.sync.replay import replay_dead_letters
 from bridge.sync.report import Counts, SyncReport
-from bridge.sync.runner import open_store, run_integration
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -47,6 +45,9 @@ CONFIG_OPTION = click.option(
 def sync(name: str, config_path: str, full: bool, dry_run: bool, as_json: bool) -> None:
     """Run the integration NAME once; exits 1 when records failed."""
     config = load_config(config_path)
+    # Imported once the config is known to be good: the engine brings the store with it.
+    from bridge.sync.runner import run_integration
+
     console = Console(stderr=True)
     if as_json:
         report = run_integration(config, name, full=full, dry_run=dry_run)
@@ -80,6 +81,8 @@ def _with_progress(
         progress.update(tasks[direction], completed=counts.read, total=total, rate=rate)
 
     with progress:
+        from bridge.sync.runner import run_integration
+
         return run_integration(config, name, full=full, dry_run=dry_run, on_progress=on_progress)
 
 
@@ -119,6 +122,8 @@ def deadletters() -> None:
 def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> None:
     """Dead letters of the integration NAME, oldest first."""
     config = load_config(config_path)
+    from bridge.sync.runner import open_store
+
     store = open_store(config)
     integration = store.integrations.by_name(config.integration(name).name)
     letters = (
@@ -165,6 +170,8 @@ def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> 
 def replay(name: str, config_path: str) -> None:
     """Send the unresolved dead letters of NAME again; exits 1 if some still fail."""
     config = load_config(config_path)
+    from bridge.sync.replay import replay_dead_letters
+
     result = replay_dead_letters(config, name)
     click.echo(f"replayed {result.resolved} of {result.tried}; {result.failed} still failing")
     sys.exit(0 if result.failed == 0 else 1)

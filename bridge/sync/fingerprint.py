@@ -9,6 +9,7 @@ fields the other side computes (the full name) are never part of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Collection
@@ -110,4 +111,7 @@ class Comparer:
         return self._first.normalize(self._second.normalize(contact))
 
     def __call__(self, contact: Contact) -> str:
-        return fingerprint(self.common(contact), self._ignore)
+        # Change times are never part of a fingerprint (_NEVER): dropping them first spares
+        # both connectors' round trips their time zone conversions, per record compared.
+        bare = dataclasses.replace(contact, created_at=None, updated_at=None)
+        return fingerprint(self.common(bare), self._ignore)

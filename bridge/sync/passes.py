@@ -28,7 +28,7 @@ from typing import Any
 from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
 from bridge.model import Contact, utc_now
 from bridge.store import Store
-from bridge.store.repos.links import IdLink
+from bridge.store.repos.links import IdLink, normalize_email
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.payload import contact_to_json
@@ -89,6 +89,33 @@ class _PageJob:
     checkpoint: bool = True
 
 
+class _KeyMatcher:
+    """A page's candidate links by External ID and email, oldest first.
+
+    A record matches the first link, by either key, that has no id on the reader's side
+    yet (a link made from the other side that this record has not been tied to).
+    """
+
+    def __init__(self, links: list[IdLink], reader_id_of: Callable[[IdLink], str | None]):
+        self._order = {id(link): n for n, link in enumerate(links)}
+        self._by_external: dict[str, list[IdLink]] = {}
+        self._by_email: dict[str, list[IdLink]] = {}
+        for link in links:
+            if reader_id_of(link) is not None:
+                continue
+            if link.external_id:
+                self._by_external.setdefault(link.external_id, []).append(link)
+            if link.email:
+                self._by_email.setdefault(link.email, []).append(link)
+
+    def match(self, contact: Contact) -> IdLink | None:
+        candidates = [
+            *(self._by_external.get(contact.external_id or "") or ()),
+            *(self._by_email.get(normalize_email(contact.email) or "") or ()),
+        ]
+        return min(candidates, key=lambda link: self._order[id(link)], default=None)
+
+
 class DirectionPass:
     """Sync ``reader`` -> ``writer`` for one integration and direction."""
 
@@ -126,6 +153,8 @@ class DirectionPass:
         # When this pass began reading (carried in the checkpoint across a resume).
         self._started = utc_now() - READ_CLOCK_MARGIN
         self.planned: list[PlannedWrite] = []
+        self._watermark: datetime | None = None
+        self._watermark_read = False
         # Links are kept as (source_id, target_id); which one is "ours" depends on direction.
         self._reader_is_source = direction == SOURCE_TO_TARGET
 
@@ -273,6 +302,8 @@ class DirectionPass:
             if self._reader_is_source
             else self.store.links.by_target_ids(self.integration_id, ids)
         )
+        unlinked = [c for c, rid in readable if rid and rid not in links]
+        by_keys = None if fresh or not unlinked else self._links_by_keys(unlinked)
         work: list[_Work] = []
         seen: set[str] = set()
         max_seen: datetime | None = None
@@ -282,7 +313,7 @@ class DirectionPass:
                 counts.unchanged += 1 if reader_id else 0
                 continue
             seen.add(reader_id)
-            link = links.get(reader_id) or (None if fresh else self._match_by_keys(contact))
+            link = links.get(reader_id) or (by_keys.match(contact) if by_keys else None)
             digest = self.compare(contact)
             if link is not None and self._reader_hash_of(link) == digest:
                 counts.unchanged += 1
@@ -292,14 +323,15 @@ class DirectionPass:
             work.append(_Work(contact, reader_id, link, digest))
         return _PageJob(page, work, counts, max_seen)
 
-    def _match_by_keys(self, contact: Contact) -> IdLink | None:
-        """A link made from the other side that this record has not been tied to yet."""
-        for link in self.store.links.find(
-            self.integration_id, external_id=contact.external_id, email=contact.email
-        ):
-            if self._reader_id_of(link) is None:
-                return link
-        return None
+    def _links_by_keys(self, contacts: list[Contact]) -> _KeyMatcher:
+        """Links made from the other side that these records may belong to: one look-up
+        per page, not per record (a resumed run has many records without links)."""
+        found = self.store.links.find_by_keys(
+            self.integration_id,
+            external_ids=[c.external_id for c in contacts if c.external_id],
+            emails=[c.email for c in contacts if c.email],
+        )
+        return _KeyMatcher(found, self._reader_id_of)
 
     def _wins_conflict(self, link: IdLink | None, contact: Contact, counts: Counts) -> bool:
         if self.conflicts is None or link is None:
@@ -346,11 +378,7 @@ class DirectionPass:
             "max_seen": job.max_seen.isoformat() if job.max_seen else None,
             "started": self._started.isoformat(),
         }
-        old = (
-            self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
-            if job.checkpoint
-            else None
-        )
+        watermark = self._kept_watermark() if job.checkpoint else None
         with self.store.transaction() as tx:
             tx.links.save_many(self.integration_id, links)
             for work, outcome in letters:
@@ -374,12 +402,21 @@ class DirectionPass:
                 tx.checkpoints.save(
                     self.integration_id,
                     self.checkpoint_key,
-                    watermark=old.watermark if old else None,
+                    watermark=watermark,
                     position=position,
                 )
             if self.job_id:
                 tx.jobs.add_counts(self.job_id, **counts.as_dict())
         self._finish_page(counts)
+
+    def _kept_watermark(self) -> datetime | None:
+        """The watermark every page's checkpoint keeps, read once per pass: only the end
+        of this pass moves it (under the integration's lease)."""
+        if not self._watermark_read:
+            old = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
+            self._watermark = None if old is None else old.watermark
+            self._watermark_read = True
+        return self._watermark
 
     def _plan(self, work: _Work) -> None:
         key = work.contact.external_id or work.contact.email or work.reader_id

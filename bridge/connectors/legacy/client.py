@@ -13,6 +13,7 @@ import zeep
 
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, SoapClientFactory
 from bridge.soap.decode import install_fast_output
+from bridge.soap.encode import install_fast_input
 from bridge.soap.faults import map_soap_errors
 
 SYSTEM = "legacy"
@@ -22,14 +23,6 @@ READ_OPERATIONS = (
     "Contact_RetrieveByEmailAddress",
     "Contact_RetrieveByExternalID",
 )
-# Array wrappers and the name of their item element, for building zeep input.
-_ARRAY_ITEMS = {
-    "relationships": "Relationship",
-    "addresses": "Address",
-    "phoneNos": "PhoneNo",
-    "crmForms": "CrmForms",
-    "crmFormFields": "CrmFormFields",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +40,6 @@ def _retrieved_page(children: dict[str, Any]) -> RetrievedPage:
         record_start=children["recordStart"],
         more_records=bool(children["moreRecords"]),
     )
-
-
-def _to_zeep(record: dict[str, Any]) -> dict[str, Any]:
-    """Wrap list-valued arrays the way zeep wants them (``{"Address": [...]}``)."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        item = _ARRAY_ITEMS.get(key)
-        if item is not None:
-            out[key] = {item: [_to_zeep(v) for v in value]} if value else None
-        else:
-            out[key] = value
-    return out
 
 
 class LegacyClient:
@@ -100,6 +81,7 @@ class LegacyClient:
                 operation,
                 operator.itemgetter(f"{operation}Result"),
             )
+        install_fast_input(self._zeep, binding, "ContactList_UpdateInsert")
 
     def __repr__(self) -> str:
         return f"LegacyClient(endpoint={self.endpoint!r}, site_id={self._credentials['siteId']})"
@@ -122,8 +104,8 @@ class LegacyClient:
         return page
 
     def update_insert(self, records: Sequence[dict[str, Any]]) -> None:
-        contacts = {"ContactRecord": [_to_zeep(r) for r in records]}
-        self._call("ContactList_UpdateInsert", contactsList=contacts)
+        # Arrays go as plain lists: the request is written by bridge.soap.encode.
+        self._call("ContactList_UpdateInsert", contactsList=list(records))
 
     def retrieve_by_entity_id(self, entity_id: int) -> dict[str, Any] | None:
         result: dict[str, Any] | None = self._call("Contact_RetrieveByEntityID", entityId=entity_id)

@@ -95,6 +95,9 @@ class EgitoStore:
         self._lock = threading.RLock()
         self.contacts: dict[int, dict[str, Any]] = {}
         self.accounts: dict[int, dict[str, Any]] = {}
+        # (field, lower-cased value) -> contact ids, for the exact-match list filters a
+        # client looks a contact up by (a scan per look-up made every write O(contacts)).
+        self._contact_keys: dict[tuple[str, str], set[int]] = {}
         self.dictionaries: dict[str, list[dict[str, Any]]] = {
             kind: [{"id": 10 * (n + 1) + k, "name": name} for n, name in enumerate(names)]
             for k, (kind, names) in enumerate(DICTIONARIES.items())
@@ -167,6 +170,7 @@ class EgitoStore:
         self, existing: dict[str, Any] | None, fields: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
         record: dict[str, Any] = existing if existing is not None else {"id": self._id()}
+        self._unindex(record)
         for name in CONTACT_FIELDS:
             if name in fields or existing is None:
                 record[name] = fields.get(name)
@@ -176,7 +180,17 @@ class EgitoStore:
         record.setdefault("createDate", stamp)
         record["modifyDate"] = stamp
         self.contacts[record["id"]] = record
+        for key in _lookup_keys(record):
+            self._contact_keys.setdefault(key, set()).add(record["id"])
         return record
+
+    def _unindex(self, record: dict[str, Any]) -> None:
+        for key in _lookup_keys(record):
+            ids = self._contact_keys.get(key)
+            if ids is not None:
+                ids.discard(record["id"])
+                if not ids:
+                    del self._contact_keys[key]
 
     def save_contact(self, params: dict[str, Any], *, creating: bool) -> int:
         fields = {k: _coerce(k, v) for k, v in params.items() if k in CONTACT_FIELDS}
@@ -210,13 +224,14 @@ class EgitoStore:
             record = table.pop(self._int_id(raw_id), None)
             if record is None:
                 raise Missing(raw_id)
+            if module == "Contact":
+                self._unindex(record)
             return int(record["id"])
 
     def list_records(
         self, module: str, params: dict[str, Any], modified_filter: bool = True
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of records ordered by id, after the equality and modified filters."""
-        table = self.contacts if module == "Contact" else self.accounts
         try:
             start = max(int(params.get("start") or 0), 0)
             limit = min(max(int(params.get("limit") or 50), 1), MAX_LIMIT)
@@ -226,7 +241,7 @@ class EgitoStore:
             ) from None
         since = self._parse_since(params.get("modifiedFrom")) if modified_filter else None
         with self._lock:
-            rows = list(table.values())  # ids only grow: insertion order is id order
+            rows = self._candidates(module, params)
             for name in ("email", "externalId", "name"):
                 wanted = params.get(name)
                 if wanted:
@@ -234,6 +249,18 @@ class EgitoStore:
             if since is not None:
                 rows = [r for r in rows if datetime.strptime(r["modifyDate"], TIME_FORMAT) >= since]
             return [dict(r) for r in rows[start : start + limit]], len(rows)
+
+    def _candidates(self, module: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows a list can match, in id order: by the index for a contact's email or
+        External ID, else all (ids only grow: insertion order is id order)."""
+        table = self.contacts if module == "Contact" else self.accounts
+        for name in LOOKUP_FIELDS if module == "Contact" else ():
+            wanted = params.get(name)
+            if wanted:
+                return [
+                    table[i] for i in sorted(self._contact_keys.get((name, wanted.lower()), ()))
+                ]
+        return list(table.values())
 
     def _parse_since(self, text: Any) -> datetime | None:
         if not text:
@@ -276,3 +303,13 @@ class EgitoStore:
                     record[key] = params[key]
             record["modifyDate"] = self.now_text()
             return int(record["id"])
+
+
+LOOKUP_FIELDS = ("email", "externalId")
+
+
+def _lookup_keys(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The index keys of a contact, folded as the list filters compare them."""
+    return [
+        (name, str(record.get(name) or "").lower()) for name in LOOKUP_FIELDS if record.get(name)
+    ]

@@ -96,6 +96,11 @@ class Tenant:
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
     organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (filter key, value) -> ids of the people holding it, for the exact-match filters a
+    # client looks a person up by (a scan per look-up made every write O(people)).
+    by_key: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # Creation order of each person, to keep index hits in list order.
+    order: dict[str, int] = field(default_factory=dict)
 
 
 class EngagifiiStore:
@@ -202,6 +207,8 @@ class EngagifiiStore:
         person["modifiedDate"] = iso(now)
         person["tenantId"] = tenant.tenant_id
         tenant.people[person["id"]] = person
+        tenant.order[person["id"]] = len(tenant.order)
+        _index(tenant, person)
         return person
 
     def _set_org(self, tenant: Tenant, person: dict[str, Any], org_id: str | None) -> None:
@@ -223,6 +230,7 @@ class EngagifiiStore:
             person = tenant.people.get(person_id.lower())
             if person is None:
                 raise KeyError(person_id)
+            _unindex(tenant, person)
             for key in PERSON_FIELDS:
                 if key in body:
                     person[key] = body[key]
@@ -237,6 +245,7 @@ class EngagifiiStore:
             if "displayName" not in body:
                 person["displayName"] = _display(person)
             person["modifiedDate"] = iso(self._clock())
+            _index(tenant, person)
             return dict(person)
 
     def get_person(self, tenant: Tenant, person_id: str) -> dict[str, Any] | None:
@@ -246,7 +255,10 @@ class EngagifiiStore:
 
     def delete_person(self, tenant: Tenant, person_id: str) -> bool:
         with self._lock:
-            return tenant.people.pop(person_id.lower(), None) is not None
+            person = tenant.people.pop(person_id.lower(), None)
+            if person is not None:
+                _unindex(tenant, person)
+            return person is not None
 
     def page_people(
         self, tenant: Tenant, flt: dict[str, Any], page_index: int, page_size: int
@@ -255,7 +267,7 @@ class EngagifiiStore:
         size = min(max(page_size, 1), MAX_PAGE_SIZE)
         with self._lock:
             # Dicts keep insertion order, which is creation order.
-            people = [p for p in tenant.people.values() if self._matches(p, flt)]
+            people = [p for p in _candidates(tenant, flt) if self._matches(p, flt)]
             start = max(page_index, 0) * size
             return [dict(p) for p in people[start : start + size]], len(people), size
 
@@ -288,6 +300,40 @@ class EngagifiiStore:
     def count(self, code: str) -> int:
         with self._lock:
             return len(self.tenants[code.lower()].people)
+
+
+def _keys(person: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = []
+    if isinstance(person.get("email"), str):
+        keys.append(("email", person["email"].lower()))
+    if isinstance(person.get("externalId"), str):
+        keys.append(("externalId", person["externalId"]))
+    return keys
+
+
+def _index(tenant: Tenant, person: dict[str, Any]) -> None:
+    for key in _keys(person):
+        tenant.by_key.setdefault(key, set()).add(person["id"])
+
+
+def _unindex(tenant: Tenant, person: dict[str, Any]) -> None:
+    for key in _keys(person):
+        ids = tenant.by_key.get(key)
+        if ids is not None:
+            ids.discard(person["id"])
+            if not ids:
+                del tenant.by_key[key]
+
+
+def _candidates(tenant: Tenant, flt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The people a filter can match, in creation order: by the index when it names an
+    exact External ID or email, else everyone."""
+    for name, fold in (("externalId", False), ("email", True)):
+        value = flt.get(name)
+        if isinstance(value, str):
+            ids = tenant.by_key.get((name, value.lower() if fold else value), set())
+            return [tenant.people[i] for i in sorted(ids, key=tenant.order.__getitem__)]
+    return list(tenant.people.values())
 
 
 def _address(raw: Any) -> dict[str, Any]:

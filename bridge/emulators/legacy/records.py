@@ -65,6 +65,7 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 _DEFAULTS = {"s": None, "i": 0, "b": False, "d": NO_DATE}
+_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
 class BadValue(ValueError):
@@ -93,21 +94,33 @@ def _scalar(kind: str, text: str | None, name: str) -> Any:
     return value.replace(tzinfo=None)
 
 
+# {qualified tag: (name, kind)} per struct, built once: read_struct runs per record.
+_TAGS = {
+    struct: {T + name: (name, kind) for name, kind in fields} for struct, fields in STRUCTS.items()
+}
+
+
 def read_struct(elem: etree._Element, struct: str) -> dict[str, Any]:
     """Read one struct leniently: only the elements present appear in the result."""
-    spec = {T + name: (name, kind) for name, kind in STRUCTS[struct]}
+    spec = _TAGS[struct]
     out: dict[str, Any] = {}
     for child in elem:
         entry = spec.get(child.tag)
         if entry is None:
             continue
         name, kind = entry
-        if child.get("{http://www.w3.org/2001/XMLSchema-instance}nil") in ("true", "1"):
+        text = child.text
+        # xsi:nil is only looked for where it can be (no text but blanks): one attribute
+        # read per element was a good part of a write's cost.
+        if (text is None or text.isspace()) and child.get(_NIL) in ("true", "1"):
             out[name] = None
+        elif kind == "s":  # most elements: spared a call
+            out[name] = text if text is not None else ""
         elif kind in STRUCTS:
-            out[name] = [read_struct(item, kind) for item in child if item.tag == T + kind]
+            item_tag = T + kind
+            out[name] = [read_struct(item, kind) for item in child if item.tag == item_tag]
         else:
-            out[name] = _scalar(kind, child.text, name)
+            out[name] = _scalar(kind, text, name)
     return out
 
 

@@ -48,12 +48,14 @@ class CheckpointRepo(Repository):
         position: dict[str, Any] | None,
     ) -> Checkpoint:
         """Set both fields (a single upsert, so concurrent first saves cannot collide)."""
+        stored_watermark = utc(watermark) if watermark else None
+        updated_at = now_utc()
         values = {
             "integration_id": integration_id,
             "direction": direction,
-            "watermark": utc(watermark) if watermark else None,
+            "watermark": stored_watermark,
             "position": position,
-            "updated_at": now_utc(),
+            "updated_at": updated_at,
         }
         with self._write() as session:
             session.execute(
@@ -65,9 +67,14 @@ class CheckpointRepo(Repository):
                     update=("watermark", "position", "updated_at"),
                 )
             )
-            row = session.get(CheckpointRow, (integration_id, direction), populate_existing=True)
-            assert row is not None
-            return Checkpoint.from_row(row)
+        # What was written, not read back: this runs once per page of every sync.
+        return Checkpoint(
+            integration_id,
+            direction,
+            stored_watermark,
+            dict(position) if position is not None else None,
+            updated_at,
+        )
 
     def reset(self, integration_id: str, direction: str | None = None) -> int:
         """Forget the checkpoint(s), so the next run reads everything (``--full``)."""

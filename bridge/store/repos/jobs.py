@@ -109,13 +109,21 @@ class JobRepo(Repository):
     def start(self, job_id: str) -> Job:
         return self._set(job_id, (QUEUED,), status=RUNNING, started_at=ms(now_utc()))
 
-    def add_counts(self, job_id: str, **deltas: int) -> Job:
+    def add_counts(self, job_id: str, **deltas: int) -> None:
         """Add to counters by name: ``add_counts(id, read=100, created=3)``."""
         unknown = set(deltas) - set(COUNTS)
         if unknown:
             raise TypeError(f"unknown job counter(s): {', '.join(sorted(unknown))}")
         columns = {f"num_{k}": getattr(JobRow, f"num_{k}") + v for k, v in deltas.items() if v}
-        return self._set(job_id, STATUSES, **columns)
+        # One UPDATE, no read back: the sync adds a page's counts in every page's commit.
+        with self._write() as session:
+            result = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(**columns, last_modified=ms(now_utc()))
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound(f"no job {job_id}")
 
     def finish(self, job_id: str, status: str = COMPLETED, error: str | None = None) -> Job:
         """End a queued or running job; a job already finished keeps its first ending."""

@@ -12,12 +12,12 @@ links have one writer at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
@@ -79,39 +79,55 @@ class IdLinkRepo(Repository):
         return self._by_ids(integration_id, IdLinkRow.target_id, ids)
 
     def _by_ids(self, integration_id: str, column: object, ids: Iterable[str]) -> dict[str, IdLink]:
+        # Core rows, not ORM objects: this runs for every page of every sync.
+        table = cast(Table, IdLinkRow.__table__)
+        key = table.c[column.key]  # type: ignore[attr-defined]
         found: dict[str, IdLink] = {}
         with self._read() as session:
             for chunk in chunked(dict.fromkeys(ids)):
-                rows = session.scalars(
-                    select(IdLinkRow).where(
-                        IdLinkRow.integration_id == integration_id,
-                        column.in_(chunk),  # type: ignore[attr-defined]
-                    )
+                result = session.execute(
+                    select(table).where(table.c.integration_id == integration_id, key.in_(chunk))
                 )
-                for row in rows:
-                    link = IdLink.from_row(row)
-                    key = link.source_id if column is IdLinkRow.source_id else link.target_id
-                    found[str(key)] = link
+                for row in result.mappings():
+                    found[str(row[key.key])] = _link_of(row)
         return found
 
     def find(
         self, integration_id: str, *, external_id: str | None = None, email: str | None = None
     ) -> list[IdLink]:
-        """Links matching the External ID or the email (case-insensitive)."""
-        conditions = []
-        if external_id:
-            conditions.append(IdLinkRow.external_id == external_id)
-        if normalize_email(email):
-            conditions.append(IdLinkRow.email == normalize_email(email))
-        if not conditions:
-            return []
+        """Links matching the External ID or the email (case-insensitive), oldest first."""
+        return self.find_by_keys(
+            integration_id,
+            external_ids=[external_id] if external_id else [],
+            emails=[email] if email else [],
+        )
+
+    def find_by_keys(
+        self, integration_id: str, *, external_ids: Iterable[str], emails: Iterable[str | None]
+    ) -> list[IdLink]:
+        """Links matching any of the External IDs or emails (case-insensitive), oldest first.
+
+        One query per key column (chunked), not one ``external_id = ? OR email = ?``: each
+        is then served by its (integration_id, key) index, where the OR form is served by
+        the integration_id prefix alone on SQLite, reading every link of the integration.
+        """
+        table = cast(Table, IdLinkRow.__table__)
+        wanted = (
+            (table.c.external_id, dict.fromkeys(e for e in external_ids if e)),
+            (table.c.email, dict.fromkeys(n for n in map(normalize_email, emails) if n)),
+        )
+        rows: dict[int, dict[str, Any]] = {}
         with self._read() as session:
-            rows = session.scalars(
-                select(IdLinkRow)
-                .where(IdLinkRow.integration_id == integration_id, or_(*conditions))
-                .order_by(IdLinkRow.id)
-            )
-            return [IdLink.from_row(row) for row in rows]
+            for column, values in wanted:
+                for chunk in chunked(values):
+                    result = session.execute(
+                        select(table).where(
+                            table.c.integration_id == integration_id, column.in_(chunk)
+                        )
+                    )
+                    for row in result.mappings():
+                        rows[row["id"]] = dict(row)
+        return [_link_of(rows[row_id]) for row_id in sorted(rows)]
 
     def save(self, integration_id: str, link: IdLink) -> IdLink:
         return self.save_many(integration_id, [link])[0]
@@ -221,7 +237,7 @@ def _index(
         by_target[row["target_id"]] = row
 
 
-def _link_of(row: dict[str, Any]) -> IdLink:
+def _link_of(row: Mapping[Any, Any]) -> IdLink:
     return IdLink(
         source_id=row["source_id"],
         target_id=row["target_id"],
