@@ -21,6 +21,7 @@ from gunicorn.app.base import BaseApplication
 from bridge.api import build_control_plane, instrument_soap
 from bridge.config import Config
 from bridge.facade import ENDPOINT_PATH, build_facade
+from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.store import Store
 
@@ -63,9 +64,13 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
     store = store or config.store.open()
     mounts = Mounts()
     if config.sites:
-        # Worker processes share entityIds and paging positions through the store.
+        # Worker processes share entityIds, paging positions and cache generations
+        # through the store.
         facade = build_facade(
-            config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
+            config,
+            entity_ids=StoreEntityIdMap(store),
+            cursors=StoreCursorMap(store),
+            generations=StoreCacheGenerations(store),
         )
         mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:

@@ -11,7 +11,9 @@ Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max
 long a paging position is kept) and ``page_cache_seconds`` (how long a CRM page may be
 reused for other consumers paging the same feed; 0 turns the cache off) and
 ``page_cache_stale_seconds`` (how much longer an expired page may answer while one
-thread re-reads it from the CRM in the background).
+thread re-reads it from the CRM in the background). A write through the facade makes
+every process's cached pages of that CRM stale at once (see
+:mod:`bridge.facade.generations`), so the cache never hides a consumer's own write.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
 from bridge.facade.app import SERVICE_PATH, FacadeApp
+from bridge.facade.generations import CacheGenerations
 from bridge.facade.operations import ContactFacade, FacadeFault
 from bridge.facade.page_cache import PageCache
 from bridge.facade.paging import FeedPager
@@ -75,6 +78,7 @@ def build_facade(
     *,
     entity_ids: EntityIdMap | None = None,
     cursors: CursorMap | None = None,
+    generations: CacheGenerations | None = None,
 ) -> FacadeApp:
     """The facade WSGI app for a config (state in memory unless given)."""
     if not config.sites:
@@ -92,6 +96,7 @@ def build_facade(
                 float(options.get("page_cache_seconds", 10)),
                 stale_seconds=float(options.get("page_cache_stale_seconds", 10)),
             ),
+            generations=generations,
         ),
     )
     return FacadeApp(facade, limits_from(options))

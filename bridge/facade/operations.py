@@ -94,7 +94,7 @@ class ContactFacade:
         offset = max(record_start or 0, 0)
         since = _site_time_to_utc(last_update, site)
         connector = self.connector_for(site.connection)
-        page = self.pager.page(connector, site.site_id, since, offset)
+        page = self.pager.page(connector, site.site_id, since, offset, feed=site.connection)
         # Consumers paging the same feed get the same cached contacts: write them once.
         key = (site.site_id, page.next_offset, page.more)
         with self._lock:
@@ -129,7 +129,7 @@ class ContactFacade:
         try:
             outcomes = connector.upsert(contacts)
         finally:
-            self.pager.cache.invalidate(connector)
+            self.pager.written(connector, site.connection)
         written = [o.id for o in outcomes if o.ok and o.id]
         if written:
             self.entity_ids.entity_ids(site.connection, written)
@@ -164,19 +164,20 @@ class ContactFacade:
 
     def delete_by_entity_id(self, site: Site, entity_id: int | None) -> bool:
         crm_id = self._crm_id(site, entity_id)
-        return bool(crm_id) and self._delete(self.connector_for(site.connection), crm_id or "")
+        connector = self.connector_for(site.connection)
+        return bool(crm_id) and self._delete(site, connector, crm_id or "")
 
     def delete_by_email(self, site: Site, email: str | None) -> bool:
         connector = self.connector_for(site.connection)
         contact = connector.find_by_email(email) if email else None
         crm_id = contact.ids.get(connector.system) if contact else None
-        return bool(crm_id) and self._delete(connector, crm_id or "")
+        return bool(crm_id) and self._delete(site, connector, crm_id or "")
 
-    def _delete(self, connector: Connector, crm_id: str) -> bool:
+    def _delete(self, site: Site, connector: Connector, crm_id: str) -> bool:
         try:
             return connector.delete(crm_id)
         finally:
-            self.pager.cache.invalidate(connector)
+            self.pager.written(connector, site.connection)
 
 
 def translate_errors(exc: BaseException) -> FacadeFault:
