@@ -7,7 +7,8 @@ or the legacy CRM itself) holds the contacts.
 
 :func:`build_facade` wires a :class:`FacadeApp` from a :class:`~bridge.config.Config`.
 Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max_depth``,
-``max_elements``, ``max_text`` (the XML guard's limits), ``cursor_ttl_seconds`` (how
+``max_elements``, ``max_text``, ``max_attributes`` (the XML guard's limits; attributes
+are counted per element), ``cursor_ttl_seconds`` (how
 long a paging position is kept) and ``page_cache_seconds`` (how long a CRM page may be
 reused for other consumers paging the same feed; 0 turns the cache off) and
 ``page_cache_stale_seconds`` (how much longer an expired page may answer while one
@@ -68,6 +69,7 @@ def limits_from(options: dict[str, Any]) -> XmlLimits:
             max_depth=int(options.get("max_depth", defaults.max_depth)),
             max_elements=int(options.get("max_elements", defaults.max_elements)),
             max_text=int(options.get("max_text", defaults.max_text)),
+            max_attributes=int(options.get("max_attributes", defaults.max_attributes)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"server.facade: {exc}") from None
