@@ -25,6 +25,9 @@ from bridge.model import Contact
 log = logging.getLogger(__name__)
 NOT_FOUND = "ERROR: Contact record could not be retrieved."
 UNAVAILABLE = "ERROR: The CRM is not reachable at the moment; try again later."
+#: Contacts one ContactList_UpdateInsert may carry: more is refused before any is written
+#: (one call must not hold a worker and the CRM's rate limit for many minutes).
+MAX_UPSERT = 10_000
 
 
 class FacadeFault(Exception):
@@ -118,6 +121,11 @@ class ContactFacade:
     def update_insert(self, site: Site, records: Sequence[dict[str, Any]]) -> None:
         if not records:
             return
+        if len(records) > MAX_UPSERT:
+            raise FacadeFault(
+                f"ERROR: At most {MAX_UPSERT} contacts can be saved in one call "
+                f"({len(records)} were sent); nothing was saved."
+            )
         connector = self.connector_for(site.connection)
         contacts = []
         for record in records:
