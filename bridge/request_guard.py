@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gunicorn import util
@@ -53,18 +53,18 @@ class _Ticket:
     cut: bool = False
 
 
-@dataclass
 class Deadlines:
     """One watchdog thread per process: cuts body reads that outlive their deadline."""
 
-    grace: float = 2.0
-    timeout: float = 60.0
-    slow_slots: int = 2
-    _heap: list[tuple[float, int, _Ticket]] = field(default_factory=list)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-    _slow_in_use: int = 0
-    _thread: threading.Thread | None = None
+    def __init__(self, *, grace: float = 2.0, timeout: float = 60.0, slow_slots: int = 2):
+        self.grace = grace
+        self.timeout = timeout
+        self.slow_slots = slow_slots
+        self._heap: list[tuple[float, int, _Ticket]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._slow_in_use = 0
+        self._thread: threading.Thread | None = None
 
     def arm(self, sock: socket.socket | None) -> _Ticket:
         now = time.monotonic()

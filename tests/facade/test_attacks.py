@@ -38,6 +38,8 @@ from bridge.facade import ENDPOINT_PATH
 from bridge.soap.wire import SOAP11_ENV, SOAP12_ENV
 from bridge.wsdl import NAMESPACE
 
+from .test_hardening import LAUGHS, QUADRATIC, XXE
+
 MB = 1024 * 1024
 SITE = "<username>shop</username><password>s3cret</password><siteId>77</siteId>"
 
@@ -268,21 +270,16 @@ def repeated(total: int, unit: bytes = b"A" * 65536) -> Iterator[bytes]:
 
 # -- the attack kinds -----------------------------------------------------------------
 
-XXE_FILE = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-XXE_HTTP = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>'
+# The entity attacks of the in-process corpus (test_hardening), plus the network and
+# parameter-entity variants of XXE.
+XXE_HTTP = (
+    '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>'
+    + retrieve("<recordStart>&x;</recordStart>")
+)
 XXE_PARAMETER = (
     '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "file:///etc/passwd">'
-    '<!ENTITY % wrap "<!ENTITY x \'%p;\'>">%wrap;]>'
+    '<!ENTITY % wrap "<!ENTITY x \'%p;\'>">%wrap;]>' + retrieve("<recordStart>&x;</recordStart>")
 )
-LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
-        for i in range(1, 10)
-    )
-    + "]>"
-)
-QUADRATIC = f'<!DOCTYPE r [<!ENTITY a "{"A" * 50_000}">]>'
 
 
 def _gzip_bomb() -> bytes:
@@ -317,15 +314,11 @@ def million_elements() -> Iterator[bytes]:
 
 
 BODY_ATTACKS: dict[str, BodyAttack] = {
-    "xxe-file": fixed((XXE_FILE + retrieve("<recordStart>&x;</recordStart>")).encode()),
-    "xxe-http": fixed((XXE_HTTP + retrieve("<recordStart>&x;</recordStart>")).encode()),
-    "xxe-parameter-entities": fixed(
-        (XXE_PARAMETER + retrieve("<recordStart>&x;</recordStart>")).encode()
-    ),
-    "billion-laughs": fixed((LAUGHS + retrieve("<recordStart>&lol9;</recordStart>")).encode()),
-    "quadratic-blowup": fixed(
-        (QUADRATIC + retrieve("<recordStart>" + "&a;" * 200 + "</recordStart>")).encode()
-    ),
+    "xxe-file": fixed(XXE.encode()),
+    "xxe-http": fixed(XXE_HTTP.encode()),
+    "xxe-parameter-entities": fixed(XXE_PARAMETER.encode()),
+    "billion-laughs": fixed(LAUGHS.encode()),
+    "quadratic-blowup": fixed(QUADRATIC.encode()),
     "any-doctype": fixed(("<!DOCTYPE soap:Envelope>" + retrieve()).encode()),
     "20-mb-body": streamed(b"<x>", 20 * MB, b"</x>"),
     "50-mb-body": streamed(b"<x>", 50 * MB, b"</x>"),
