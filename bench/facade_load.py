@@ -6,6 +6,9 @@ position and every worker has read the feed: steady state is what is measured), 
 runs wrk (Debian package ``wrk``) with ``--connections`` keep-alive consumers for
 ``--duration`` seconds, each request asking for the next 100-record page. Prints wrk's
 latency distribution and the verdict against the target: no errors, p99 under 300 ms.
+It also prints the server's CPU time per page (every gunicorn process, from /proc), the
+figure to compare between two versions on a shared, noisy machine: pages/s moves with
+whatever else runs, CPU per page much less.
 Run: python bench/facade_load.py [--records 2500] [--connections 64] [--duration 20]
 """
 
@@ -84,6 +87,28 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) 
     raise SystemExit("soapbridge serve did not come up")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root`` and every process below it (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
 def walk_once(url: str) -> int:
     start, count = 0, 0
     while True:
@@ -126,11 +151,13 @@ def main() -> int:
                 print(f"warm-up walk: {total} contacts in {time.perf_counter() - started:.1f} s")
             env = {**os.environ, "FACADE_LOAD_BODY": BODY,
                    "FACADE_LOAD_PAGES": str(max(1, (total + 99) // 100))}
+            cpu_before = tree_cpu_seconds(server.pid)
             run = subprocess.run(
                 [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
                  "--latency", "--timeout", "10s", "-s", str(HERE / "facade_load.lua"), url],
                 env=env, capture_output=True, text=True,
             )
+            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -144,6 +171,11 @@ def main() -> int:
     socket_errors = re.search(r"Socket errors: (.*)", run.stdout)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     p99_ms = float(p99[1]) * scale[p99[2]] if p99 else float("inf")
+    pages = re.search(r"(\d+) requests in ([\d.]+)s", run.stdout)
+    if pages:
+        count, seconds = int(pages[1]), float(pages[2])
+        print(f"{count / seconds:.0f} pages/s; server CPU {server_cpu:.1f} s for {count} pages: "
+              f"{1000 * server_cpu / max(count, 1):.2f} ms per page")
     ok = p99_ms < P99_TARGET_MS and not errors and not socket_errors
     print(f"p99 {p99_ms:.0f} ms (target < {P99_TARGET_MS:.0f} ms), "
           f"non-2xx {errors[1] if errors else 0}, socket errors "

@@ -8,10 +8,15 @@ runs it under gunicorn: ``server.workers`` processes (gthread), each with
 ``server.threads`` threads (default 8); ``server.timeout`` (seconds, default 120),
 ``server.accesslog`` (a path or ``-``) and ``server.loglevel`` are passed through. The
 store is migrated once before the workers start; each worker opens its own engine.
+Under gunicorn every request body is read by :class:`~bridge.request_guard.BodyGuard`
+before an app runs (``server.body_grace_seconds``, default 2; ``server.body_timeout_seconds``,
+default 60; ``server.slow_body_slots``, default a quarter of ``threads``), and an over-long
+request line or header is answered in JSON (:mod:`bridge.request_guard`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,9 +24,14 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from bridge.api import build_control_plane, instrument_soap
+from bridge.api.app import MAX_BODY_BYTES
+from bridge.api.web import ApiError
 from bridge.config import Config
-from bridge.facade import ENDPOINT_PATH, build_facade
+from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
+from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
+from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
+from bridge.soap import wire
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -63,19 +73,45 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
     store = store or config.store.open()
     mounts = Mounts()
     if config.sites:
-        # Worker processes share entityIds, paging positions and OAuth tokens through
-        # the store.
+        # Worker processes share entityIds, paging positions, OAuth tokens and cache
+        # generations through the store.
         facade = build_facade(
             config,
             entity_ids=StoreEntityIdMap(store),
             cursors=StoreCursorMap(store),
             shared_tokens=store.oauth_tokens,
+            generations=StoreCacheGenerations(store),
         )
         mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:
         log.warning("no `sites` configured: the SOAP facade is not served")
     mounts.mount("/", build_control_plane(config, store))  # /v1, /webhooks, /metrics...
     return mounts
+
+
+def guard_bodies(config: Config, app: WSGIApp, threads: int) -> BodyGuard:
+    """``app`` behind the body deadlines (see :mod:`bridge.request_guard`)."""
+    options = config.server.options
+    deadlines = Deadlines(
+        grace=float(options.get("body_grace_seconds", 2)),
+        timeout=float(options.get("body_timeout_seconds", 60)),
+        slow_slots=int(options.get("slow_body_slots", max(1, threads // 4))),
+    )
+    facade_limit = limits_from(dict(options.get("facade", {}))).max_bytes
+    return BodyGuard(app, deadlines, max_bytes=max(facade_limit, MAX_BODY_BYTES), refuse=refusal)
+
+
+def refusal(
+    environ: dict[str, Any], status: str, message: str
+) -> tuple[list[tuple[str, str]], bytes]:
+    """A refusal before any app ran, in the format of the app the path belongs to."""
+    if (environ.get("PATH_INFO") or "").lower() == ENDPOINT_PATH.lower():
+        version = wire.soap_version_of(environ.get("CONTENT_TYPE", ""))
+        body = wire.fault(version, message, client=True, asmx_prefix=False)
+        return [("Content-Type", wire.content_type(version))], body
+    code = status.split(" ", 1)[0]
+    error = ApiError(int(code), "request_timeout" if code == "408" else "bad_request", message)
+    return [("Content-Type", "application/json")], json.dumps(error.envelope()).encode()
 
 
 class ServeApplication(BaseApplication):  # type: ignore[misc]
@@ -103,17 +139,19 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     store.migrate()
     build_app(config, store)
     store.dispose()
+    threads = int(config.server.options.get("threads", 8))
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         # Threads let a worker send one large answer while it builds the next; they share
         # the worker's CRM page cache, so consumers of the same feed share CRM calls.
-        "worker_class": "gthread",
-        "threads": int(config.server.options.get("threads", 8)),
+        # (gthread, answering gunicorn's own refusals of long URLs in JSON.)
+        "worker_class": GuardedThreadWorker,
+        "threads": threads,
         # Each request may wait on a CRM; the legacy consumers' own timeouts are minutes.
         "timeout": int(config.server.options.get("timeout", 120)),
         "graceful_timeout": 10,
         "accesslog": config.server.options.get("accesslog"),
         "loglevel": str(config.server.options.get("loglevel", "info")),
     }
-    ServeApplication(lambda: build_app(config), options).run()
+    ServeApplication(lambda: guard_bodies(config, build_app(config), threads), options).run()

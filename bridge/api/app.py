@@ -129,6 +129,9 @@ class ControlPlane:
             return error_response(ApiError(code, kind, exc.description or exc.name))
         except BridgeError as exc:
             return error_response(ApiError(422, "invalid_request", str(exc)))
+        except RecursionError:
+            # Only a request can nest this deep (a body that parsed, then was walked).
+            return error_response(ApiError(400, "too_deep", "the request is nested too deeply"))
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
             return error_response(ApiError(500, "internal_error", "internal error"))

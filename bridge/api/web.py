@@ -74,13 +74,18 @@ def parse_time(field: str, text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def parse_json(raw: bytes, message: str = "the request body is not valid JSON") -> Any:
+    """``raw`` parsed; 400 for anything that is not JSON, including nesting too deep to
+    parse (the decoder recurses: ``[[[...`` ten thousand deep raises RecursionError)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "invalid_json", message) from None
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; 400 for bad JSON, 422 for anything but an object."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    body = parse_json(request.get_data(cache=True) or b"{}")
     if not isinstance(body, dict):
         raise ApiError(422, "invalid_body", "the request body must be a JSON object")
     return body

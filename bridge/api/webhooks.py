@@ -12,7 +12,6 @@ as ``ignored`` and not pushed.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from werkzeug.wrappers import Request, Response
@@ -20,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from bridge.api import metrics
 from bridge.api.context import ApiContext
 from bridge.api.runs import push_direction
-from bridge.api.web import ApiError, json_response
+from bridge.api.web import ApiError, json_response, parse_json
 
 log = logging.getLogger(__name__)
 PUSHED_OPERATIONS = ("insert", "update")
@@ -31,8 +30,8 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
     if (request.content_length or 0) > MAX_BODY:
         raise ApiError(413, "too_large", "notification bodies are small")
     try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(request.get_data(cache=False) or b"null")
+    except ApiError:
         body = None
     if not isinstance(body, dict):
         metrics.WEBHOOKS.labels("bigin", "refused").inc()

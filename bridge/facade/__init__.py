@@ -7,11 +7,14 @@ or the legacy CRM itself) holds the contacts.
 
 :func:`build_facade` wires a :class:`FacadeApp` from a :class:`~bridge.config.Config`.
 Settings (all optional) sit in ``[server.facade]``: ``max_request_bytes``, ``max_depth``,
-``max_elements``, ``max_text`` (the XML guard's limits), ``cursor_ttl_seconds`` (how
+``max_elements``, ``max_text``, ``max_attributes`` (the XML guard's limits; attributes
+are counted per element), ``cursor_ttl_seconds`` (how
 long a paging position is kept) and ``page_cache_seconds`` (how long a CRM page may be
 reused for other consumers paging the same feed; 0 turns the cache off) and
 ``page_cache_stale_seconds`` (how much longer an expired page may answer while one
-thread re-reads it from the CRM in the background).
+thread re-reads it from the CRM in the background). A write through the facade makes
+every process's cached pages of that CRM stale at once (see
+:mod:`bridge.facade.generations`), so the cache never hides a consumer's own write.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
 from bridge.facade.app import SERVICE_PATH, FacadeApp
+from bridge.facade.generations import CacheGenerations
 from bridge.facade.operations import ContactFacade, FacadeFault
 from bridge.facade.page_cache import PageCache
 from bridge.facade.paging import FeedPager
@@ -73,6 +77,7 @@ def limits_from(options: dict[str, Any]) -> XmlLimits:
             max_depth=int(options.get("max_depth", defaults.max_depth)),
             max_elements=int(options.get("max_elements", defaults.max_elements)),
             max_text=int(options.get("max_text", defaults.max_text)),
+            max_attributes=int(options.get("max_attributes", defaults.max_attributes)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"server.facade: {exc}") from None
@@ -84,6 +89,7 @@ def build_facade(
     entity_ids: EntityIdMap | None = None,
     cursors: CursorMap | None = None,
     shared_tokens: SharedTokens | None = None,
+    generations: CacheGenerations | None = None,
 ) -> FacadeApp:
     """The facade WSGI app for a config (state in memory, tokens per process, unless given)."""
     if not config.sites:
@@ -101,6 +107,7 @@ def build_facade(
                 float(options.get("page_cache_seconds", 10)),
                 stale_seconds=float(options.get("page_cache_stale_seconds", 10)),
             ),
+            generations=generations,
         ),
     )
     return FacadeApp(facade, limits_from(options))

@@ -25,6 +25,9 @@ from bridge.model import Contact
 log = logging.getLogger(__name__)
 NOT_FOUND = "ERROR: Contact record could not be retrieved."
 UNAVAILABLE = "ERROR: The CRM is not reachable at the moment; try again later."
+#: Contacts one ContactList_UpdateInsert may carry: more is refused before any is written
+#: (one call must not hold a worker and the CRM's rate limit for many minutes).
+MAX_UPSERT = 10_000
 
 
 class FacadeFault(Exception):
@@ -94,7 +97,7 @@ class ContactFacade:
         offset = max(record_start or 0, 0)
         since = _site_time_to_utc(last_update, site)
         connector = self.connector_for(site.connection)
-        page = self.pager.page(connector, site.site_id, since, offset)
+        page = self.pager.page(connector, site.site_id, since, offset, feed=site.connection)
         # Consumers paging the same feed get the same cached contacts: write them once.
         key = (site.site_id, page.next_offset, page.more)
         with self._lock:
@@ -118,6 +121,11 @@ class ContactFacade:
     def update_insert(self, site: Site, records: Sequence[dict[str, Any]]) -> None:
         if not records:
             return
+        if len(records) > MAX_UPSERT:
+            raise FacadeFault(
+                f"ERROR: At most {MAX_UPSERT} contacts can be saved in one call "
+                f"({len(records)} were sent); nothing was saved."
+            )
         connector = self.connector_for(site.connection)
         contacts = []
         for record in records:
@@ -129,7 +137,7 @@ class ContactFacade:
         try:
             outcomes = connector.upsert(contacts)
         finally:
-            self.pager.cache.invalidate(connector)
+            self.pager.written(connector, site.connection)
         written = [o.id for o in outcomes if o.ok and o.id]
         if written:
             self.entity_ids.entity_ids(site.connection, written)
@@ -164,19 +172,20 @@ class ContactFacade:
 
     def delete_by_entity_id(self, site: Site, entity_id: int | None) -> bool:
         crm_id = self._crm_id(site, entity_id)
-        return bool(crm_id) and self._delete(self.connector_for(site.connection), crm_id or "")
+        connector = self.connector_for(site.connection)
+        return bool(crm_id) and self._delete(site, connector, crm_id or "")
 
     def delete_by_email(self, site: Site, email: str | None) -> bool:
         connector = self.connector_for(site.connection)
         contact = connector.find_by_email(email) if email else None
         crm_id = contact.ids.get(connector.system) if contact else None
-        return bool(crm_id) and self._delete(connector, crm_id or "")
+        return bool(crm_id) and self._delete(site, connector, crm_id or "")
 
-    def _delete(self, connector: Connector, crm_id: str) -> bool:
+    def _delete(self, site: Site, connector: Connector, crm_id: str) -> bool:
         try:
             return connector.delete(crm_id)
         finally:
-            self.pager.cache.invalidate(connector)
+            self.pager.written(connector, site.connection)
 
 
 def translate_errors(exc: BaseException) -> FacadeFault:

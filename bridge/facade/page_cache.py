@@ -9,9 +9,11 @@ as they were at one moment, or a shift between them would go unnoticed). Within 
 page the pager re-aligns on the contacts it served last, whichever view it reads, so the
 paging guarantee in :mod:`bridge.facade.paging` holds with the cache on: a view older
 than the consumer's last one can repeat a contact (older data), never skip one. Answers
-may be up to ``seconds`` old; a write through the facade drops the process's cached pages
-of that CRM at once, so a consumer reads back its own writes (another worker process may
-still answer from its cache until ``seconds`` pass).
+may be up to ``seconds`` old, except after a write: the scope of a page includes the CRM's
+cache generation (:mod:`bridge.facade.generations`) it was read under, and a write through
+the facade, in any process, advances that generation, so no process answers from pages
+read before the write and a consumer reads back its own writes through any worker or host.
+The writing process also drops its pages of that CRM at once, to free the memory.
 """
 
 from __future__ import annotations
@@ -35,8 +37,17 @@ def position_key(position: Position | None) -> str:
     return json.dumps(position.to_json(), sort_keys=True) if position else "start"
 
 
+#: (id of the connector, ``since`` as ISO text, the CRM's cache generation).
+Scope = tuple[int, str, int]
+Key = tuple[int, str, int, str]
+
+
 class PageCache:
-    """Per-process cache: (connector, since, position) -> the last few (generation, page)."""
+    """Per-process cache: (scope, position) -> the last few (pass, page).
+
+    A *pass* (the time a read of the CRM feed began) is what chains pages; the scope's
+    cache generation is what a write through the facade advances.
+    """
 
     GENERATIONS_PER_PAGE = 4
 
@@ -45,7 +56,7 @@ class PageCache:
         # How long past ``seconds`` a page may still answer while a refresh runs.
         self.stale_seconds = stale_seconds
         self.max_pages = max_pages
-        self._pages: OrderedDict[tuple[int, str, str], list[tuple[float, float, Page]]] = (
+        self._pages: OrderedDict[Key, list[tuple[float, float, Page]]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
@@ -54,7 +65,7 @@ class PageCache:
     def enabled(self) -> bool:
         return self.seconds > 0
 
-    def _live(self, key: tuple[int, str, str], stale: bool = False) -> list[tuple[float, Page]]:
+    def _live(self, key: Key, stale: bool = False) -> list[tuple[float, Page]]:
         """Unexpired (generation, page) pairs at ``key``, newest first (``stale``: or
         expired less than ``stale_seconds`` ago)."""
         now = time.time()
@@ -71,14 +82,14 @@ class PageCache:
             ]
 
     def _exact(
-        self, key: tuple[int, str, str], generation: float, stale: bool = False
+        self, key: Key, generation: float, stale: bool = False
     ) -> Page | None:
         for found, page in self._live(key, stale):
             if found == generation:
                 return page
         return None
 
-    def put(self, scope: tuple[int, str], position: Position | None, generation: float,
+    def put(self, scope: Scope, position: Position | None, generation: float,
             page: Page) -> None:
         if not self.enabled:
             return
@@ -98,7 +109,7 @@ class PageCache:
                 del self._pages[key]
 
     def chains(
-        self, scope: tuple[int, str], start: Position | None, *, stale: bool = False
+        self, scope: Scope, start: Position | None, *, stale: bool = False
     ) -> list[Iterator[Page]]:
         """Candidate chains of cached pages from ``start``, newest generation first.
 
@@ -114,7 +125,7 @@ class PageCache:
         ]
 
     def _walk(
-        self, scope: tuple[int, str], generation: float, first: Page, stale: bool
+        self, scope: Scope, generation: float, first: Page, stale: bool
     ) -> Iterator[Page]:
         page = first
         while True:
@@ -127,5 +138,5 @@ class PageCache:
             page = found
 
 
-def scope_of(connector: Any, since: datetime | None) -> tuple[int, str]:
-    return (id(connector), since.isoformat() if since else "")
+def scope_of(connector: Any, since: datetime | None, generation: int = 0) -> Scope:
+    return (id(connector), since.isoformat() if since else "", generation)

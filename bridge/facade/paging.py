@@ -22,7 +22,9 @@ paging that feed: whoever answered an offset last leaves the position the next c
 at that offset resumes from; any saved position is a valid place to resume, because the
 re-alignment above works from whichever view it meets (at worst it repeats contacts).
 With the page cache on (:mod:`bridge.facade.page_cache`) the same holds: an answer that
-crosses from one CRM page to the next reads both from one pass over the CRM.
+crosses from one CRM page to the next reads both from one pass over the CRM. A write
+through the facade (:meth:`FeedPager.written`) advances the CRM's cache generation, so
+the next answer, in any process, reads the CRM again and includes the write.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.connectors.base import Connector, Page, Position
-from bridge.facade.page_cache import ChainBroken, PageCache, position_key, scope_of
+from bridge.facade.generations import CacheGenerations, MemoryCacheGenerations
+from bridge.facade.page_cache import (
+    ChainBroken,
+    Key,
+    PageCache,
+    Scope,
+    position_key,
+    scope_of,
+)
 from bridge.facade.state import CursorMap
 from bridge.model import Contact
 
@@ -61,12 +71,14 @@ class FeedPager:
         page_size: int = PAGE_SIZE,
         ttl: timedelta = timedelta(hours=1),
         cache: PageCache | None = None,
+        generations: CacheGenerations | None = None,
     ) -> None:
         self.cursors = cursors
         self.page_size = page_size
         self.ttl = ttl
         self.cache = cache or PageCache(0)
-        self._flights: dict[tuple[int, str, str], threading.Lock] = {}
+        self.generations = generations or MemoryCacheGenerations()
+        self._flights: dict[Key, threading.Lock] = {}
         self._flights_lock = threading.Lock()
 
     def page(
@@ -75,12 +87,17 @@ class FeedPager:
         site_id: int,
         since: datetime | None,
         offset: int,
+        *,
+        feed: str = "",
     ) -> FacadePage:
+        """One legacy page; ``feed`` names the CRM for its cache generation (the connection)."""
         state = self.cursors.load(site_id, since, offset) if offset > 0 else None
         if offset > 0 and state is None:
             log.info("facade: no saved position for offset %d; reading from the start", offset)
         resume = _position(state.get("position")) if state else None
-        scope = scope_of(connector, since)
+        # Read per answer, so a write through any process is seen by the very next read.
+        generation = self.generations.current(feed) if self.cache.enabled else 0
+        scope = scope_of(connector, since, generation)
         answer = self._from_cache(scope, connector.system, state, offset, resume)
         if answer is None and self.cache.stale_seconds > 0:
             # A recently expired view answers now; one thread refreshes it meanwhile.
@@ -110,12 +127,20 @@ class FeedPager:
             )
         return FacadePage(served, next_offset, more)
 
+    def written(self, connector: Connector, feed: str = "") -> None:
+        """After a write through ``connector``: no process answers from older pages."""
+        try:
+            self.generations.advance(feed)
+        except Exception as exc:  # the write itself succeeded; do not fail the consumer
+            log.warning("facade: could not advance the cache generation of %r: %s", feed, exc)
+        self.cache.invalidate(connector)
+
     def _read(
         self,
         connector: Connector,
         since: datetime | None,
         resume: Position | None,
-        scope: tuple[int, str],
+        scope: Scope,
         state: dict[str, Any] | None,
         offset: int,
     ) -> tuple[list[Contact], Position | None, int, bool]:
@@ -133,7 +158,7 @@ class FeedPager:
         connector: Connector,
         since: datetime | None,
         resume: Position | None,
-        scope: tuple[int, str],
+        scope: Scope,
     ) -> None:
         lock = self._flight(scope, resume)
         if not lock.acquire(blocking=False):
@@ -154,7 +179,7 @@ class FeedPager:
 
     def _from_cache(
         self,
-        scope: tuple[int, str],
+        scope: Scope,
         system: str,
         state: dict[str, Any] | None,
         offset: int,
@@ -168,7 +193,7 @@ class FeedPager:
                 continue
         return None
 
-    def _flight(self, scope: tuple[int, str], resume: Position | None) -> threading.Lock:
+    def _flight(self, scope: Scope, resume: Position | None) -> threading.Lock:
         key = (*scope, position_key(resume))
         with self._flights_lock:
             lock = self._flights.get(key)
@@ -183,7 +208,7 @@ class FeedPager:
         connector: Connector,
         since: datetime | None,
         resume: Position | None,
-        scope: tuple[int, str],
+        scope: Scope,
         generation: float,
     ) -> Iterator[Page]:
         before = resume

@@ -167,3 +167,23 @@ def test_mounts_dispatch_by_longest_prefix_any_case():
     assert call("/v1/jobs/7") == ("200 OK", b"jobs /v1/jobs/7")
     assert call(ENDPOINT_PATH.lower())[1].startswith(b"facade ")
     assert call("/v10")[0] == "404 Not Found"
+
+
+def test_a_write_is_read_back_at_once_through_either_worker(served):
+    """SQLite store, two workers that both cache pages: the next read includes the write."""
+    url, _ = served
+    for _ in range(4):  # both workers read (and cache) the whole feed
+        assert len(_walk(url)) == 450
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<ContactList_UpdateInsert xmlns="{NAMESPACE}"><username>shop</username>'
+        "<password>s3cret</password><siteId>77</siteId><contactsList><ContactRecord>"
+        "<emailAddress>read-back@example.com</emailAddress><lastName>Mine</lastName>"
+        "</ContactRecord></contactsList></ContactList_UpdateInsert></soap:Body></soap:Envelope>"
+    )
+    written = requests.post(url, data=body, timeout=60,
+                            headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert written.status_code == 200, written.content[:300]
+    for _ in range(4):  # new connections: calls land on either worker
+        emails = [email for _, email in _walk(url)]
+        assert "read-back@example.com" in emails and len(emails) == 451

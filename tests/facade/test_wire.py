@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from lxml import etree
 
@@ -192,3 +193,23 @@ def test_site_credentials_never_open_another_sites_data(start_facade):
                        password="pa").status_code == 200
     crossed = facade.call("ContactList_Retrieve", inner, site_id=2, username="a", password="pa")
     assert crossed.status_code == 500 and b"ContactRecord" not in crossed.content
+
+
+def test_attributes_per_element_are_limited_before_spyne_reads_them():
+    import time
+
+    from bridge.soap.wire import RequestRejected, XmlLimits, parse_request
+
+    many = " ".join(f'a{i}="x"' for i in range(100_000))
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f"<Op {many}/></soap:Body></soap:Envelope>"
+    ).encode()
+    started = time.process_time()
+    with pytest.raises(RequestRejected, match="more than 256 attributes"):
+        parse_request(body)
+    assert time.process_time() - started < 2.0  # refused in linear time
+    few = body.replace(many.encode(), b'a="1" b="2"')
+    assert parse_request(few, XmlLimits(max_attributes=2)) is not None
+    with pytest.raises(RequestRejected, match="more than 1 attributes"):
+        parse_request(few, XmlLimits(max_attributes=1))

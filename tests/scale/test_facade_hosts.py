@@ -3,7 +3,8 @@
 Two server processes stand for two hosts behind a load balancer (each with its own port
 and its own gunicorn workers), sharing a PostgreSQL store. A consumer whose every next
 page lands on the other host still gets every contact exactly once, with the same
-entityIds whichever host answers.
+entityIds whichever host answers; and a consumer reads its own write back at once,
+whichever worker of whichever host answers the read, though every worker caches pages.
 """
 
 from __future__ import annotations
@@ -99,29 +100,51 @@ def two_hosts(tmp_path, postgres) -> Iterator[list[str]]:
         crm.close()
 
 
-def _page(url: str, start: int) -> tuple[list[tuple[int, str]], int, bool]:
+def _call(url: str, operation: str, inner: str) -> requests.Response:
     body = (
         '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-        f'<ContactList_Retrieve xmlns="{NAMESPACE}"><username>shop</username>'
-        "<password>s3cret</password><siteId>77</siteId>"
-        "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate>"
-        f"<recordStart>{start}</recordStart><moreRecords>true</moreRecords>"
-        "</ContactList_Retrieve></soap:Body></soap:Envelope>"
+        f'<{operation} xmlns="{NAMESPACE}"><username>shop</username>'
+        f"<password>s3cret</password><siteId>77</siteId>{inner}"
+        f"</{operation}></soap:Body></soap:Envelope>"
     )
+    # A new connection per call, so gunicorn hands calls to either of a host's workers.
     response = requests.post(
         url, data=body, timeout=60, headers={"Content-Type": "text/xml; charset=utf-8"}
     )
     assert response.status_code == 200, response.content[:300]
+    return response
+
+
+def _records(url: str, start: int) -> tuple[list[etree._Element], int, bool]:
+    response = _call(
+        url,
+        "ContactList_Retrieve",
+        "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate>"
+        f"<recordStart>{start}</recordStart><moreRecords>true</moreRecords>",
+    )
     wrapper = etree.fromstring(response.content)[0][0]
-    records = [
-        (int(r.findtext(T + "entityId")), r.findtext(T + "emailAddress"))
-        for r in wrapper.find(T + "ContactList_RetrieveResult")
-    ]
     return (
-        records,
+        list(wrapper.find(T + "ContactList_RetrieveResult")),
         int(wrapper.findtext(T + "recordStart")),
         (wrapper.findtext(T + "moreRecords") == "true"),
     )
+
+
+def _page(url: str, start: int) -> tuple[list[tuple[int, str]], int, bool]:
+    found, start, more = _records(url, start)
+    records = [(int(r.findtext(T + "entityId")), r.findtext(T + "emailAddress")) for r in found]
+    return records, start, more
+
+
+def _first_names(urls: list[str]) -> dict[str, str]:
+    """email -> firstName over one whole walk, each page from the next host in turn."""
+    names: dict[str, str] = {}
+    start, more, turn = 0, True, 0
+    while more:
+        found, start, more = _records(urls[turn % len(urls)], start)
+        names.update({r.findtext(T + "emailAddress"): r.findtext(T + "firstName") for r in found})
+        turn += 1
+    return names
 
 
 def _walk(urls: list[str]) -> list[tuple[int, str]]:
@@ -144,3 +167,34 @@ def test_paging_alternating_between_two_server_processes_returns_each_contact_on
     assert len(set(ids)) == RECORDS
     # Starting on the other host: the same contacts under the same entityIds.
     assert sorted(_walk(list(reversed(two_hosts)))) == sorted(seen)
+
+
+def _upsert(url: str, email: str, first_name: str) -> None:
+    _call(
+        url,
+        "ContactList_UpdateInsert",
+        f"<contactsList><ContactRecord><emailAddress>{email}</emailAddress>"
+        f"<firstName>{first_name}</firstName><lastName>Writer</lastName>"
+        "</ContactRecord></contactsList>",
+    )
+
+
+def test_a_write_through_one_worker_is_read_back_through_every_worker_and_host(two_hosts):
+    host_a, host_b = two_hosts
+    # Every worker of both hosts reads (and caches, for 10 s) every page of the feed.
+    for _ in range(3):
+        for order in ([host_a], [host_b], two_hosts):
+            assert len(_first_names(order)) == RECORDS
+    orders = ([host_b], [host_a], two_hosts, [host_b], [host_a], list(reversed(two_hosts)))
+    # A new contact: the very next reads, on either host and on whichever worker takes
+    # them (a new connection per call), include it; no cached page hides it.
+    _upsert(host_a, "own-write@example.com", "Fresh")
+    for order in orders:
+        names = _first_names(order)
+        assert names.get("own-write@example.com") == "Fresh"
+        assert len(names) == RECORDS + 1
+    # A change to an existing contact, written through the other host, shows the same way.
+    existing = sorted(names)[5]
+    _upsert(host_b, existing, "Renamed")
+    for order in orders:
+        assert _first_names(order)[existing] == "Renamed"

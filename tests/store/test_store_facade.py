@@ -60,3 +60,18 @@ def test_expired_cursors_are_replaced_and_purged(store):
     assert store.cursors.purge_expired() == 1
     assert store.cursors.purge_expired(now_utc() + timedelta(hours=1)) == 1
     assert store.cursors.get(fresh.id) is None
+
+
+def test_cache_generations_count_writes_per_scope_and_the_fast_reader_agrees(store):
+    from bridge.store.repos.generations import GenerationReader
+
+    reader = GenerationReader(store.engine)
+    assert store.cache_generations.current("crm") == 0 == reader.current("crm")
+    assert store.cache_generations.advance("crm") == 1
+    assert store.cache_generations.advance("crm") == 2
+    assert store.cache_generations.advance("other") == 1
+    assert store.cache_generations.current("crm") == 2 == reader.current("crm")
+    assert reader.current("other") == 1
+    with store.transaction() as tx:
+        assert tx.cache_generations.advance("crm") == 3
+    assert reader.current("crm") == 3

@@ -7,11 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from bridge.store import Store
+from bridge.store import Store, alembic_config
 from bridge.store.models import Base
-from bridge.store.store import alembic_config
-
-HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 TABLES = {
     "integrations",
@@ -29,7 +26,10 @@ TABLES = {
     "facade_cursors",
     "facade_cursor_positions",
     "oauth_tokens",
+    "cache_generations",
 }
+#: The newest revision shipped (one head: the migrations form a single line).
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def tables(store: Store) -> set[str]:

@@ -9,7 +9,12 @@ from bridge.store.models.control import (
     SiteRow,
     WebhookChannelRow,
 )
-from bridge.store.models.facade import EntityIdRow, FacadeCursorPositionRow, FacadeCursorRow
+from bridge.store.models.facade import (
+    CacheGenerationRow,
+    EntityIdRow,
+    FacadeCursorPositionRow,
+    FacadeCursorRow,
+)
 from bridge.store.models.sync import (
     CheckpointRow,
     DeadLetterRow,
@@ -22,6 +27,7 @@ from bridge.store.models.sync import (
 __all__ = [
     "ApiTokenRow",
     "Base",
+    "CacheGenerationRow",
     "CheckpointRow",
     "ConnectionRow",
     "DeadLetterRow",

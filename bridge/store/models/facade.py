@@ -1,11 +1,11 @@
-"""SOAP-facade tables: legacy entityId allocation and paging cursors."""
+"""SOAP-facade tables: legacy entityId allocation, paging cursors, cache generations."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
@@ -51,3 +51,17 @@ class FacadeCursorPositionRow(Base):
     )
     record_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     position: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+
+
+class CacheGenerationRow(Base):
+    """How many writes went through the facade to one connection (its cache generation).
+
+    Every facade process compares it with the generation its cached CRM pages were read
+    under, so a write through any process makes every process's pages of that CRM stale.
+    """
+
+    __tablename__ = "cache_generations"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from bridge.store.repos.connections import Connection, ConnectionRepo
 from bridge.store.repos.cursors import FacadeCursor, FacadeCursorRepo
 from bridge.store.repos.dead_letters import DeadLetter, DeadLetterRepo
 from bridge.store.repos.entity_ids import EntityIdRepo
+from bridge.store.repos.generations import CacheGenerationRepo
 from bridge.store.repos.integrations import Integration, IntegrationRepo, Site, SiteRepo
 from bridge.store.repos.jobs import Job, JobError, JobRepo
 from bridge.store.repos.leases import HeldLease, Lease, LeaseRepo, LockHeld, integration_lock
@@ -34,6 +35,7 @@ class Repositories:
         self.entity_ids = EntityIdRepo(scope, cipher)
         self.cursors = FacadeCursorRepo(scope, cipher)
         self.oauth_tokens = OAuthTokenRepo(scope, cipher)
+        self.cache_generations = CacheGenerationRepo(scope, cipher)
 
 
 __all__ = [
