@@ -72,6 +72,7 @@ def job_document(job: Job) -> dict[str, Any]:
         "numCreated": job.num_created,
         "numUpdated": job.num_updated,
         "numConflicts": job.num_conflicts,
+        "numDeleted": job.num_deleted,
         "error": job.error,
         "createdAt": iso(job.created_at),
         "startedAt": iso(job.started_at),

@@ -128,6 +128,7 @@ def record_job(job: Job) -> None:
             unchanged=job.num_unchanged,
             failed=job.num_failed,
             conflicts=job.num_conflicts,
+            deleted=job.num_deleted,
         ),
     )
 

@@ -207,6 +207,7 @@ SCHEMAS: dict[str, Any] = {
                     "numCreated",
                     "numUpdated",
                     "numConflicts",
+                    "numDeleted",
                 )
             },
             "error": NULLABLE_TEXT,

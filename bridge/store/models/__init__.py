@@ -8,6 +8,7 @@ from bridge.store.models.control import (
     SiteRow,
     WebhookChannelRow,
 )
+from bridge.store.models.deletes import DeleteCarriedRow, ReconcileIdRow, TombstoneRow
 from bridge.store.models.facade import EntityIdRow, FacadeCursorPositionRow, FacadeCursorRow
 from bridge.store.models.sync import (
     CheckpointRow,
@@ -24,6 +25,7 @@ __all__ = [
     "CheckpointRow",
     "ConnectionRow",
     "DeadLetterRow",
+    "DeleteCarriedRow",
     "EntityIdRow",
     "FacadeCursorPositionRow",
     "FacadeCursorRow",
@@ -32,6 +34,8 @@ __all__ = [
     "JobErrorRow",
     "JobRow",
     "LeaseRow",
+    "ReconcileIdRow",
     "SiteRow",
+    "TombstoneRow",
     "WebhookChannelRow",
 ]

@@ -14,6 +14,7 @@ from bridge.store.repos.jobs import Job, JobError, JobRepo
 from bridge.store.repos.leases import HeldLease, Lease, LeaseRepo, LockHeld, integration_lock
 from bridge.store.repos.links import IdLink, IdLinkRepo
 from bridge.store.repos.tokens import ApiToken, ApiTokenRepo, WebhookChannel, WebhookChannelRepo
+from bridge.store.repos.tombstones import SideRef, Tombstone, TombstoneRepo
 
 
 class Repositories:
@@ -32,6 +33,7 @@ class Repositories:
         self.leases = LeaseRepo(scope, cipher)
         self.entity_ids = EntityIdRepo(scope, cipher)
         self.cursors = FacadeCursorRepo(scope, cipher)
+        self.tombstones = TombstoneRepo(scope, cipher)
 
 
 __all__ = [
@@ -48,7 +50,9 @@ __all__ = [
     "Lease",
     "LockHeld",
     "Repositories",
+    "SideRef",
     "Site",
+    "Tombstone",
     "WebhookChannel",
     "integration_lock",
 ]
