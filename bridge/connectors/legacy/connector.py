@@ -219,7 +219,7 @@ class LegacyConnector(Connector):
             return False
 
     def flag_deleted(self, contact_id: str) -> bool:
-        """Set the record's ``deleted`` flag (UpdateInsert keeps every field not sent)."""
+        """Set the record's ``deleted`` flag: the record as read, sent back flagged."""
         try:
             record = self.client.retrieve_by_entity_id(int(contact_id))
         except NotFound:
@@ -228,8 +228,7 @@ class LegacyConnector(Connector):
             return False
         if record.get("deleted"):
             return True
-        keys = {k: record.get(k) for k in ("entityId", "externalId", "emailAddress")}
-        self.client.update_insert([{**keys, "deleted": True}])
+        self.client.update_insert([{**record, "deleted": True}])
         return True
 
     def delete_by_email(self, email: str) -> bool:
