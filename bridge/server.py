@@ -65,7 +65,10 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
     if config.sites:
         # Worker processes share entityIds and paging positions through the store.
         facade = build_facade(
-            config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
+            config,
+            entity_ids=StoreEntityIdMap(store),
+            cursors=StoreCursorMap(store),
+            tombstones=store.tombstones,
         )
         mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:

@@ -31,6 +31,7 @@ from bridge.facade.paging import FeedPager
 from bridge.facade.sites import SiteDirectory, hash_password
 from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
 from bridge.soap.wire import XmlLimits
+from bridge.store.repos.tombstones import TombstoneRepo
 
 ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
 
@@ -75,8 +76,10 @@ def build_facade(
     *,
     entity_ids: EntityIdMap | None = None,
     cursors: CursorMap | None = None,
+    tombstones: TombstoneRepo | None = None,
 ) -> FacadeApp:
-    """The facade WSGI app for a config (state in memory unless given)."""
+    """The facade WSGI app for a config (state in memory unless given; deleted contacts
+    answered and facade deletes filed only with ``tombstones``, the store's)."""
     if not config.sites:
         raise ConfigError("the facade needs at least one entry in `sites`")
     options = dict(config.server.options.get("facade", {}))
@@ -93,6 +96,7 @@ def build_facade(
                 stale_seconds=float(options.get("page_cache_stale_seconds", 10)),
             ),
         ),
+        tombstones,
     )
     return FacadeApp(facade, limits_from(options))
 

@@ -252,10 +252,15 @@ class DeleteCarrier:
             else self.store.links.get(self.integration_id, target_id=stone.record_id)
         )
         writer_id = None
-        if link is not None:
-            writer_id = link.target_id if seen.side == SOURCE else link.source_id
         policy = self.options.policy
         try:
+            if link is not None:
+                writer_id = link.target_id if seen.side == SOURCE else link.source_id
+                if writer_id is None and link.email and policy != "ignore":
+                    # The writer never said its id (legacy UpdateInsert answers nothing):
+                    # the link's email finds the record.
+                    found = writer.find_by_email(link.email)
+                    writer_id = found.ids.get(writer.system) if found else None
             if writer_id is None or policy == "ignore":
                 outcome = "ignored"
             elif policy == "flag" and writer.can(Capability.FLAG_DELETED):

@@ -12,7 +12,9 @@ def _integration(api, legacy, bigin, direction, **options):
     source = api.connection("legacy", legacy)
     target = api.connection("bigin", bigin)
     settings = {"source": source, "target": target, "direction": direction, "options": options}
-    integration = api.ok("POST", "/v1/integrations", 201, json={"name": "members", "settings": settings})
+    integration = api.ok(
+        "POST", "/v1/integrations", 201, json={"name": "members", "settings": settings}
+    )
     for index in range(len(integration["install"])):
         integration = api.ok("POST", f"/v1/integrations/{integration['_id']}/install/{index}")
     return integration
@@ -68,7 +70,9 @@ def test_the_guard_holds_deletes_until_a_confirming_call(api, start_legacy, star
     held = _run(api, integration, reconcile=True)
     assert held["numDeleted"] == 0 and "3 delete(s)" in held["error"]
     assert len(bigin.app.store.select("Contacts")) == 20
-    bad = api.call("POST", f"/v1/integrations/{integration['_id']}/run", json={"confirmDeletes": "yes"})
+    bad = api.call(
+        "POST", f"/v1/integrations/{integration['_id']}/run", json={"confirmDeletes": "yes"}
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "confirmDeletes"
 
     confirmed = _run(api, integration, confirmDeletes=True)

@@ -60,9 +60,6 @@ class SideRef:
     def link_column(self) -> Any:
         return IdLinkRow.source_id if self.side == SOURCE else IdLinkRow.target_id
 
-    def other_column(self) -> Any:
-        return IdLinkRow.target_id if self.side == SOURCE else IdLinkRow.source_id
-
 
 def _of_side(ref: SideRef) -> Any:
     """Tombstones filed under this side, or under its connection by the facade."""
@@ -180,7 +177,6 @@ class TombstoneRepo(Repository):
                 and_(
                     IdLinkRow.integration_id == ref.integration_id,
                     ref.link_column() == TombstoneRow.record_id,
-                    ref.other_column().is_not(None),
                 ),
             )
             .where(_of_side(ref), ~carried)
