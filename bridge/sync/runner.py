@@ -30,6 +30,7 @@ OPTION_KEYS = {
     "max_delete_fraction",
     "max_deletes",
     "reconcile",
+    "reconcile_schedule",
 }
 
 

@@ -309,3 +309,37 @@ def test_lookup_that_finds_nothing_for_a_linked_id_carries_the_delete(make_bridg
         SideRef(bridge.integration_id(), TARGET, None, "bigin")
     )
     assert [(s.record_id, s.seen_by) for s in stones] == [(rest_victim, "lookup")]
+
+
+def test_a_reconcile_schedule_runs_reconciling_syncs(start_legacy, start_bigin, tmp_path):
+    from bridge.config import load_config
+    from bridge.sync.runner import open_store, run_integration
+    from bridge.sync.scheduler import Scheduler
+
+    from .conftest import write_config
+
+    legacy, bigin = start_legacy(records=RECORDS), start_bigin(records=0)
+    path = write_config(
+        tmp_path / "bridge.toml",
+        f"sqlite:///{tmp_path / 's.db'}",
+        legacy,
+        bigin,
+        "source-to-target",
+        deletes="propagate",
+        schedule="*/15 * * * *",
+        reconcile_schedule="0 3 * * *",
+    )
+    config = load_config(path)
+    store = open_store(config)
+    assert run_integration(config, "members", store=store).totals.created == RECORDS
+    first = legacy.app.store.all_records()[0]
+    assert legacy.app.store.delete(first["entityId"])
+    scheduler = Scheduler.from_config(config, store)
+    assert sorted(scheduler.schedules) == ["members", "members (reconcile)"]
+    # The plain schedule cannot see a delete the legacy CRM forgot; the reconciling one does.
+    assert scheduler.run("members").totals.deleted == 0
+    reconciling = scheduler.schedules["members (reconcile)"]
+    assert reconciling.run is not None
+    assert reconciling.run("members (reconcile)").totals.deleted == 1
+    assert len(bigin.app.store.select("Contacts")) == RECORDS - 1
+    store.dispose()
