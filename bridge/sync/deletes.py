@@ -30,10 +30,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bridge.connectors.base import Capability, Connector
 from bridge.errors import BridgeError
-from bridge.model import Contact
+from bridge.model import Contact, utc_now
 from bridge.store import Repositories, Store
 from bridge.store.repos.tombstones import SOURCE, TARGET, SideRef, Tombstone
 from bridge.sync.report import BOTH, SOURCE_TO_TARGET, TARGET_TO_SOURCE, Counts, PlannedWrite
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 POLICIES = ("propagate", "flag", "ignore")
 DEFAULT_POLICY = "flag"
 DEFAULT_MAX_FRACTION = 0.05
+# How far behind our clock a deletions feed's times may run (the next read overlaps).
+READ_MARGIN = timedelta(minutes=5)
 
 #: ``listener(system, outcome)`` for every delete carried (metrics).
 DeleteListener = Callable[[str, str], None]
@@ -109,6 +112,25 @@ def side_refs(
         SideRef(integration_id, SOURCE, source_connection, source.system),
         SideRef(integration_id, TARGET, target_connection, target.system),
     )
+
+
+def read_deletion_feed(store: Store, ref: SideRef, connector: Connector) -> int:
+    """File the deletes a side's deletions feed reports since the last run; how many new.
+
+    Only for connectors declaring ``Capability.DELETIONS_FEED``; the feed's watermark is a
+    checkpoint of its own (``deletions-<side>``), moved to when this read began.
+    """
+    if not connector.can(Capability.DELETIONS_FEED):
+        return 0
+    key = f"deletions-{ref.side}"
+    saved = store.checkpoints.get(ref.integration_id, key)
+    began = utc_now() - READ_MARGIN
+    filed = 0
+    for ids in connector.read_deletions(saved.watermark if saved else None):
+        for record_id in ids:
+            filed += store.tombstones.record(ref, record_id, seen_by="feed")
+    store.checkpoints.save(ref.integration_id, key, watermark=began, position=None)
+    return filed
 
 
 class FeedScreen:

@@ -23,7 +23,7 @@ from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
 from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.store.repos.tombstones import SideRef
-from bridge.sync.deletes import DeleteCarrier, FeedScreen, side_refs
+from bridge.sync.deletes import DeleteCarrier, FeedScreen, read_deletion_feed, side_refs
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.passes import (
@@ -84,8 +84,7 @@ class SyncEngine:
                 job_id = self._start_job(integration.id, queued)
                 report.job_id = job_id
             try:
-                if spec.options.deletes.reconcile:
-                    self._reconcile(integration.id)
+                self._see_deletes(integration.id)
                 self._run_directions(integration.id, job_id, report)
                 self._carry_deletes(integration.id, job_id, report)
             except BridgeError as exc:
@@ -117,10 +116,13 @@ class SyncEngine:
             return FeedScreen(self.store, source, target)
         return FeedScreen(self.store, target, source)
 
-    def _reconcile(self, integration_id: str) -> None:
+    def _see_deletes(self, integration_id: str) -> None:
+        """Deletions feeds (where a system has one), then reconciliation when asked."""
         source, target = self._refs(integration_id)
         for ref, connector in ((source, self.spec.source), (target, self.spec.target)):
-            reconcile_side(self.store, ref, connector)
+            read_deletion_feed(self.store, ref, connector)
+            if self.spec.options.deletes.reconcile:
+                reconcile_side(self.store, ref, connector)
 
     def _carry_deletes(
         self, integration_id: str, job_id: str | None, report: SyncReport, direction: str = ""
@@ -217,7 +219,9 @@ class SyncEngine:
                     try:
                         counts = one.push(contacts)
                         gone = [i for i, c in found.items() if c is None]
-                        counts.add(self._push_deletes(integration.id, job.id, direction, gone))
+                        flagged = any(c.deleted for c in contacts)
+                        if gone or flagged:
+                            counts.add(self._push_deletes(integration.id, job.id, direction, gone))
                     except BridgeError as exc:
                         self.store.jobs.finish(job.id, FAILED, error=str(exc))
                         raise
@@ -231,9 +235,8 @@ class SyncEngine:
     def _push_deletes(
         self, integration_id: str, job_id: str, direction: str, gone: list[str]
     ) -> Counts:
-        """Linked records a lookup did not find are deleted: file them and carry them now."""
-        if not gone:
-            return Counts()
+        """Linked records a lookup did not find are deleted: file them, and carry them (and
+        records the push found flagged deleted) now."""
         source, target = self._refs(integration_id)
         seen = source if direction == SOURCE_TO_TARGET else target
         links = (

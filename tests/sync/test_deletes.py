@@ -343,3 +343,40 @@ def test_a_reconcile_schedule_runs_reconciling_syncs(start_legacy, start_bigin, 
     assert reconciling.run("members (reconcile)").totals.deleted == 1
     assert len(bigin.app.store.select("Contacts")) == RECORDS - 1
     store.dispose()
+
+
+def test_a_deletions_feed_declared_by_a_connector_is_read_every_run(make_bridge):
+    """A system with a readable deletions feed (none of ours has one yet: Zoho CRM's
+    ``/deleted`` would be one) plugs in through ``Capability.DELETIONS_FEED``."""
+    from datetime import datetime
+
+    from bridge.connectors.base import Capability
+    from bridge.connectors.bigin.connector import BiginConnector
+
+    deleted_at: dict[str, datetime] = {}
+    asked: list[datetime | None] = []
+
+    class BiginWithFeed(BiginConnector):
+        capabilities = BiginConnector.capabilities | {Capability.DELETIONS_FEED}
+
+        def read_deletions(self, since):  # type: ignore[no-untyped-def]
+            asked.append(since)
+            yield [i for i, at in deleted_at.items() if since is None or at >= since]
+
+    bridge = make_bridge("bigin")
+    bridge.run("both", policy="propagate")
+    victim = bridge.legacy_ids()[1]
+    rest_victim = bridge.link_of(victim)
+    source, target = bridge.connectors()
+    with source, target:
+        assert target.delete(rest_victim)
+        deleted_at[rest_victim] = datetime.now().astimezone()
+        feed = BiginWithFeed(target.client)  # type: ignore[attr-defined]
+        options = PassOptions(deletes=DeleteOptions(policy="propagate"))
+        spec = SyncSpec("members", source, feed, "both", options=options)
+        report = SyncEngine(bridge.store, spec).run()  # no reconciliation asked
+        assert report.directions["target-to-source"].deleted == 1
+        assert victim not in bridge.legacy_ids()
+        again = SyncEngine(bridge.store, spec).run()
+    assert again.totals.deleted == 0
+    assert asked[0] is None and asked[1] is not None  # the second read starts at a watermark
