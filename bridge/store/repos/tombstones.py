@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from bridge.store.models import DeleteCarriedRow, IdLinkRow, ReconcileIdRow, TombstoneRow
 from bridge.store.repos.base import Repository, chunked, now_utc, upsert
@@ -243,24 +244,29 @@ class TombstoneRepo(Repository):
     def gone_since(
         self, connection: str, since: datetime | None, *, after_id: int = 0, limit: int = 100
     ) -> list[Tombstone]:
-        """Records of ``connection`` deleted at or after ``since``, in filing order."""
+        """Records of ``connection`` deleted at or after ``since``, in filing order.
+
+        A record on file twice (the facade's delete and a sync's) is answered once, by
+        its first tombstone, whichever page it falls on.
+        """
+        earlier = aliased(TombstoneRow)
+        first = ~exists().where(
+            earlier.connection == TombstoneRow.connection,
+            earlier.record_id == TombstoneRow.record_id,
+            earlier.gone.is_(True),
+            earlier.id < TombstoneRow.id,
+        )
         query = select(TombstoneRow).where(
             TombstoneRow.connection == connection,
             TombstoneRow.gone.is_(True),
             TombstoneRow.id > after_id,
+            first,
         )
         if since is not None:
             query = query.where(TombstoneRow.deleted_at >= since)
         with self._read() as session:
             rows = session.scalars(query.order_by(TombstoneRow.id).limit(limit))
-            # One record can be on file twice (the facade's delete and a sync's): once.
-            seen: set[str] = set()
-            found = []
-            for row in rows:
-                if row.record_id not in seen:
-                    seen.add(row.record_id)
-                    found.append(Tombstone.from_row(row))
-            return found
+            return [Tombstone.from_row(row) for row in rows]
 
     # -- reconciliation --------------------------------------------------------------
 
