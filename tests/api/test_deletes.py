@@ -79,3 +79,18 @@ def test_the_guard_holds_deletes_until_a_confirming_call(api, start_legacy, star
     assert confirmed["status"] == "completed" and confirmed["numDeleted"] == 3
     assert confirmed["error"] is None
     assert len(bigin.app.store.select("Contacts")) == 17
+
+
+def test_delete_options_are_validated(api, start_legacy, start_bigin):
+    legacy, bigin = start_legacy(), start_bigin()
+    source, target = api.connection("legacy", legacy), api.connection("bigin", bigin)
+    for options, field in (
+        ({"deletes": "wipe"}, "settings.options.deletes"),
+        ({"max_delete_fraction": 2}, "settings.options.max_delete_fraction"),
+        ({"max_deletes": -1}, "settings.options.max_deletes"),
+        ({"reconcile": "yes"}, "settings.options.reconcile"),
+    ):
+        settings = {"source": source, "target": target, "options": options}
+        answer = api.call("POST", "/v1/integrations", json={"name": "x", "settings": settings})
+        assert answer.status_code == 422, options
+        assert answer.json()["errors"][0]["field"] == field

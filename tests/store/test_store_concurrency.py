@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bridge.store import LockHeld, Store
+from bridge.store.store import alembic_config
 
 from . import race_workers
 
@@ -70,7 +72,8 @@ def test_two_processes_starting_together_migrate_and_ensure_once(store_url, tmp_
     assert first == second
     store = Store(store_url)
     try:
-        assert store.current_revision() == "0001"
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert store.current_revision() == head
         assert [i.id for i in store.integrations.all()] == [first]
     finally:
         store.dispose()
