@@ -122,7 +122,8 @@ def main() -> int:
         assert run["filed"] == run["deleted"], run
         print(
             f"{run['records']:>9,} linked: peak RSS {run['rss_mb']:7.1f} MB, "
-            f"CPU {run['cpu_s']:6.1f} s, {run['filed']:,} tombstones filed"
+            f"CPU {run['cpu_s']:6.1f} s ({run['records'] / run['cpu_s']:,.0f} ids/s), "
+            f"{run['filed']:,} tombstones filed"
         )
     ratio = large["rss_mb"] / small["rss_mb"]
     verdict = "ok" if ratio <= TARGET_RSS else "OVER"
