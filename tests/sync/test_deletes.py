@@ -380,3 +380,38 @@ def test_a_deletions_feed_declared_by_a_connector_is_read_every_run(make_bridge)
         again = SyncEngine(bridge.store, spec).run()
     assert again.totals.deleted == 0
     assert asked[0] is None and asked[1] is not None  # the second read starts at a watermark
+
+
+def test_a_reconciliation_cut_off_mid_listing_resumes_where_it_stood(make_bridge):
+    from bridge.connectors.bigin.connector import BiginConnector
+    from bridge.errors import TransientError
+    from bridge.sync.reconcile import reconcile_side
+
+    bridge = make_bridge("bigin", records=60)
+    bridge.run(policy="propagate")
+    victims = [bridge.link_of(i) for i in bridge.legacy_ids()[:2]]
+    _, target = bridge.connectors()
+    starts: list[dict[str, Any]] = []
+
+    class Flaky(BiginConnector):
+        fail_after: int | None = 2
+
+        def list_ids(self, resume=None):  # type: ignore[no-untyped-def]
+            starts.append(dict(resume.cursor) if resume else {})
+            for n, page in enumerate(super().list_ids(resume)):
+                if self.fail_after is not None and n == self.fail_after:
+                    raise TransientError("connection reset", system="bigin")
+                yield page
+
+    with target:
+        for victim in victims:
+            assert target.delete(victim)
+        flaky = Flaky(target.client, per_page=10)  # type: ignore[attr-defined]
+        ref = SideRef(bridge.integration_id(), TARGET, None, "bigin")
+        with pytest.raises(TransientError):
+            reconcile_side(bridge.store, ref, flaky)
+        assert bridge.store.tombstones.for_side(ref) == []  # nothing filed from half a list
+        flaky.fail_after = None
+        assert reconcile_side(bridge.store, ref, flaky) == 2
+    assert starts == [{}, {"page": 3}]  # the second listing went on after the two pages done
+    assert sorted(s.record_id for s in bridge.store.tombstones.for_side(ref)) == sorted(victims)
