@@ -84,9 +84,9 @@ class SyncEngine:
                 job_id = self._start_job(integration.id, queued)
                 report.job_id = job_id
             try:
-                self._see_deletes(integration.id)
+                self.see_deletes(integration.id)
                 self._run_directions(integration.id, job_id, report)
-                self._carry_deletes(integration.id, job_id, report)
+                self.carry_deletes(integration.id, job_id, report)
             except BridgeError as exc:
                 report.error = str(exc)
                 if job_id:
@@ -110,13 +110,13 @@ class SyncEngine:
             spec.target_connection,
         )
 
-    def _screen(self, integration_id: str, direction: str) -> FeedScreen:
+    def screen_for(self, integration_id: str, direction: str) -> FeedScreen:
         source, target = self._refs(integration_id)
         if direction == SOURCE_TO_TARGET:
             return FeedScreen(self.store, source, target)
         return FeedScreen(self.store, target, source)
 
-    def _see_deletes(self, integration_id: str) -> None:
+    def see_deletes(self, integration_id: str) -> None:
         """Deletions feeds (where a system has one), then reconciliation when asked."""
         source, target = self._refs(integration_id)
         for ref, connector in ((source, self.spec.source), (target, self.spec.target)):
@@ -124,9 +124,10 @@ class SyncEngine:
             if self.spec.options.deletes.reconcile:
                 reconcile_side(self.store, ref, connector)
 
-    def _carry_deletes(
+    def carry_deletes(
         self, integration_id: str, job_id: str | None, report: SyncReport, direction: str = ""
     ) -> None:
+        """Carry the pending deletes (after the passes, under the lease) into ``report``."""
         spec = self.spec
         result = DeleteCarrier(
             self.store,
@@ -214,7 +215,7 @@ class SyncEngine:
                         fieldmap=spec.fieldmap,
                         options=spec.options,
                         job_id=job.id,
-                        screen=self._screen(integration.id, direction),
+                        screen=self.screen_for(integration.id, direction),
                     )
                     try:
                         counts = one.push(contacts)
@@ -249,7 +250,7 @@ class SyncEngine:
                 seen, record_id, seen_by="lookup", external_id=link.external_id, email=link.email
             )
         report = SyncReport(self.spec.name, direction)
-        self._carry_deletes(integration_id, job_id, report, direction=direction)
+        self.carry_deletes(integration_id, job_id, report, direction=direction)
         if report.error:
             raise BridgeError(report.error)
         return report.totals
@@ -296,7 +297,7 @@ class SyncEngine:
             job_id=job_id,
             conflicts=conflicts,
             on_progress=self.on_progress,
-            screen=self._screen(integration_id, direction),
+            screen=self.screen_for(integration_id, direction),
         )
         counts = one.run()
         report.planned.extend(one.planned)
