@@ -160,6 +160,10 @@ class FeedScreen:
         kept = [c for c in contacts if not c.deleted and c.ids.get(system) not in dead]
         return kept, len(contacts) - len(kept)
 
+    def holds_deleted(self, record_id: str) -> bool:
+        """Whether the reader's record ``record_id`` is on file as deleted."""
+        return bool(self.store.tombstones.among(self.reader, [record_id]))
+
     def written(self, tx: Repositories, writer_ids: Sequence[str]) -> None:
         """Records just written again are alive: forget their flag tombstones."""
         tx.tombstones.revive(self.writer, writer_ids)

@@ -415,3 +415,28 @@ def test_a_reconciliation_cut_off_mid_listing_resumes_where_it_stood(make_bridge
         assert reconcile_side(bridge.store, ref, flaky) == 2
     assert starts == [{}, {"page": 3}]  # the second listing went on after the two pages done
     assert sorted(s.record_id for s in bridge.store.tombstones.for_side(ref)) == sorted(victims)
+
+
+def test_replaying_a_dead_letter_never_brings_a_deleted_contact_back(make_bridge, tmp_path):
+    from bridge.config import load_config
+    from bridge.sync.replay import replay_dead_letters
+
+    from .conftest import write_config
+
+    bridge = make_bridge("bigin")
+    bad = bridge.legacy.app.store.all_records()[4]
+    bridge.legacy.app.store._records[bad["entityId"]]["lastName"] = None  # Bigin refuses it
+    assert bridge.run().totals.failed == 1
+    # Deleted at the source (its `deleted` flag) before anyone fixed and replayed it.
+    bridge.legacy.app.store._records[bad["entityId"]]["lastName"] = "Fixed"
+    source, _ = bridge.connectors()
+    with source:
+        assert source.flag_deleted(str(bad["entityId"]))
+    config = load_config(
+        write_config(tmp_path / "b.toml", "sqlite://", bridge.legacy, bridge.rest, "both")
+    )
+    result = replay_dead_letters(config, "members", store=bridge.store)
+    assert (result.tried, result.resolved, result.failed) == (1, 1, 0)
+    assert bridge.store.dead_letters.count() == 0
+    emails = {r["Email"] for r in bridge.rest.app.store.select("Contacts")}
+    assert bad["emailAddress"] not in emails and len(emails) == RECORDS - 1
