@@ -43,7 +43,9 @@ CONFIG_OPTION = click.option(
     "--full", is_flag=True, help="Read everything, not only what changed since the last run."
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Print what would be created, updated, deleted or flagged; write nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be created, updated, deleted or flagged; write nothing.",
 )
 @click.option(
     "--reconcile",

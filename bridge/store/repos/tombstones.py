@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from bridge.store.models import DeleteCarriedRow, IdLinkRow, ReconcileIdRow, TombstoneRow
@@ -110,21 +111,26 @@ class TombstoneRepo(Repository):
                 )
             if session.scalar(found.limit(1)) is not None:
                 return False
-            session.add(
-                TombstoneRow(
-                    integration_id=ref.integration_id if ref else None,
-                    side=ref.side if ref else None,
-                    connection=ref.connection if ref else connection,
-                    system=ref.system if ref else system,
-                    record_id=record_id,
-                    external_id=external_id,
-                    email=normalize_email(email),
-                    seen_by=seen_by,
-                    gone=gone,
-                    deleted_at=deleted_at or now_utc(),
-                )
+            row = TombstoneRow(
+                integration_id=ref.integration_id if ref else None,
+                side=ref.side if ref else None,
+                connection=ref.connection if ref else connection,
+                system=ref.system if ref else system,
+                record_id=record_id,
+                external_id=external_id,
+                email=normalize_email(email),
+                seen_by=seen_by,
+                gone=gone,
+                deleted_at=deleted_at or now_utc(),
             )
-            session.flush()
+            try:
+                # Two workers of a partitioned run may see one delete at once: the second
+                # insert loses to the unique key, and that is the answer "already on file".
+                with session.begin_nested():
+                    session.add(row)
+                    session.flush()
+            except IntegrityError:
+                return False
             return True
 
     def among(self, ref: SideRef, ids: Iterable[str]) -> set[str]:
