@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bridge.emulators.server import Faults
 from bridge.store import Store
 
@@ -35,10 +37,14 @@ def carried(store: Store) -> int:
     return sum(store.tombstones.outcomes(integration.id).values()) if integration else 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_kill_9_while_carrying_deletes_then_rerun_carries_each_once(
-    start_legacy, start_bigin, tmp_path
+    request, start_legacy, start_bigin, tmp_path, backend
 ):
-    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    if backend == "sqlite":
+        store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        store_url = str(request.getfixturevalue("postgres").create_database())
     legacy = start_legacy(records=RECORDS)
     bigin = start_bigin(records=0, faults=Faults(latency=0.03))
     config = write_config(
