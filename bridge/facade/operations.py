@@ -187,7 +187,9 @@ class ContactFacade:
         if not crm_id:
             return False
         connector = self.connector_for(site.connection)
-        return self._delete(site, connector, crm_id, connector.get(crm_id))
+        # The tombstone keeps the record's keys: read them while the record exists.
+        contact = connector.get(crm_id) if self.tombstones is not None else None
+        return self._delete(site, connector, crm_id, contact)
 
     def delete_by_email(self, site: Site, email: str | None) -> bool:
         connector = self.connector_for(site.connection)

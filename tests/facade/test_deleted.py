@@ -81,8 +81,10 @@ def test_a_consumer_paging_since_a_date_sees_each_deleted_contact_once(facade_ov
     emails = sorted(r["Email"] for r in crm.store.select("Contacts"))
     # Two deleted through the facade before the consumer's date, two after it.
     early, late = emails[:2], emails[10:12]
-    for email in early:
-        assert consumer.delete_by_email(email)
+    by_entity_id = consumer.find_by_email(early[0])
+    assert by_entity_id is not None
+    assert consumer.delete(by_entity_id.ids["legacy"])  # Contact_DeleteByEntityID
+    assert consumer.delete_by_email(early[1])  # Contact_DeleteByEmailAddress
     time.sleep(1.2)  # the legacy wire has whole seconds
     since = datetime.now(UTC)
     time.sleep(1.2)
@@ -99,8 +101,9 @@ def test_a_consumer_paging_since_a_date_sees_each_deleted_contact_once(facade_ov
         seen_by="bridge",
         email=emails[20],
     )
-    stones = [s for s in store.tombstones.gone_since("crm", None, limit=100)]
+    stones = store.tombstones.gone_since("crm", None, limit=100)
     assert sorted(s.seen_by for s in stones) == ["bridge"] + ["facade"] * 4
+    assert sorted(s.email or "" for s in stones) == sorted([*early, *late, emails[20]])
 
     everything = page_all(consumer, None)
     deleted = [c.email for c in everything if c.deleted]
