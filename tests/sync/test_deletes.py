@@ -440,3 +440,36 @@ def test_replaying_a_dead_letter_never_brings_a_deleted_contact_back(make_bridge
     assert bridge.store.dead_letters.count() == 0
     emails = {r["Email"] for r in bridge.rest.app.store.select("Contacts")}
     assert bad["emailAddress"] not in emails and len(emails) == RECORDS - 1
+
+
+def test_the_cli_holds_lists_and_confirms_deletes(start_legacy, start_bigin, tmp_path):
+    import json
+
+    from .conftest import write_config
+    from .test_cli import soapbridge
+
+    legacy, bigin = start_legacy(records=RECORDS), start_bigin(records=0)
+    config = str(
+        write_config(
+            tmp_path / "bridge.toml",
+            f"sqlite:///{tmp_path / 's.db'}",
+            legacy,
+            bigin,
+            "source-to-target",
+            deletes="propagate",
+        )
+    )
+    assert soapbridge("sync", "members", "--config", config).returncode == 0
+    for record in legacy.app.store.all_records()[:3]:
+        assert legacy.app.store.delete(record["entityId"])
+
+    held = soapbridge("sync", "members", "--config", config, "--reconcile")
+    assert held.returncode == 1
+    assert "mass-delete guard: 3 delete(s) of 20 linked record(s)" in " ".join(held.stdout.split())
+    planned = soapbridge("sync", "members", "--config", config, "--dry-run")
+    assert planned.stdout.count("source-to-target: delete") == 3, planned.stdout
+    assert len(bigin.app.store.select("Contacts")) == RECORDS
+    done = soapbridge("sync", "members", "--config", config, "--confirm-deletes", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["totals"]["deleted"] == 3
+    assert len(bigin.app.store.select("Contacts")) == RECORDS - 3
