@@ -43,7 +43,13 @@ def _config(tables: dict[str, dict[str, Any]], folder: Path) -> Config:
             "connections": connections,
             "sites": [{**SITE, "connection": "bigin", "timezone": "Australia/Sydney"}],
             "integrations": [
-                {"name": "members", "source": "crm", "target": "bigin", "direction": "both"},
+                {
+                    "name": "members",
+                    "source": "crm",
+                    "target": "bigin",
+                    "direction": "both",
+                    "deletes": "propagate",
+                },
                 {"name": "to-engagifii", "source": "crm", "target": "engagifii"},
                 {"name": "to-egito", "source": "crm", "target": "egito"},
             ],
@@ -58,6 +64,7 @@ def _line(report: SyncReport) -> str:
         parts.append(
             f"{direction}: read {counts.read}, created {counts.created}, updated {counts.updated}, "
             f"unchanged {counts.unchanged}, failed {counts.failed}, conflicts {counts.conflicts}"
+            + (f", deleted {counts.deleted}" if counts.deleted else "")
         )
     return "; ".join(parts) + f" ({report.seconds:.1f} s)"
 
@@ -155,10 +162,35 @@ def run_demo(records: int = 250, console: Console | None = None) -> None:
         arrived = _found(crm.find_by_external_id("WEB-1"), "WEB-1 on the legacy side")  # type: ignore[attr-defined]
         console.print(f"   legacy: {arrived.display_name} is entityId {arrived.ids['legacy']}")
 
-        console.print("\n[bold]6. The same contacts to Engagifii and Egito[/]")
+        _deletes(console, config, store, crm, target, client)
+
+        console.print("\n[bold]7. The same contacts to Engagifii and Egito[/]")
         for name in ("to-engagifii", "to-egito"):
             console.print(f"   {name}: " + _line(run_integration(config, name, store=store)))
     console.print(f"\n[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
+
+
+def _deletes(
+    console: Console, config: Config, store: Any, crm: Any, target: Any, client: Any
+) -> None:
+    """One delete each way: legacy -> Bigin by reconciliation, Bigin -> legacy by the facade."""
+    console.print("\n[bold]6. A delete travels each way[/] (policy: propagate)")
+    gone = legacy_contacts(crm)[5]
+    twin = _found(target.find_by_external_id(gone.external_id), gone.external_id)
+    crm.delete(gone.ids["legacy"])
+    console.print(f"   legacy: {gone.display_name} ({gone.external_id}) deleted")
+    report = run_integration(config, "members", store=store, reconcile=True)
+    console.print("   sync --reconcile: " + _line(report))
+    state = "gone" if target.get(twin.ids["bigin"]) is None else "still there"
+    console.print(f"   Bigin record {twin.ids['bigin']}: {state}")
+    other = legacy_contacts(crm)[6]
+    client.delete_by_email(other.email)
+    console.print(f"   facade: Contact_DeleteByEmailAddress {other.email} (deleted in Bigin)")
+    flagged = [c.email for page in client.read_changes() for c in page.contacts if c.deleted]
+    console.print(f"   ContactList_Retrieve answers the deleted with deleted=true: {flagged}")
+    console.print("   sync: " + _line(run_integration(config, "members", store=store)))
+    state = "gone" if crm.find_by_external_id(other.external_id) is None else "still there"
+    console.print(f"   legacy contact {other.external_id}: {state}")
 
 
 def legacy_contacts(connector: Any) -> list[Contact]:

@@ -81,6 +81,7 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
             cursors=StoreCursorMap(store),
             shared_tokens=store.oauth_tokens,
             generations=StoreCacheGenerations(store),
+            tombstones=store.tombstones,
         )
         mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
     else:

@@ -29,6 +29,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
                 "--skip-rss",
             ],
         ),
+        ("reconcile_memory.py", ["--sizes", "300", "600", "--deleted", "0.05"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):

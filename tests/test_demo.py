@@ -23,6 +23,11 @@ def test_demo_runs_end_to_end(tmp_path):
     step5 = text.split("5. The next run")[1].split("6. ")[0]
     assert "target-to-source: read" in step5 and "created 1" in step5
     assert "legacy: Web Shopper is entityId" in step5
-    assert "to-engagifii: source-to-target: read 121, created 121" in text
-    assert "to-egito: source-to-target: read 121, created 121" in text
+    # One delete each way: legacy -> Bigin by reconciliation, Bigin -> legacy via the facade.
+    step6 = text.split("6. A delete travels each way")[1].split("7. ")[0]
+    assert step6.count("deleted 1") == 2  # one carried each way
+    assert "Bigin record" in step6 and step6.count(": gone") == 2
+    assert step6.count("@") == 3  # the facade's delete, then both deleted contacts answered
+    assert "to-engagifii: source-to-target: read 119, created 119" in text
+    assert "to-egito: source-to-target: read 119, created 119" in text
     assert "Demo finished" in text

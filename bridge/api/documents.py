@@ -19,6 +19,7 @@ from bridge.api.wiring import Wiring
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.errors import ConfigError
 from bridge.store import Connection, Integration, Job, JobError
+from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.runner import OPTION_KEYS
@@ -72,6 +73,7 @@ def job_document(job: Job) -> dict[str, Any]:
         "numCreated": job.num_created,
         "numUpdated": job.num_updated,
         "numConflicts": job.num_conflicts,
+        "numDeleted": job.num_deleted,
         "error": job.error,
         "createdAt": iso(job.created_at),
         "startedAt": iso(job.started_at),
@@ -186,6 +188,31 @@ def _check_options(options: Any) -> None:
             "settings.options.conflict_policy",
             f"`conflict_policy` must be one of {', '.join(CONFLICT_POLICIES)}",
         )
+    _check_delete_options(options)
+
+
+def _check_delete_options(options: dict[str, Any]) -> None:
+    if options.get("deletes", "flag") not in DELETE_POLICIES:
+        raise invalid(
+            "settings.options.deletes", f"`deletes` must be one of {', '.join(DELETE_POLICIES)}"
+        )
+    fraction = options.get("max_delete_fraction", 0.05)
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, int | float)
+        or not 0 <= fraction <= 1
+    ):
+        raise invalid(
+            "settings.options.max_delete_fraction", "`max_delete_fraction` must be 0 to 1"
+        )
+    limit = options.get("max_deletes", 0)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise invalid("settings.options.max_deletes", "`max_deletes` must be an integer >= 0")
+    if not isinstance(options.get("reconcile", False), bool):
+        raise invalid("settings.options.reconcile", "`reconcile` must be true or false")
+    schedule = options.get("reconcile_schedule")
+    if schedule is not None and not isinstance(schedule, str):
+        raise invalid("settings.options.reconcile_schedule", "`reconcile_schedule` is cron text")
 
 
 def check_install_steps(wiring: Wiring, steps: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ can be run and cloned.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -235,5 +236,26 @@ def run_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
         ctx.wiring.integration_config(integration)
     except Exception as exc:
         raise ApiError(422, "not_configured", str(exc), field="settings") from None
-    job = ctx.runner.start(integration)
+    flags = _run_flags(request)
+    job = ctx.runner.start(integration, **flags)
     return json_response(job_document(job), 202)
+
+
+def _run_flags(request: Request) -> dict[str, bool]:
+    """``{"confirmDeletes": true}`` carries deletes the mass-delete guard held back;
+    ``{"reconcile": true}`` lists both sides' ids to find deletes first. Both optional."""
+    if not request.get_data(cache=True):
+        return {"reconcile": False, "confirm_deletes": False}
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid", "the body is a JSON object")
+    flags = {}
+    for wire, name in (("reconcile", "reconcile"), ("confirmDeletes", "confirm_deletes")):
+        value = body.get(wire, False)
+        if not isinstance(value, bool):
+            raise ApiError(422, "invalid", f"`{wire}` is true or false", field=wire)
+        flags[name] = value
+    return flags

@@ -25,6 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bridge import http
 from bridge.store import Job
+from bridge.sync.deletes import add_delete_listener
 from bridge.sync.report import Counts
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -88,6 +89,14 @@ WEBHOOKS = Counter(
     registry=REGISTRY,
 )
 
+DELETES = Counter(
+    "soapbridge_deletes",
+    "Deletes carried to a system, by system written to and outcome "
+    "(deleted, flagged, gone, ignored, failed).",
+    ["system", "outcome"],
+    registry=REGISTRY,
+)
+
 _listening = threading.Lock()
 _listener_added = False
 
@@ -99,12 +108,17 @@ def _on_rest_call(system: str, _operation: str, status: int, seconds: float) -> 
         REST_RETRYABLE.labels(system, str(status)).inc()
 
 
+def _on_delete(system: str, outcome: str) -> None:
+    DELETES.labels(system, outcome).inc()
+
+
 def listen_to_rest_calls() -> None:
     """Count REST calls from now on (once per process)."""
     global _listener_added
     with _listening:
         if not _listener_added:
             http.add_response_listener(_on_rest_call)
+            add_delete_listener(_on_delete)
             _listener_added = True
 
 
@@ -128,6 +142,7 @@ def record_job(job: Job) -> None:
             unchanged=job.num_unchanged,
             failed=job.num_failed,
             conflicts=job.num_conflicts,
+            deleted=job.num_deleted,
         ),
     )
 

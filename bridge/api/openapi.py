@@ -163,12 +163,35 @@ def _paths() -> dict[str, Any]:
             "parameters": ID,
             "post": {
                 "summary": "Start a sync job in the background",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "reconcile": {
+                                        "type": "boolean",
+                                        "description": "List both sides' ids first and treat "
+                                        "linked records that are gone as deleted.",
+                                    },
+                                    "confirmDeletes": {
+                                        "type": "boolean",
+                                        "description": "Carry the deletes the mass-delete "
+                                        "guard held back.",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
                 "responses": {
                     "202": _ok("The job, queued.", ref("Job")),
+                    "400": _error("The body is not JSON."),
                     "401": AUTH,
                     "404": MISSING,
                     "409": _error("Install steps are not complete."),
-                    "422": _error("The settings do not name both ends."),
+                    "422": _error("The settings do not name both ends, or a flag is not boolean."),
                 },
             },
         },

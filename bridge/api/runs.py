@@ -40,15 +40,18 @@ class JobRunner:
         # one thread, because pushes of one integration queue on its lease anyway.
         self._pushes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-push")
 
-    def start(self, integration: Integration) -> Job:
+    def start(
+        self, integration: Integration, *, reconcile: bool = False, confirm_deletes: bool = False
+    ) -> Job:
         """A queued job for ``integration``, run in the background.
 
         With a broker (``[queue] broker_url``) the run goes to ``soapbridge worker``s,
-        which start this same job; else it runs on this process's pool.
+        which start this same job (without ``reconcile``/``confirm_deletes``: those runs
+        happen here); else it runs on this process's pool.
         """
         direction = integration.settings.get("direction") or SOURCE_TO_TARGET
         job = self.store.jobs.create(integration.id, type="flow", direction=direction)
-        if self.wiring.config.queue.get("broker_url"):
+        if self.wiring.config.queue.get("broker_url") and not (reconcile or confirm_deletes):
             from bridge.queue.submit import submit_run
 
             try:
@@ -56,15 +59,18 @@ class JobRunner:
             except BridgeError as exc:
                 self._fail(job, f"could not queue the run: {exc}")
             return job
-        self._pool.submit(self._run, integration.id, job)
+        self._pool.submit(self._run, integration.id, job, reconcile, confirm_deletes)
         return job
 
-    def _run(self, integration_id: str, job: Job) -> None:
+    def _run(
+        self, integration_id: str, job: Job, reconcile: bool = False, confirm_deletes: bool = False
+    ) -> None:
         try:
             integration = self.store.integrations.get(integration_id)
             if integration is None:
                 raise BridgeError("the integration was deleted before its run started")
-            with self.wiring.spec(integration) as spec:
+            flags = {"reconcile": reconcile, "confirm_deletes": confirm_deletes}
+            with self.wiring.spec(integration, **flags) as spec:
                 engine = SyncEngine(self.store, spec)
                 deadline = time.monotonic() + LOCK_WAIT_SECONDS
                 while True:

@@ -12,6 +12,7 @@ from bridge.api.documents import INSTALLER_FUNCTIONS
 from bridge.api.jobs import JOB_TYPES
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.store.repos.jobs import STATUSES
+from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
 
 
@@ -74,6 +75,11 @@ SCHEMAS: dict[str, Any] = {
                     "overlap_seconds": {"type": "number", "minimum": 0},
                     "workers": {"type": "integer", "minimum": 1, "maximum": 64},
                     "conflict_policy": {"type": "string", "enum": list(CONFLICT_POLICIES)},
+                    "deletes": {"type": "string", "enum": list(DELETE_POLICIES)},
+                    "max_delete_fraction": {"type": "number", "minimum": 0, "maximum": 1},
+                    "max_deletes": {"type": "integer", "minimum": 0},
+                    "reconcile": {"type": "boolean"},
+                    "reconcile_schedule": {"type": "string"},
                 },
             },
         },
@@ -207,6 +213,7 @@ SCHEMAS: dict[str, Any] = {
                     "numCreated",
                     "numUpdated",
                     "numConflicts",
+                    "numDeleted",
                 )
             },
             "error": NULLABLE_TEXT,

@@ -6,8 +6,12 @@ notification gets 401 with the error envelope. An accepted one is answered at on
 notified ids are synced toward the integration's other side by the job runner's push
 thread, as a job of type ``webhook``. Notifications the integration's direction does not
 carry (Bigin changes on a legacy -> Bigin integration, mostly echoes of the bridge's own
-writes) and deletions (the sync engine does not carry deletes) are acknowledged, counted
-as ``ignored`` and not pushed.
+writes) are acknowledged, counted as ``ignored`` and not pushed.
+
+A ``delete`` notification files a tombstone for each id (:mod:`bridge.sync.deletes`),
+whatever the direction, so the facade can tell legacy consumers; when the integration
+carries Bigin's changes, the ids are pushed too, and the push finds them gone and carries
+the deletes under the integration's policy and guard.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from bridge.api import metrics
 from bridge.api.context import ApiContext
 from bridge.api.runs import push_direction
 from bridge.api.web import ApiError, json_response, parse_json
+from bridge.store import Integration
+from bridge.store.repos.tombstones import SideRef
 
 log = logging.getLogger(__name__)
-PUSHED_OPERATIONS = ("insert", "update")
+PUSHED_OPERATIONS = ("insert", "update", "delete")
 MAX_BODY = 1 << 20
 
 
@@ -48,6 +54,8 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
         ctx.store.integrations.get(channel.integration_id) if channel.integration_id else None
     )
     direction = push_direction(ctx.wiring, integration, channel.connection) if integration else None
+    if operation == "delete" and integration is not None and ids:
+        _file_deletes(ctx, integration, channel.connection, ids)
     pushed = bool(ids) and operation in PUSHED_OPERATIONS and direction is not None
     metrics.WEBHOOKS.labels("bigin", "accepted" if pushed else "ignored").inc()
     if pushed:
@@ -57,3 +65,15 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
         "bigin notification %s of %d id(s) on channel %s", operation, len(ids), channel.channel_id
     )
     return json_response({"accepted": len(ids), "pushed": pushed})
+
+
+def _file_deletes(
+    ctx: ApiContext, integration: Integration, connection: str, ids: list[str]
+) -> None:
+    """A tombstone per notified id, on the integration's side that is this connection."""
+    for end in ("source", "target"):
+        ident = integration.settings.get(end)
+        if ident and ctx.wiring.connection(str(ident)).name == connection:
+            ref = SideRef(integration.id, end, connection, "bigin")
+            for record_id in ids:
+                ctx.store.tombstones.record(ref, record_id, seen_by="webhook")

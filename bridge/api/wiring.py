@@ -95,7 +95,9 @@ class Wiring:
         )
 
     @contextmanager
-    def spec(self, integration: Integration) -> Iterator[SyncSpec]:
+    def spec(
+        self, integration: Integration, *, reconcile: bool = False, confirm_deletes: bool = False
+    ) -> Iterator[SyncSpec]:
         """A :class:`SyncSpec` with live connectors for ``integration``, closed after."""
         wanted = self.integration_config(integration)
         with ExitStack() as stack:
@@ -107,7 +109,15 @@ class Wiring:
                 target=target,
                 direction=wanted.direction,
                 fieldmap=FieldMap.from_config(wanted.mapping, "settings.mapping"),
-                options=pass_options(wanted, full=False, dry_run=False),
+                options=pass_options(
+                    wanted,
+                    full=False,
+                    dry_run=False,
+                    reconcile=reconcile,
+                    confirm_deletes=confirm_deletes,
+                ),
+                source_connection=self.connection(wanted.source).name,
+                target_connection=self.connection(wanted.target).name,
             )
 
     def references(self, connection_id: str) -> list[Integration]:

@@ -49,6 +49,26 @@ class Page:
     total: int | None = None
 
 
+@dataclass(slots=True)
+class IdPage:
+    """One page of a side's ids (a reconciliation's listing) and where to resume after it."""
+
+    ids: list[str]
+    position: Position
+    more: bool
+
+
+class Capability(StrEnum):
+    """What a connector can do beyond the common interface, declared by the connector."""
+
+    #: ``list_ids``: page through the ids of every live record, cheaply.
+    LIST_IDS = "list_ids"
+    #: ``read_deletions``: a readable feed of records deleted since a time.
+    DELETIONS_FEED = "deletions_feed"
+    #: ``flag_deleted``: mark a record deleted without destroying it.
+    FLAG_DELETED = "flag_deleted"
+
+
 class UpsertStatus(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -103,6 +123,10 @@ class Connector(abc.ABC):
     kind: str = ""
     #: How many records one upsert call carries at most.
     batch_size: int = 100
+    #: What this connector can do beyond the abstract methods (see :class:`Capability`).
+    capabilities: frozenset[Capability] = frozenset()
+    #: What ``flag_deleted`` does on this system, in words (README, ``--help``).
+    deleted_flag: str = ""
 
     @property
     def system(self) -> str:
@@ -140,6 +164,27 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def delete(self, contact_id: str) -> bool:
         """Delete by this system's id; False when there was nothing to delete."""
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """Every live record's id, a page at a time (``Capability.LIST_IDS``).
+
+        Fields are kept to the id; ``resume`` continues after a page already listed.
+        """
+        raise NotImplementedError(f"{self.kind} cannot list its ids")
+
+    def read_deletions(self, since: datetime | None) -> Iterator[list[str]]:
+        """Ids of records deleted at or after ``since`` (``Capability.DELETIONS_FEED``)."""
+        raise NotImplementedError(f"{self.kind} has no deletions feed")
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        """Mark the record deleted, keeping it (``Capability.FLAG_DELETED``).
+
+        False when there is no such record.
+        """
+        raise NotImplementedError(f"{self.kind} cannot flag a record deleted")
 
     def normalize(self, contact: Contact) -> Contact:
         """The contact as this system would hold it: mapped to the wire and back, no I/O.

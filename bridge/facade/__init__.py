@@ -36,6 +36,7 @@ from bridge.facade.paging import FeedPager
 from bridge.facade.sites import SiteDirectory, hash_password
 from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
 from bridge.soap.wire import XmlLimits
+from bridge.store.repos.tombstones import TombstoneRepo
 
 ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
 
@@ -90,8 +91,10 @@ def build_facade(
     cursors: CursorMap | None = None,
     shared_tokens: SharedTokens | None = None,
     generations: CacheGenerations | None = None,
+    tombstones: TombstoneRepo | None = None,
 ) -> FacadeApp:
-    """The facade WSGI app for a config (state in memory, tokens per process, unless given)."""
+    """The facade WSGI app for a config (state in memory, tokens per process, unless given;
+    deleted contacts answered and facade deletes filed only with ``tombstones``, the store's)."""
     if not config.sites:
         raise ConfigError("the facade needs at least one entry in `sites`")
     options = dict(config.server.options.get("facade", {}))
@@ -109,6 +112,7 @@ def build_facade(
             ),
             generations=generations,
         ),
+        tombstones,
     )
     return FacadeApp(facade, limits_from(options))
 

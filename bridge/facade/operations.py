@@ -16,11 +16,13 @@ from typing import Any
 from bridge.connectors.base import Connector
 from bridge.connectors.legacy.mapping import record_to_contact
 from bridge.errors import AuthError, BridgeError, RecordError, RetryableError
+from bridge.facade.deleted import DeletedTail
 from bridge.facade.encode import LocalTime, contact_element, retrieve_children
 from bridge.facade.paging import FeedPager
 from bridge.facade.sites import BAD_LOGIN, Site, SiteDirectory
 from bridge.facade.state import EntityIdMap
 from bridge.model import Contact
+from bridge.store.repos.tombstones import TombstoneRepo
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "ERROR: Contact record could not be retrieved."
@@ -47,11 +49,19 @@ class ContactFacade:
         connector_for: Callable[[str], Connector],
         entity_ids: EntityIdMap,
         pager: FeedPager,
+        tombstones: TombstoneRepo | None = None,
     ) -> None:
         self.sites = sites
         self.connector_for = connector_for
         self.entity_ids = entity_ids
         self.pager = pager
+        # Deleted contacts answered after the live feed, and deletes filed (with a store).
+        self.tombstones = tombstones
+        self.deleted = (
+            DeletedTail(tombstones, pager.cursors, page_size=pager.page_size, ttl=pager.ttl)
+            if tombstones is not None
+            else None
+        )
         self._local: dict[int, LocalTime] = {}
         self._rendered: dict[tuple[int, int, bool], tuple[tuple[Contact, ...], str]] = {}
         #: Reuse the XML of a page whose contacts are the very same cached objects.
@@ -97,7 +107,17 @@ class ContactFacade:
         offset = max(record_start or 0, 0)
         since = _site_time_to_utc(last_update, site)
         connector = self.connector_for(site.connection)
-        page = self.pager.page(connector, site.site_id, since, offset, feed=site.connection)
+        if self.deleted is not None:
+            tail = self.deleted.answer(site.site_id, site.connection, connector, since, offset)
+            page = tail or self.deleted.extend(
+                site.site_id,
+                site.connection,
+                connector,
+                since,
+                self.pager.page(connector, site.site_id, since, offset, feed=site.connection),
+            )
+        else:
+            page = self.pager.page(connector, site.site_id, since, offset, feed=site.connection)
         # Consumers paging the same feed get the same cached contacts: write them once.
         key = (site.site_id, page.next_offset, page.more)
         with self._lock:
@@ -172,20 +192,39 @@ class ContactFacade:
 
     def delete_by_entity_id(self, site: Site, entity_id: int | None) -> bool:
         crm_id = self._crm_id(site, entity_id)
+        if not crm_id:
+            return False
         connector = self.connector_for(site.connection)
-        return bool(crm_id) and self._delete(site, connector, crm_id or "")
+        # The tombstone keeps the record's keys: read them while the record exists.
+        contact = connector.get(crm_id) if self.tombstones is not None else None
+        return self._delete(site, connector, crm_id, contact)
 
     def delete_by_email(self, site: Site, email: str | None) -> bool:
         connector = self.connector_for(site.connection)
         contact = connector.find_by_email(email) if email else None
         crm_id = contact.ids.get(connector.system) if contact else None
-        return bool(crm_id) and self._delete(site, connector, crm_id or "")
+        return bool(crm_id) and self._delete(site, connector, crm_id or "", contact)
 
-    def _delete(self, site: Site, connector: Connector, crm_id: str) -> bool:
+    def _delete(
+        self, site: Site, connector: Connector, crm_id: str, contact: Contact | None
+    ) -> bool:
+        """Delete in the CRM and file a tombstone, which integrations of the connection
+        carry to their other side and ``ContactList_Retrieve`` answers as deleted."""
         try:
-            return connector.delete(crm_id)
+            done = connector.delete(crm_id)
         finally:
             self.pager.written(connector, site.connection)
+        if done and self.tombstones is not None:
+            self.tombstones.record(
+                None,
+                crm_id,
+                seen_by="facade",
+                connection=site.connection,
+                system=connector.system,
+                external_id=contact.external_id if contact else None,
+                email=contact.email if contact else None,
+            )
+        return done
 
 
 def translate_errors(exc: BaseException) -> FacadeFault:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
@@ -19,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bridge.config import Config, load_config
+from bridge.config import load_config
 from bridge.sync.report import Counts, SyncReport
 
 CONFIG_OPTION = click.option(
@@ -39,28 +41,56 @@ CONFIG_OPTION = click.option(
     "--full", is_flag=True, help="Read everything, not only what changed since the last run."
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Print what would be created or updated; write nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be created, updated, deleted or flagged; write nothing.",
+)
+@click.option(
+    "--reconcile",
+    is_flag=True,
+    help="Also list every id on each side and treat linked records that are gone as deleted.",
+)
+@click.option(
+    "--confirm-deletes",
+    is_flag=True,
+    help="Carry the deletes even when more than max_delete_fraction (default 5%) "
+    "of the linked records, or more than max_deletes, would go.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, no progress bar.")
-def sync(name: str, config_path: str, full: bool, dry_run: bool, as_json: bool) -> None:
-    """Run the integration NAME once; exits 1 when records failed."""
+def sync(
+    name: str,
+    config_path: str,
+    full: bool,
+    dry_run: bool,
+    reconcile: bool,
+    confirm_deletes: bool,
+    as_json: bool,
+) -> None:
+    """Run the integration NAME once; exits 1 when records failed or deletes wait."""
     config = load_config(config_path)
     # Imported once the config is known to be good: the engine brings the store with it.
     from bridge.sync.runner import run_integration
 
     console = Console(stderr=True)
+    run = partial(
+        run_integration,
+        config,
+        name,
+        full=full,
+        dry_run=dry_run,
+        reconcile=reconcile,
+        confirm_deletes=confirm_deletes,
+    )
     if as_json:
-        report = run_integration(config, name, full=full, dry_run=dry_run)
+        report = run()
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
-        report = _with_progress(config, name, full, dry_run, console)
+        report = _with_progress(run, console)
         _print_summary(report, Console())
     sys.exit(0 if report.ok else 1)
 
 
-def _with_progress(
-    config: Config, name: str, full: bool, dry_run: bool, console: Console
-) -> SyncReport:
+def _with_progress(run: Callable[..., SyncReport], console: Console) -> SyncReport:
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -81,16 +111,14 @@ def _with_progress(
         progress.update(tasks[direction], completed=counts.read, total=total, rate=rate)
 
     with progress:
-        from bridge.sync.runner import run_integration
-
-        return run_integration(config, name, full=full, dry_run=dry_run, on_progress=on_progress)
+        return run(on_progress=on_progress)
 
 
 def _print_summary(report: SyncReport, console: Console) -> None:
     title = f"{report.integration} ({report.direction}){' - dry run' if report.dry_run else ''}"
     table = Table(title=title)
     table.add_column("direction")
-    for column in ("read", "created", "updated", "unchanged", "failed", "conflicts"):
+    for column in Counts.__dataclass_fields__:
         table.add_column(column, justify="right")
     rows: list[tuple[str, Counts]] = list(report.directions.items())
     if len(rows) > 1:
@@ -104,6 +132,8 @@ def _print_summary(report: SyncReport, console: Console) -> None:
             console.print(f"  {planned.direction}: {planned.action} {planned.key} ({planned.name})")
         if len(report.planned) > 200:
             console.print(f"  ... and {len(report.planned) - 200} more")
+    if report.error:
+        console.print(f"[bold red]{report.error}[/]")
     console.print(
         f"duration {report.seconds:.1f} s" + (f", job {report.job_id}" if report.job_id else "")
     )

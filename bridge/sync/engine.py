@@ -22,6 +22,8 @@ from bridge.errors import BridgeError
 from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
 from bridge.store.repos.leases import LockHeld, integration_lock
+from bridge.store.repos.tombstones import SideRef
+from bridge.sync.deletes import DeleteCarrier, FeedScreen, read_deletion_feed, side_refs
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.passes import (
@@ -31,6 +33,7 @@ from bridge.sync.passes import (
     ProgressCallback,
     scan_changed,
 )
+from bridge.sync.reconcile import reconcile_side
 from bridge.sync.report import BOTH, SOURCE_TO_TARGET, TARGET_TO_SOURCE, Counts, SyncReport
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ class SyncSpec:
     direction: str = SOURCE_TO_TARGET
     fieldmap: FieldMap = field(default_factory=FieldMap)
     options: PassOptions = field(default_factory=PassOptions)
+    #: Connection names of the two ends (where the facade finds their tombstones).
+    source_connection: str | None = None
+    target_connection: str | None = None
 
 
 class SyncEngine:
@@ -78,7 +84,9 @@ class SyncEngine:
                 job_id = self._start_job(integration.id, queued)
                 report.job_id = job_id
             try:
+                self.see_deletes(integration.id)
                 self._run_directions(integration.id, job_id, report)
+                self.carry_deletes(integration.id, job_id, report)
             except BridgeError as exc:
                 report.error = str(exc)
                 if job_id:
@@ -87,8 +95,56 @@ class SyncEngine:
             finally:
                 report.seconds = time.perf_counter() - started
             if job_id:
-                self.store.jobs.finish(job_id, COMPLETED)
+                self.store.jobs.finish(job_id, COMPLETED, error=report.error)
         return report
+
+    # -- deletes (bridge.sync.deletes, bridge.sync.reconcile) ---------------------------
+
+    def _refs(self, integration_id: str) -> tuple[SideRef, SideRef]:
+        spec = self.spec
+        return side_refs(
+            integration_id,
+            spec.source,
+            spec.target,
+            spec.source_connection,
+            spec.target_connection,
+        )
+
+    def screen_for(self, integration_id: str, direction: str) -> FeedScreen:
+        source, target = self._refs(integration_id)
+        if direction == SOURCE_TO_TARGET:
+            return FeedScreen(self.store, source, target)
+        return FeedScreen(self.store, target, source)
+
+    def see_deletes(self, integration_id: str) -> None:
+        """Deletions feeds (where a system has one), then reconciliation when asked."""
+        source, target = self._refs(integration_id)
+        for ref, connector in ((source, self.spec.source), (target, self.spec.target)):
+            read_deletion_feed(self.store, ref, connector)
+            if self.spec.options.deletes.reconcile:
+                reconcile_side(self.store, ref, connector)
+
+    def carry_deletes(
+        self, integration_id: str, job_id: str | None, report: SyncReport, direction: str = ""
+    ) -> None:
+        """Carry the pending deletes (after the passes, under the lease) into ``report``."""
+        spec = self.spec
+        result = DeleteCarrier(
+            self.store,
+            integration_id=integration_id,
+            direction=direction or spec.direction,
+            refs=self._refs(integration_id),
+            connectors=(spec.source, spec.target),
+            options=spec.options.deletes,
+            dry_run=spec.options.dry_run,
+            job_id=job_id,
+        ).run()
+        for leg, counts in result.counts.items():
+            report.directions.setdefault(leg, Counts()).add(counts)
+        report.planned.extend(result.planned)
+        report.deletes_held = result.held
+        if result.message:
+            report.error = result.message
 
     def _start_job(self, integration_id: str, queued: str | None) -> str:
         """Start the queued job, or a new one when there is none (or it ended meanwhile)."""
@@ -147,9 +203,8 @@ class SyncEngine:
                         integration.id, type="webhook", direction=direction
                     )
                     self.store.jobs.start(job.id)
-                    contacts = [
-                        c for c in (reader.get(i) for i in dict.fromkeys(ids)) if c is not None
-                    ]
+                    found = {i: reader.get(i) for i in dict.fromkeys(ids)}
+                    contacts = [c for c in found.values() if c is not None]
                     one = DirectionPass(
                         store=self.store,
                         integration_id=integration.id,
@@ -160,9 +215,14 @@ class SyncEngine:
                         fieldmap=spec.fieldmap,
                         options=spec.options,
                         job_id=job.id,
+                        screen=self.screen_for(integration.id, direction),
                     )
                     try:
                         counts = one.push(contacts)
+                        gone = [i for i, c in found.items() if c is None]
+                        flagged = any(c.deleted for c in contacts)
+                        if gone or flagged:
+                            counts.add(self._push_deletes(integration.id, job.id, direction, gone))
                     except BridgeError as exc:
                         self.store.jobs.finish(job.id, FAILED, error=str(exc))
                         raise
@@ -172,6 +232,28 @@ class SyncEngine:
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(0.2)
+
+    def _push_deletes(
+        self, integration_id: str, job_id: str, direction: str, gone: list[str]
+    ) -> Counts:
+        """Linked records a lookup did not find are deleted: file them, and carry them (and
+        records the push found flagged deleted) now."""
+        source, target = self._refs(integration_id)
+        seen = source if direction == SOURCE_TO_TARGET else target
+        links = (
+            self.store.links.by_source_ids(integration_id, gone)
+            if direction == SOURCE_TO_TARGET
+            else self.store.links.by_target_ids(integration_id, gone)
+        )
+        for record_id, link in links.items():
+            self.store.tombstones.record(
+                seen, record_id, seen_by="lookup", external_id=link.external_id, email=link.email
+            )
+        report = SyncReport(self.spec.name, direction)
+        self.carry_deletes(integration_id, job_id, report, direction=direction)
+        if report.error:
+            raise BridgeError(report.error)
+        return report.totals
 
     def _run_directions(self, integration_id: str, job_id: str | None, report: SyncReport) -> None:
         spec = self.spec
@@ -215,6 +297,7 @@ class SyncEngine:
             job_id=job_id,
             conflicts=conflicts,
             on_progress=self.on_progress,
+            screen=self.screen_for(integration_id, direction),
         )
         counts = one.run()
         report.planned.extend(one.planned)

@@ -169,10 +169,13 @@ class PartitionedRun:
             if on_plan is not None:
                 on_plan(plan)
             try:
+                self._engine.see_deletes(self.integration_id)
                 while not self._all_done(plan):
                     if not self.work(plan):
                         time.sleep(self.poll)  # the rest are claimed by live workers
-                self._finish(plan)
+                # Deletes go after every partition, by the coordinator alone (its lease).
+                self._engine.carry_deletes(self.integration_id, plan.job_id, report)
+                self._finish(plan, report.error)
             except Exception as exc:
                 report.error = str(exc)
                 self.store.jobs.finish(plan.job_id, FAILED, error=str(exc))
@@ -184,10 +187,11 @@ class PartitionedRun:
             report.directions[self.direction] = Counts(
                 read=job.num_read, created=job.num_created, updated=job.num_updated,
                 unchanged=job.num_unchanged, failed=job.num_failed, conflicts=job.num_conflicts,
+                deleted=job.num_deleted,
             )  # fmt: skip
         return report
 
-    def _finish(self, plan: Plan) -> None:
+    def _finish(self, plan: Plan, error: str | None = None) -> None:
         seen = [
             datetime.fromisoformat(state["max_seen"])
             for state in self._states().values()
@@ -207,7 +211,7 @@ class PartitionedRun:
         )
         self._drop_partitions()
         self.store.checkpoints.reset(self.integration_id, plan_key(self.direction))
-        self.store.jobs.finish(plan.job_id, COMPLETED)
+        self.store.jobs.finish(plan.job_id, COMPLETED, error=error)
         log.info("%s: partitioned run %s finished", self.spec.name, plan.run_id)
 
     def _job_status(self, job_id: str) -> str | None:
@@ -264,6 +268,7 @@ class PartitionedRun:
             job_id=plan.job_id,
             on_progress=self.on_progress,
             checkpoint_key=key,
+            screen=self._engine.screen_for(self.integration_id, self.direction),
         )
         window = _Window(offset, stop)
         max_seen = one.sync_pages(window.pages(self.spec), fresh=plan.fresh, max_seen=max_seen)

@@ -29,6 +29,7 @@ from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, Ups
 from bridge.model import Contact, utc_now
 from bridge.store import Store
 from bridge.store.repos.links import IdLink, normalize_email
+from bridge.sync.deletes import DeleteOptions, FeedScreen
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
 from bridge.sync.payload import contact_to_json
@@ -48,6 +49,7 @@ class PassOptions:
     overlap: timedelta = timedelta(minutes=5)
     workers: int = 4
     conflict_policy: str = "latest"
+    deletes: DeleteOptions = field(default_factory=DeleteOptions)
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ class DirectionPass:
         conflicts: ConflictBook | None = None,
         on_progress: ProgressCallback | None = None,
         checkpoint_key: str | None = None,
+        screen: FeedScreen | None = None,
     ) -> None:
         self.store = store
         self.integration_id = integration_id
@@ -149,6 +152,8 @@ class DirectionPass:
         # Where the pass keeps its checkpoint: the direction itself, or a key of its own
         # for a slice of the feed (a partition of a full sync, bridge.sync.partition).
         self.checkpoint_key = checkpoint_key or direction
+        # Takes records the bridge holds as deleted out of the feed (bridge.sync.deletes).
+        self.screen = screen
         self.counts = Counts()
         # When this pass began reading (carried in the checkpoint across a resume).
         self._started = utc_now() - READ_CLOCK_MARGIN
@@ -295,7 +300,10 @@ class DirectionPass:
     def _prepare(self, page: Page, fresh: bool) -> _PageJob:
         counts = Counts(read=len(page.contacts))
         system = self.reader.system
-        readable = [(c, c.ids.get(system)) for c in page.contacts]
+        contacts = page.contacts
+        if self.screen is not None:
+            contacts, counts.unchanged = self.screen.screen(contacts)
+        readable = [(c, c.ids.get(system)) for c in contacts]
         ids = [rid for _, rid in readable if rid]
         links = (
             self.store.links.by_source_ids(self.integration_id, ids)
@@ -381,6 +389,8 @@ class DirectionPass:
         watermark = self._kept_watermark() if job.checkpoint else None
         with self.store.transaction() as tx:
             tx.links.save_many(self.integration_id, links)
+            if self.screen is not None:
+                self.screen.written(tx, [i for link in links if (i := self._writer_id_of(link))])
             for work, outcome in letters:
                 tx.dead_letters.add(
                     self.integration_id,

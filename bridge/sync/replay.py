@@ -3,7 +3,9 @@
 A letter is replayed from the record as the reader holds it *now* (so a fix made in the
 source system is what gets sent), falling back to the stored payload when the reader no
 longer has it. The current field mapping applies. Success resolves the letter and links
-the record; another failure keeps the letter with one more attempt.
+the record; another failure keeps the letter with one more attempt. A record the bridge
+holds as deleted (flagged deleted, or on file as a tombstone) is not sent: its letter is
+resolved, so a replay never brings a deleted contact back.
 """
 
 from __future__ import annotations
@@ -54,9 +56,15 @@ def replay_dead_letters(config: Config, name: str, store: Store | None = None) -
                 fieldmap=spec.fieldmap,
                 options=spec.options,
             )
+            screen = engine.screen_for(integration.id, direction)
             for letter in letters:
                 result.tried += 1
-                contact = reader.get(letter.record_key) or contact_from_json(letter.payload)
+                live = reader.get(letter.record_key)
+                if (live is not None and live.deleted) or screen.holds_deleted(letter.record_key):
+                    store.dead_letters.resolve([letter.id])
+                    result.resolved += 1
+                    continue
+                contact = live or contact_from_json(letter.payload)
                 link = (
                     store.links.get(integration.id, source_id=letter.record_key)
                     if direction == SOURCE_TO_TARGET

@@ -18,6 +18,7 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     conflicts: int = 0
+    deleted: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -32,7 +33,7 @@ class PlannedWrite:
     """A write a dry run would have made."""
 
     direction: str
-    action: str  # "create" | "update"
+    action: str  # "create" | "update" | "delete" | "flag"
     key: str
     name: str
 
@@ -47,6 +48,8 @@ class SyncReport:
     planned: list[PlannedWrite] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    #: Deletes the mass-delete guard held back (waiting for confirmation).
+    deletes_held: int = 0
 
     @property
     def totals(self) -> Counts:
@@ -70,6 +73,7 @@ class SyncReport:
             "directions": {k: v.as_dict() for k, v in self.directions.items()},
             "planned": [vars_of(p) for p in self.planned],
             "error": self.error,
+            "deletes_held": self.deletes_held,
         }
 
 

@@ -11,13 +11,27 @@ from bridge.config import Config, IntegrationConfig
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
 from bridge.store import Store
+from bridge.sync.deletes import (
+    DEFAULT_MAX_FRACTION,
+    DEFAULT_POLICY,
+    DeleteOptions,
+)
 from bridge.sync.engine import CONFLICT_POLICIES, SyncEngine, SyncSpec
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.passes import PassOptions, ProgressCallback
 from bridge.sync.report import SyncReport
 
 # Integration options (keys of an [[integrations]] entry besides the documented ones).
-OPTION_KEYS = {"overlap_seconds", "workers", "conflict_policy"}
+OPTION_KEYS = {
+    "overlap_seconds",
+    "workers",
+    "conflict_policy",
+    "deletes",
+    "max_delete_fraction",
+    "max_deletes",
+    "reconcile",
+    "reconcile_schedule",
+}
 
 
 def open_store(config: Config) -> Store:
@@ -27,7 +41,32 @@ def open_store(config: Config) -> Store:
     return store
 
 
-def pass_options(integration: IntegrationConfig, *, full: bool, dry_run: bool) -> PassOptions:
+def delete_options(
+    integration: IntegrationConfig, *, reconcile: bool = False, confirm_deletes: bool = False
+) -> DeleteOptions:
+    """The integration's delete policy and guard (``deletes``, ``max_delete_fraction``...)."""
+    options = integration.options
+    max_deletes = options.get("max_deletes")
+    try:
+        return DeleteOptions(
+            policy=str(options.get("deletes", DEFAULT_POLICY)),
+            max_fraction=float(options.get("max_delete_fraction", DEFAULT_MAX_FRACTION)),
+            max_deletes=int(max_deletes) if max_deletes is not None else None,
+            confirmed=confirm_deletes,
+            reconcile=reconcile or bool(options.get("reconcile", False)),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"integration {integration.name}: {exc}") from None
+
+
+def pass_options(
+    integration: IntegrationConfig,
+    *,
+    full: bool,
+    dry_run: bool,
+    reconcile: bool = False,
+    confirm_deletes: bool = False,
+) -> PassOptions:
     options: dict[str, Any] = dict(integration.options)
     unknown = set(options) - OPTION_KEYS
     if unknown:
@@ -46,6 +85,7 @@ def pass_options(integration: IntegrationConfig, *, full: bool, dry_run: bool) -
         overlap=timedelta(seconds=float(options.get("overlap_seconds", 300))),
         workers=int(options.get("workers", 4)),
         conflict_policy=policy,
+        deletes=delete_options(integration, reconcile=reconcile, confirm_deletes=confirm_deletes),
     )
 
 
@@ -56,6 +96,8 @@ def integration_spec(
     *,
     full: bool = False,
     dry_run: bool = False,
+    reconcile: bool = False,
+    confirm_deletes: bool = False,
     store: Store | None = None,
 ) -> Iterator[SyncSpec]:
     """A :class:`SyncSpec` with live connectors, closed when the block ends.
@@ -78,7 +120,15 @@ def integration_spec(
             target=target,
             direction=integration.direction,
             fieldmap=FieldMap.from_config(integration.mapping, f"integrations.{name}.mapping"),
-            options=pass_options(integration, full=full, dry_run=dry_run),
+            options=pass_options(
+                integration,
+                full=full,
+                dry_run=dry_run,
+                reconcile=reconcile,
+                confirm_deletes=confirm_deletes,
+            ),
+            source_connection=integration.source,
+            target_connection=integration.target,
         )
 
 
@@ -90,7 +140,17 @@ def run_integration(
     full: bool = False,
     dry_run: bool = False,
     on_progress: ProgressCallback | None = None,
+    reconcile: bool = False,
+    confirm_deletes: bool = False,
 ) -> SyncReport:
     store = store or open_store(config)
-    with integration_spec(config, name, full=full, dry_run=dry_run, store=store) as spec:
+    with integration_spec(
+        config,
+        name,
+        full=full,
+        dry_run=dry_run,
+        reconcile=reconcile,
+        confirm_deletes=confirm_deletes,
+        store=store,
+    ) as spec:
         return SyncEngine(store, spec, on_progress=on_progress).run()

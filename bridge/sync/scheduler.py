@@ -84,6 +84,14 @@ class Scheduler:
             schedules[integration.name] = Schedule.starting(
                 integration.name, integration.schedule, start
             )
+        for integration in config.integrations:
+            # A second, usually rarer, schedule whose runs also reconcile (bridge.sync.reconcile).
+            expression = integration.options.get("reconcile_schedule")
+            if expression:
+                name = f"{integration.name} (reconcile)"
+                schedules[name] = Schedule.starting(
+                    name, str(expression), start, run=_reconciling(config, store, integration.name)
+                )
 
         def run_here(name: str) -> SyncReport:
             return run_integration(config, name, store=store)
@@ -150,3 +158,10 @@ class Scheduler:
                 break
             self.tick()
         self._pool.shutdown(wait=True)
+
+
+def _reconciling(config: Config, store: Store, name: str) -> Runner:
+    def run(_schedule_name: str) -> SyncReport:
+        return run_integration(config, name, store=store, reconcile=True)
+
+    return run

@@ -87,3 +87,25 @@ def test_a_second_coordinator_is_refused_and_helpers_find_nothing_without_a_plan
     assert outcome and outcome[0].totals.read == 300
     integration = store.integrations.by_name("members")
     assert store.checkpoints.get(integration.id, partition_key("source-to-target", 0)) is None
+
+
+def test_a_partitioned_run_screens_and_carries_deletes(start_legacy, start_bigin, store):
+    from bridge.sync.deletes import DeleteOptions
+
+    legacy = start_legacy(records=RECORDS)
+    bigin = start_bigin(records=0)
+    with legacy.connector() as source, bigin.connector() as target:
+        deletes = DeleteOptions(policy="propagate")
+        PartitionedRun(store, spec_for(source, target, deletes=deletes), size=200).coordinate()
+        rows = legacy.app.store.all_records()
+        flagged, removed = str(rows[10]["entityId"]), rows[400]["entityId"]
+        assert source.flag_deleted(flagged)  # seen in the feed
+        assert legacy.app.store.delete(removed)  # seen by reconciliation
+        spec = spec_for(source, target, deletes=DeleteOptions(policy="propagate", reconcile=True))
+        report = PartitionedRun(store, spec, size=200).coordinate()
+    assert report.ok and report.totals.deleted == 2
+    job = store.jobs.get(report.job_id)
+    assert job is not None and job.status == "completed" and job.num_deleted == 2
+    keys = {r["External_ID"] for r in bigin.app.store.select("Contacts")}
+    assert len(keys) == RECORDS - 2
+    assert not {rows[10]["externalId"], rows[400]["externalId"]} & keys

@@ -27,6 +27,9 @@ TABLES = {
     "facade_cursor_positions",
     "oauth_tokens",
     "cache_generations",
+    "tombstones",
+    "deletes_carried",
+    "reconcile_ids",
 }
 #: The newest revision shipped (one head: the migrations form a single line).
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

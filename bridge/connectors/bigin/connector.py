@@ -33,7 +33,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.base import (
+    Capability,
+    Connector,
+    IdPage,
+    Page,
+    Position,
+    UpsertOutcome,
+    UpsertStatus,
+)
 from bridge.connectors.bigin.client import BiginClient, BiginResponse
 from bridge.connectors.bigin.mapping import (
     DEFAULT_EXTERNAL_ID_FIELD,
@@ -43,13 +51,15 @@ from bridge.connectors.bigin.mapping import (
     format_time,
     record_to_contact,
 )
-from bridge.connectors.bigin.paging import ModifiedTimePager
+from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
 from bridge.errors import ConfigError, RemoteError
 from bridge.model import Contact
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
+#: The tag ``flag_deleted`` adds (Bigin has no deleted flag of its own).
+DELETED_TAG = "deleted"
 
 
 def _escape(value: str) -> str:
@@ -61,6 +71,8 @@ class BiginConnector(Connector):
     """One Bigin org's Contacts."""
 
     kind = SYSTEM
+    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
 
     def __init__(
         self,
@@ -148,6 +160,42 @@ class BiginConnector(Connector):
                 position=Position(since=since, cursor=fetched.next_cursor),
                 more=fetched.more,
             )
+
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """Every Contact id, by ``id`` ascending, asking for no other field.
+
+        ``page`` walks the first 2,000 records, then ``page_token`` (as Bigin requires).
+        """
+        cursor = dict(resume.cursor) if resume is not None else {"page": 1}
+        while True:
+            params: dict[str, Any] = {
+                "fields": "id",
+                "per_page": self.per_page,
+                "sort_by": "id",
+                "sort_order": "asc",
+            }
+            if cursor.get("page_token"):
+                params["page_token"] = cursor["page_token"]
+            else:
+                params["page"] = int(cursor.get("page", 1))
+            response = self.client.call("GET", "/Contacts", params=params)
+            body = {} if response.empty else (response.body or {})
+            records = list(body.get("data") or [])
+            info = dict(body.get("info") or {})
+            more = bool(info.get("more_records")) and bool(records)
+            if cursor.get("page_token") or int(cursor.get("page", 1)) * self.per_page >= PAGE_LIMIT:
+                token = info.get("next_page_token")
+                cursor = {"page_token": token} if more and token else {}
+                more = more and bool(token)
+            else:
+                cursor = {"page": int(cursor.get("page", 1)) + 1}
+            yield IdPage(
+                ids=[str(r["id"]) for r in records if r.get("id")],
+                position=Position(since=None, cursor=cursor),
+                more=more,
+            )
+            if not more:
+                return
 
     def get(self, contact_id: str) -> Contact | None:
         if not contact_id.isdigit():
@@ -262,6 +310,23 @@ class BiginConnector(Connector):
         response = self.client.call("DELETE", f"/Contacts/{contact_id}")
         entries = (response.body or {}).get("data") or []
         return bool(entries) and entries[0].get("status") == "success"
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        """Add the ``deleted`` tag, keeping the contact's other tags."""
+        if not contact_id.isdigit():
+            return False
+        response = self.client.call("GET", f"/Contacts/{contact_id}")
+        records = [] if response.empty else (response.body or {}).get("data") or []
+        if not records:
+            return False
+        tags = [t for t in records[0].get("Tag") or () if isinstance(t, dict) and t.get("name")]
+        if any(t["name"] == DELETED_TAG for t in tags):
+            return True
+        names = [{"name": t["name"]} for t in tags] + [{"name": DELETED_TAG}]
+        self.client.call(
+            "PUT", "/Contacts", json={"data": [{"id": contact_id, "Tag": names}]}, cost=1
+        )
+        return True
 
     def close(self) -> None:
         self.client.close()

@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import (
+    Capability,
     Connector,
+    IdPage,
     Page,
     Position,
     UpsertOutcome,
@@ -46,6 +48,8 @@ from bridge.model import Company, Contact
 
 CONTACT = "Contact"
 ACCOUNT = "Account"
+#: What ``flag_deleted`` puts first in ``description`` (Egito has no soft delete).
+DELETED_MARK = "[deleted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,8 @@ class EgitoConnector(Connector):
     """Contacts of one Egito instance."""
 
     kind = SYSTEM
+    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    deleted_flag = f"`{DELETED_MARK}` at the start of the contact's `description`"
 
     def __init__(
         self,
@@ -169,6 +175,25 @@ class EgitoConnector(Connector):
                 more=fetched.more,
                 total=totals[0] if since is None else None,
             )
+
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """Every contact id, by ``start`` offsets (the list answers whole records)."""
+        start = int(resume.cursor.get("start", 0)) if resume is not None else 0
+        while True:
+            answer = self.client.list_page(CONTACT, start, self.page_size)
+            records = [r for r in answer["data"] if isinstance(r, dict)]
+            start += len(records)
+            total = answer.get("total")
+            more = bool(records) and (
+                start < total if isinstance(total, int) else len(records) >= self.page_size
+            )
+            yield IdPage(
+                ids=[str(r["id"]) for r in records if r.get("id") is not None],
+                position=Position(since=None, cursor={"start": start}),
+                more=more,
+            )
+            if not more:
+                return
 
     def _first(self, **filters: str) -> dict[str, Any] | None:
         """The first contact the list filter finds, confirmed here (a server may ignore it)."""
@@ -287,6 +312,16 @@ class EgitoConnector(Connector):
 
     def delete(self, contact_id: str) -> bool:
         return self.client.delete(CONTACT, contact_id)
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        record = self.client.get(CONTACT, contact_id)
+        if record is None:
+            return False
+        description = str(record.get("description") or "")
+        if not description.startswith(DELETED_MARK):
+            marked = f"{DELETED_MARK} {description}".strip()
+            self.client.update(CONTACT, contact_id, {"description": marked})
+        return True
 
     def normalize(self, contact: Contact) -> Contact:
         """The contact as Egito holds it: through the wire mapping and back, no I/O."""

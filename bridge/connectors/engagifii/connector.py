@@ -23,7 +23,9 @@ from typing import Any
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import (
+    Capability,
     Connector,
+    IdPage,
     Page,
     Position,
     UpsertOutcome,
@@ -51,6 +53,8 @@ class EngagifiiConnector(Connector):
     """People of one Engagifii tenant."""
 
     kind = SYSTEM
+    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    deleted_flag = "the person deactivated (`isActive = false`, Engagifii's soft delete)"
 
     def __init__(
         self,
@@ -147,6 +151,25 @@ class EngagifiiConnector(Connector):
                 # The server's count covers what it filtered, which is not ours if it
                 # ignored modifiedDate.
                 total=None if filter_ignored else fetched.total,
+            )
+
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """Ids of the active people (the API returns whole records: no field selection)."""
+        start = int(resume.cursor.get("page_index", 0)) if resume is not None else 0
+        pager = PageIndexPager(
+            lambda index, size: self.client.people_page(index, size, {"isActive": True}),
+            system=SYSTEM,
+            page_size=self.page_size,
+        )
+        for fetched in pager.pages(start):
+            yield IdPage(
+                ids=[
+                    str(p["id"])
+                    for p in fetched.records
+                    if p.get("id") and p.get("isActive") is not False
+                ],
+                position=Position(since=None, cursor={"page_index": fetched.next_index}),
+                more=fetched.more,
             )
 
     def _first(
@@ -278,6 +301,15 @@ class EngagifiiConnector(Connector):
             return UpsertOutcome(UpsertStatus.UNCHANGED, id=person_id)
         self.client.update_person(person_id, body)
         return UpsertOutcome(UpsertStatus.UPDATED, id=person_id)
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        """Deactivate the person (whatever ``delete_mode`` says)."""
+        person = self.client.get_person(contact_id)
+        if person is None:
+            return False
+        if person.get("isActive") is not False:
+            self.client.update_person(contact_id, {"isActive": False})
+        return True
 
     def delete(self, contact_id: str) -> bool:
         if self.delete_mode == "delete":

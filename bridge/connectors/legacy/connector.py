@@ -11,7 +11,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
+from bridge.connectors.base import (
+    Capability,
+    Connector,
+    IdPage,
+    Page,
+    Position,
+    UpsertOutcome,
+    UpsertStatus,
+)
 from bridge.connectors.legacy.client import LegacyClient
 from bridge.connectors.legacy.mapping import (
     COMPANY_ENTITY_TYPE,
@@ -35,6 +43,8 @@ class LegacyConnector(Connector):
     """One site of the legacy hosted CRM."""
 
     kind = SYSTEM
+    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    deleted_flag = "the contact's own `deleted` flag, set to true"
 
     def __init__(
         self,
@@ -115,6 +125,24 @@ class LegacyConnector(Connector):
                 more=fetched.more,
             )
 
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """The whole feed with only entityIds kept (the contract has no field selection).
+
+        A contact flagged ``deleted`` is not live, so it is not listed.
+        """
+        pager = OffsetPager(self.client.retrieve_page, system=SYSTEM, read_ahead=self.read_ahead)
+        start = int(resume.cursor.get("offset", 0)) if resume is not None else 0
+        for fetched in pager.pages(NO_DATE, start):
+            yield IdPage(
+                ids=[
+                    str(r["entityId"])
+                    for r in fetched.records
+                    if r.get("entityId") and not r.get("deleted")
+                ],
+                position=Position(since=None, cursor={"offset": fetched.next_offset}),
+                more=fetched.more,
+            )
+
     def get(self, contact_id: str) -> Contact | None:
         try:
             return self._contact(self.client.retrieve_by_entity_id(int(contact_id)))
@@ -189,6 +217,19 @@ class LegacyConnector(Connector):
             return self.client.delete_by_entity_id(int(contact_id))
         except NotFound:
             return False
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        """Set the record's ``deleted`` flag: the record as read, sent back flagged."""
+        try:
+            record = self.client.retrieve_by_entity_id(int(contact_id))
+        except NotFound:
+            return False
+        if record is None:
+            return False
+        if record.get("deleted"):
+            return True
+        self.client.update_insert([{**record, "deleted": True}])
+        return True
 
     def delete_by_email(self, email: str) -> bool:
         try:

@@ -9,6 +9,7 @@ from bridge.store.models.control import (
     SiteRow,
     WebhookChannelRow,
 )
+from bridge.store.models.deletes import DeleteCarriedRow, ReconcileIdRow, TombstoneRow
 from bridge.store.models.facade import (
     CacheGenerationRow,
     EntityIdRow,
@@ -31,6 +32,7 @@ __all__ = [
     "CheckpointRow",
     "ConnectionRow",
     "DeadLetterRow",
+    "DeleteCarriedRow",
     "EntityIdRow",
     "FacadeCursorPositionRow",
     "FacadeCursorRow",
@@ -40,6 +42,8 @@ __all__ = [
     "JobRow",
     "LeaseRow",
     "OAuthTokenRow",
+    "ReconcileIdRow",
     "SiteRow",
+    "TombstoneRow",
     "WebhookChannelRow",
 ]

@@ -72,6 +72,7 @@ class JobRow(Base):
     num_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     num_failed: Mapped[int] = mapped_column(Integer, default=0)
     num_conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    num_deleted: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from bridge.store.repos.leases import HeldLease, Lease, LeaseRepo, LockHeld, int
 from bridge.store.repos.links import IdLink, IdLinkRepo
 from bridge.store.repos.oauth_tokens import OAuthTokenRepo
 from bridge.store.repos.tokens import ApiToken, ApiTokenRepo, WebhookChannel, WebhookChannelRepo
+from bridge.store.repos.tombstones import SideRef, Tombstone, TombstoneRepo
 
 
 class Repositories:
@@ -36,6 +37,7 @@ class Repositories:
         self.cursors = FacadeCursorRepo(scope, cipher)
         self.oauth_tokens = OAuthTokenRepo(scope, cipher)
         self.cache_generations = CacheGenerationRepo(scope, cipher)
+        self.tombstones = TombstoneRepo(scope, cipher)
 
 
 __all__ = [
@@ -52,7 +54,9 @@ __all__ = [
     "Lease",
     "LockHeld",
     "Repositories",
+    "SideRef",
     "Site",
+    "Tombstone",
     "WebhookChannel",
     "integration_lock",
 ]

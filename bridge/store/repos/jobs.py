@@ -27,7 +27,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
 )
 STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELED)
 FINISHED = (COMPLETED, FAILED, CANCELED)
-COUNTS = ("read", "created", "updated", "unchanged", "failed", "conflicts")
+COUNTS = ("read", "created", "updated", "unchanged", "failed", "conflicts", "deleted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class Job:
     num_unchanged: int
     num_failed: int
     num_conflicts: int
+    num_deleted: int
     error: str | None
     created_at: datetime
     started_at: datetime | None

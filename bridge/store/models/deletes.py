@@ -1,0 +1,69 @@
+"""Deletion tables: tombstones, which integration carried which, and reconciliation ids.
+
+A tombstone says "the bridge treats this record as deleted". It belongs to an
+integration's side (``integration_id`` + ``side``) when a sync, a webhook or a
+reconciliation saw the delete, or to a connection only (``connection``) when the facade
+deleted it for a legacy consumer. ``gone`` is false for a record that still exists but
+is flagged deleted (the legacy ``deleted`` flag, an inactive Engagifii person, a record
+the bridge flagged under the ``flag`` policy): such a record is visible in its own feed,
+so the facade does not list it again from the tombstones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.store.models.base import Base
+from bridge.store.types import UTCDateTime
+
+
+class TombstoneRow(Base):
+    """One record seen deleted (or flagged deleted) on one side."""
+
+    __tablename__ = "tombstones"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "side", "record_id"),
+        Index(None, "connection", "record_id"),
+        Index(None, "connection", "deleted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration_id: Mapped[str | None] = mapped_column(
+        String(24), ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    side: Mapped[str | None] = mapped_column(String(16))
+    connection: Mapped[str | None] = mapped_column(String(200))
+    system: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    seen_by: Mapped[str] = mapped_column(String(16))
+    gone: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeleteCarriedRow(Base):
+    """A tombstone an integration has dealt with (deleted, flagged, ignored or failed)."""
+
+    __tablename__ = "deletes_carried"
+
+    integration_id: Mapped[str] = mapped_column(
+        String(24), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tombstone_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tombstones.id", ondelete="CASCADE"), primary_key=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16))
+    carried_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReconcileIdRow(Base):
+    """Scratch: the ids one reconciliation run listed on one side (deleted when it ends)."""
+
+    __tablename__ = "reconcile_ids"
+
+    run_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
