@@ -30,6 +30,9 @@ entity_ids               entity_ids         facade: stable legacy integer entity
                                             scope, allocated race-free
 facade_cursors,          cursors            facade: legacy recordStart -> CRM paging
 facade_cursor_positions                     position, per (scope, lastUpdateDate, snapshot)
+console_sessions         console_sessions   operator console: signed-in browsers (hashed)
+facade_activity,         facade_activity    operator console: calls and faults per site,
+facade_faults                               the last SOAP faults (written in batches)
 ======================== ================== ============================================
 
 Rows never leave the store: repositories return frozen dataclasses (``Job``, ``IdLink``...),

@@ -24,6 +24,9 @@ TABLES = {
     "entity_ids",
     "facade_cursors",
     "facade_cursor_positions",
+    "console_sessions",
+    "facade_activity",
+    "facade_faults",
 }
 
 
@@ -39,7 +42,7 @@ def test_upgrade_downgrade_upgrade_on_empty_database(store_url):
 
         store.migrate()
         assert tables(store) == TABLES
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == "0006"
         store.integrations.create("survives nothing")
 
         store.downgrade("base")
@@ -50,7 +53,7 @@ def test_upgrade_downgrade_upgrade_on_empty_database(store_url):
         assert tables(store) == TABLES
         assert store.integrations.count() == 0
         store.migrate()  # at head already: a no-op, not an error
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == "0006"
     finally:
         store.dispose()
 
@@ -75,4 +78,4 @@ def test_db_upgrade_command_migrates_the_configured_store(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert "at revision 0001" in out.stdout
+    assert "at revision 0006" in out.stdout
