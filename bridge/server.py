@@ -21,8 +21,10 @@ from gunicorn.app.base import BaseApplication
 from bridge.api import build_control_plane, instrument_soap
 from bridge.config import Config
 from bridge.facade import ENDPOINT_PATH, build_facade
+from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.store import Store
+from bridge.ui import build_console
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -67,10 +69,13 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
         facade = build_facade(
             config, entity_ids=StoreEntityIdMap(store), cursors=StoreCursorMap(store)
         )
-        mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
+        activity = ActivityRecorder(store)
+        mounts.mount(ENDPOINT_PATH, instrument_soap(record_activity(facade, activity)))
     else:
         log.warning("no `sites` configured: the SOAP facade is not served")
-    mounts.mount("/", build_control_plane(config, store))  # /v1, /webhooks, /metrics...
+    control_plane = build_control_plane(config, store)
+    mounts.mount("/", control_plane)  # /v1, /webhooks, /metrics...
+    mounts.mount("/ui", build_console(control_plane.ctx, config))
     return mounts
 
 

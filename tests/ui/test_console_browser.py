@@ -1,0 +1,290 @@
+"""The operator console in a real headless Chromium against ``soapbridge serve``.
+
+The tests run in order over one server (see conftest): signed out, every page sends
+the browser to sign in; signed in, the first run is started from the console and
+watched live; its failed record shows as a dead-letter badge, as text however it is
+named, and is replayed from the job's page once fixed at the source; an install step
+runs from the wizard; forms without their CSRF token are refused; the facade page
+shows what a legacy consumer did. Screenshots of the main pages go to ``docs/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bridge.config import ConnectionConfig
+from bridge.connectors.legacy import LegacyConnector
+from bridge.errors import BridgeError
+from tests.ui.conftest import DOCS, SITE, XSS_NAME
+
+PAGES = ["/ui/", "/ui/integrations", "/ui/jobs", "/ui/connections", "/ui/facade"]
+
+
+def wait(browser, seconds: float = 30):
+    return WebDriverWait(browser, seconds, poll_frequency=0.1)
+
+
+def shoot(browser, name: str) -> None:
+    """A screenshot of the page for the README (small: PNG of a plain page)."""
+    DOCS.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    width = browser.get_window_size()["width"]
+    browser.set_window_size(width, min(max(height + 120, 600), 1600))
+    browser.save_screenshot(str(DOCS / f"console-{name}.png"))
+    browser.set_window_size(width, 900)
+
+
+def sign_in(browser, console) -> None:
+    browser.get(f"{console.url}/ui/signin")
+    browser.find_element(By.NAME, "token").send_keys(console.token)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser).until(ec.url_contains("/ui/integrations"))
+
+
+@pytest.fixture
+def signed_in(console, browser):
+    """The browser with a console session (signing in when it has none)."""
+    browser.get(f"{console.url}/ui/integrations")
+    if "/ui/signin" in browser.current_url:
+        sign_in(browser, console)
+    return browser
+
+
+def says(browser, text: str, role: str = "status") -> None:
+    """Wait for the page (after a form post) to show ``text`` in its status or alert note."""
+    selector = (By.CSS_SELECTOR, f"[role={role}]")
+    wait(browser).until(ec.text_to_be_present_in_element(selector, text))
+
+
+def row_of(browser, selector: str):
+    return wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+
+def test_signed_out_every_page_and_action_goes_to_sign_in(console, browser):
+    integration = console.integration_id("members")
+    job = console.api("POST", f"/v1/integrations/{integration}/run").json()["_id"]
+    pages = [*PAGES, f"/ui/integrations/{integration}", f"/ui/jobs/{job}", f"/ui/jobs/{job}/progress"]
+    for page in pages:
+        answer = requests.get(console.url + page, allow_redirects=False, timeout=10)
+        assert answer.status_code == 303, page
+        assert answer.headers["Location"].startswith("/ui/signin?next="), page
+    for action in (f"/ui/integrations/{integration}/run", "/ui/signout", f"/ui/jobs/{job}/errors"):
+        answer = requests.post(console.url + action, allow_redirects=False, timeout=10)
+        assert answer.status_code == 303 and "/ui/signin" in answer.headers["Location"], action
+    # A forged or expired cookie is no session either.
+    forged = requests.get(
+        f"{console.url}/ui/jobs", cookies={"soapbridge_console": "forged"}, allow_redirects=False, timeout=10
+    )
+    assert forged.status_code == 303
+    browser.get(f"{console.url}/ui/jobs?status=failed")
+    assert "/ui/signin" in browser.current_url
+    assert browser.find_element(By.NAME, "token").get_attribute("type") == "password"
+    shoot(browser, "signin")
+    # A wrong token is refused on the page.
+    browser.find_element(By.NAME, "token").send_keys("sbt_not-a-token")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    says(browser, "unknown or revoked", "alert")
+    # That job ran through the API; the console's first run is the next test's.
+    _wait_finished(console, job)
+
+
+def _wait_finished(console, job_id: str) -> dict:
+    deadline = time.monotonic() + 60
+    while True:
+        job = console.api("GET", f"/v1/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def test_sign_in_shows_the_integration_with_dead_letters_and_its_badge(console, browser):
+    sign_in(browser, console)
+    # The session cookie is HttpOnly and SameSite=Strict, scoped to /ui.
+    cookie = browser.get_cookie("soapbridge_console")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/ui"
+    row = row_of(browser, "tr[data-integration=members]")
+    assert "crm → bigin" in row.text
+    assert "0 3 * * *" in row.text  # the schedule, and its next run beside it
+    assert re.search(r"\d{4}-\d\d-\d\d 03:00:00 UTC", row.text)
+    badge = row.find_element(By.CSS_SELECTOR, ".health .badge.dead")
+    assert badge.text == "1 dead letter"
+    assert "failed 1" in row.text
+    shoot(browser, "integrations")
+
+
+def test_run_now_and_watch_the_job_finish_live(console, signed_in):
+    browser = signed_in
+    browser.get(f"{console.url}/ui/integrations")
+    console.legacy_faults.latency = 0.6  # every legacy call slow: the run takes seconds
+    try:
+        row_of(browser, "tr[data-integration=members] form button").click()
+        wait(browser).until(ec.url_contains("/ui/jobs/"))
+        status = browser.find_element(By.CSS_SELECTOR, "#progress [data-field=status]")
+        assert status.text in ("queued", "running")
+        browser.execute_script("window.stillTheSamePage = true;")
+        wait(browser, 60).until(lambda b: status.text == "completed")
+    finally:
+        console.legacy_faults.latency = 0.0
+    # The figures changed in place: the page was not reloaded.
+    assert browser.execute_script("return window.stillTheSamePage === true;")
+    job_id = browser.current_url.rsplit("/", 1)[-1]
+    job = console.api("GET", f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "completed"
+    figures = browser.find_element(By.CSS_SELECTOR, "#progress .live")
+    assert figures.find_element(By.CSS_SELECTOR, "[data-field=read]").text == str(job["numExport"])
+    assert figures.get_attribute("data-finished") == "yes"
+    # The jobs list shows it too, and filters.
+    browser.get(f"{console.url}/ui/jobs?status=completed")
+    assert job_id in browser.find_element(By.ID, "jobs").text
+    browser.get(f"{console.url}/ui/jobs?status=failed")
+    assert job_id not in browser.find_element(By.ID, "jobs").text
+    browser.get(f"{console.url}/ui/jobs")
+    shoot(browser, "jobs")
+
+
+def test_a_contact_named_like_markup_renders_as_text(console, signed_in):
+    browser = signed_in
+    browser.get(f"{console.url}/ui/integrations/{console.integration_id('members')}")
+    letter = row_of(browser, f"tr[data-letter='{console.bad_entity_id}']")
+    assert XSS_NAME in letter.text
+    assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018
+    assert "&lt;img" in requests.get(
+        browser.current_url, cookies={"soapbridge_console": browser.get_cookie("soapbridge_console")["value"]}, timeout=10
+    ).text
+    shoot(browser, "integration")
+
+
+def test_a_job_error_is_replayed_after_the_record_is_fixed_at_the_source(console, signed_in):
+    browser = signed_in
+    jobs = console.api("GET", "/v1/jobs", params={"_integrationId": console.integration_id("members")}).json()
+    failed = [j for j in jobs if j["numError"]][-1]
+    browser.get(f"{console.url}/ui/jobs/{failed['_id']}")
+    error = row_of(browser, f"tr[data-error='{console.bad_entity_id}']")
+    assert "MANDATORY_NOT_FOUND" in error.text and "bigin" in error.text
+    # Retried as it is, it fails again.
+    error.find_element(By.CSS_SELECTOR, "button[value=retry]").click()
+    says(browser, "0 succeeded, 1 still failing")
+    console.legacy.store._records[console.bad_entity_id]["lastName"] = "Fixed"
+    row_of(browser, f"tr[data-error='{console.bad_entity_id}'] button[value=retry]").click()
+    says(browser, "1 succeeded, 0 still failing")
+    assert row_of(browser, f"tr[data-error='{console.bad_entity_id}'] .letter-state").text == "resolved"
+    shoot(browser, "job")
+    created = console.bigin.store.select("Contacts", where=lambda r: r.get("Last_Name") == "Fixed")
+    assert [r["First_Name"] for r in created] == [XSS_NAME]
+    browser.get(f"{console.url}/ui/integrations")
+    assert row_of(browser, "tr[data-integration=members] .health").text == "healthy"
+
+
+def test_the_install_wizard_completes_a_step(console, signed_in):
+    browser = signed_in
+    connections = {c["name"]: c["_id"] for c in console.api("GET", "/v1/connections").json()}
+    made = console.api(
+        "POST",
+        "/v1/integrations",
+        json={"name": "members-api", "settings": {"source": connections["crm"], "target": connections["bigin"]}},
+    ).json()
+    assert [s["installerFunction"] for s in made["install"]] == ["verifyConnection", "verifyConnection"]
+    browser.get(f"{console.url}/ui/integrations")
+    assert "paused" in row_of(browser, "tr[data-integration=members-api] .health").text
+    browser.get(f"{console.url}/ui/integrations/{made['_id']}")
+    browser.find_element(By.CSS_SELECTOR, "#install button").click()
+    says(browser, "Step 1 (Verify crm) completed.")
+    steps = browser.find_elements(By.CSS_SELECTOR, "#install li")
+    assert [s.get_attribute("class") for s in steps] == ["done", "todo"]
+    assert console.api("GET", f"/v1/integrations/{made['_id']}").json()["install"][0]["completed"] is True
+    browser.find_element(By.CSS_SELECTOR, "#install button").click()
+    says(browser, "The integration is installed.")
+    assert console.api("GET", f"/v1/integrations/{made['_id']}").json()["mode"] == "settings"
+
+
+def test_forms_without_their_csrf_token_are_refused(console, signed_in):
+    browser = signed_in
+    integration = console.integration_id("members")
+    browser.get(f"{console.url}/ui/integrations")
+    before = len(console.api("GET", "/v1/jobs").json())
+    browser.execute_script(
+        "document.querySelector('tr[data-integration=members] input[name=csrf]').remove();"
+    )
+    row_of(browser, "tr[data-integration=members] form button").click()
+    says(browser, "CSRF token is missing or wrong", "alert")
+    # The same with a wrong token, posted with the session's cookie.
+    cookies = {"soapbridge_console": browser.get_cookie("soapbridge_console")["value"]}
+    wrong = requests.post(
+        f"{console.url}/ui/integrations/{integration}/run", data={"csrf": "guess"}, cookies=cookies,
+        allow_redirects=False, timeout=10,
+    )
+    assert wrong.status_code == 403
+    assert len(console.api("GET", "/v1/jobs").json()) == before  # nothing ran
+
+
+def test_connections_ping_and_the_facade_page(console, signed_in):
+    browser = signed_in
+    browser.get(f"{console.url}/ui/connections")
+    row_of(browser, "tr[data-connection=bigin] button").click()
+    assert "200 OK" in row_of(browser, "tr[data-connection=bigin] .ping").text
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert console.bigin_table["client_secret"] not in page
+    assert console.bigin_table["refresh_token"] not in page
+    assert "client_secret" in row_of(browser, "tr[data-connection=bigin]").text  # the name only
+    shoot(browser, "connections")
+    # A legacy consumer pages through the facade, and once presents a wrong password.
+    consumer = {**SITE, "endpoint": console.facade_endpoint, "timezone": "UTC"}
+    with LegacyConnector.from_config(ConnectionConfig("shop", "legacy", consumer)) as client:
+        pages = list(client.read_changes())
+    with LegacyConnector.from_config(
+        ConnectionConfig("shop", "legacy", {**consumer, "password": "wrong"})
+    ) as intruder, pytest.raises(BridgeError):
+        list(intruder.read_changes())
+    deadline = time.monotonic() + 10
+    while True:  # activity is written about once a second
+        browser.get(f"{console.url}/ui/facade")
+        calls = int(row_of(browser, f"tr[data-site='{SITE['site_id']}'] .calls").text)
+        if calls >= len(pages) + 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert calls >= len(pages) + 1
+    site = row_of(browser, f"tr[data-site='{SITE['site_id']}']").text
+    assert "bigin" in site
+    faults = browser.find_element(By.ID, "faults").text
+    assert "ContactList_Retrieve" in faults and "ERROR" in faults
+    shoot(browser, "facade")
+
+
+def test_pages_fit_a_phone_and_read_without_javascript(console, signed_in):
+    browser = signed_in
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(f"{console.url}/ui/integrations")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390
+        shoot(browser, "phone")
+    finally:
+        browser.set_window_size(1280, 900)
+    # Without JavaScript (a plain HTTP client), the job page carries its figures.
+    cookies = {"soapbridge_console": browser.get_cookie("soapbridge_console")["value"]}
+    job = console.api("GET", "/v1/jobs").json()[0]
+    html = requests.get(f"{console.url}/ui/jobs/{job['_id']}", cookies=cookies, timeout=10).text
+    assert f'data-field="read">{job["numExport"]}<' in html
+
+
+def test_sign_out_ends_the_session(console, signed_in):
+    browser = signed_in
+    browser.get(f"{console.url}/ui/jobs")
+    old = browser.get_cookie("soapbridge_console")["value"]
+    browser.find_element(By.CSS_SELECTOR, ".signout button").click()
+    wait(browser).until(ec.url_contains("/ui/signin"))
+    browser.get(f"{console.url}/ui/jobs")
+    assert "/ui/signin" in browser.current_url
+    # The old cookie no longer opens anything: the session is gone on the server too.
+    again = requests.get(f"{console.url}/ui/jobs", cookies={"soapbridge_console": old}, allow_redirects=False, timeout=10)
+    assert again.status_code == 303
