@@ -258,7 +258,7 @@ def test_settings_save_refuse_while_updating_and_clone(console, signed_in):
     browser.find_element(By.CSS_SELECTOR, "#clone input[name=name]").send_keys("members-copy")
     browser.find_element(By.CSS_SELECTOR, "#clone button").click()
     wait(browser).until(lambda b: b.find_element(By.TAG_NAME, "h1").text.startswith("members-copy"))
-    copy = [i for i in console.api("GET", "/v1/integrations").json() if i["name"] == "members-copy"][0]
+    copy = next(i for i in console.api("GET", "/v1/integrations").json() if i["name"] == "members-copy")
     assert copy["mode"] == "install" and copy["settings"]["schedule"] is None
     assert len(browser.find_elements(By.CSS_SELECTOR, "#install li.todo")) == 2
 
