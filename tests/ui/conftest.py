@@ -45,7 +45,9 @@ BROWSER_FLAGS = (
 )
 XSS_NAME = "<img src=x onerror=alert(1)>"
 SITE = {"site_id": 31337, "username": "shop", "password": "site-password"}
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: Where the screenshots go: ``SOAPBRIDGE_SCREENSHOTS=docs`` refreshes the README's; by
+#: default a temporary folder, so a test run leaves the working tree as it was.
+SCREENSHOTS_ENV = "SOAPBRIDGE_SCREENSHOTS"
 
 
 def free_port() -> int:
@@ -178,6 +180,14 @@ def _fernet_key() -> str:
     from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")

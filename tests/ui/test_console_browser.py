@@ -28,7 +28,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bridge.config import ConnectionConfig
 from bridge.connectors.legacy import LegacyConnector
 from bridge.errors import BridgeError
-from tests.ui.conftest import DOCS, SITE, XSS_NAME
+from tests.ui.conftest import SITE, XSS_NAME
 
 PAGES = ["/ui/", "/ui/integrations", "/ui/jobs", "/ui/connections", "/ui/facade"]
 
@@ -39,14 +39,19 @@ def wait(browser, seconds: float = 30):
     return WebDriverWait(browser, seconds, poll_frequency=0.1, ignored_exceptions=retry)
 
 
-def shoot(browser, name: str) -> None:
-    """A screenshot of the page for the README (small: PNG of a plain page)."""
-    DOCS.mkdir(exist_ok=True)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    width = browser.get_window_size()["width"]
-    browser.set_window_size(width, min(max(height + 120, 600), 1600))
-    browser.save_screenshot(str(DOCS / f"console-{name}.png"))
-    browser.set_window_size(width, 900)
+@pytest.fixture
+def shoot(screenshots):
+    """Takes a screenshot of the page for the README (small: PNG of a plain page)."""
+
+    def take(browser, name: str) -> None:
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        width = browser.get_window_size()["width"]
+        browser.set_window_size(width, min(max(height + 120, 600), 1600))
+        path = screenshots / f"console-{name}.png"
+        assert browser.save_screenshot(str(path)) and path.stat().st_size > 5000
+        browser.set_window_size(width, 900)
+
+    return take
 
 
 def sign_in(browser, console) -> None:
@@ -85,7 +90,7 @@ def row_of(browser, selector: str):
     return wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
 
-def test_signed_out_every_page_and_action_goes_to_sign_in(console, browser):
+def test_signed_out_every_page_and_action_goes_to_sign_in(console, browser, shoot):
     integration = console.integration_id("members")
     job = "6b0000000000000000000000"  # the gate comes before any lookup
     pages = [*PAGES, f"/ui/integrations/{integration}", f"/ui/jobs/{job}", f"/ui/jobs/{job}/progress"]
@@ -119,7 +124,7 @@ def test_signed_out_every_page_and_action_goes_to_sign_in(console, browser):
     says(browser, "unknown or revoked", "alert")
 
 
-def test_sign_in_then_run_now_and_watch_the_job_finish_live(console, browser):
+def test_sign_in_then_run_now_and_watch_the_job_finish_live(console, browser, shoot):
     sign_in(browser, console)
     # Back where the sign-in form was asked for, with an HttpOnly, SameSite=Strict cookie.
     assert browser.current_url.endswith("/ui/jobs?status=failed") or "/ui/integrations" in browser.current_url
@@ -174,7 +179,7 @@ def _wait_finished(console, job_id: str) -> dict:
         time.sleep(0.2)
 
 
-def test_an_integration_with_dead_letters_shows_its_badge(console, signed_in):
+def test_an_integration_with_dead_letters_shows_its_badge(console, signed_in, shoot):
     browser = signed_in
     row = row_of(browser, "tr[data-integration=members]")
     assert "crm → bigin" in row.text
@@ -186,7 +191,7 @@ def test_an_integration_with_dead_letters_shows_its_badge(console, signed_in):
     shoot(browser, "integrations")
 
 
-def test_a_contact_named_like_markup_renders_as_text(console, signed_in):
+def test_a_contact_named_like_markup_renders_as_text(console, signed_in, shoot):
     browser = signed_in
     browser.get(f"{console.url}/ui/integrations/{console.integration_id('members')}")
     letter = row_of(browser, f"tr[data-letter='{console.bad_entity_id}']")
@@ -200,7 +205,7 @@ def test_a_contact_named_like_markup_renders_as_text(console, signed_in):
     shoot(browser, "integration")
 
 
-def test_a_job_error_is_replayed_after_the_record_is_fixed_at_the_source(console, signed_in):
+def test_a_job_error_is_replayed_after_the_record_is_fixed_at_the_source(console, signed_in, shoot):
     browser = signed_in
     jobs = console.api("GET", "/v1/jobs", params={"_integrationId": console.integration_id("members")}).json()
     failed = [j for j in jobs if j["numError"]][-1]
@@ -344,7 +349,7 @@ def test_forms_without_their_csrf_token_are_refused(console, signed_in):
     assert len(console.api("GET", "/v1/jobs").json()) == before  # nothing ran
 
 
-def test_connections_ping_and_the_facade_page(console, signed_in):
+def test_connections_ping_and_the_facade_page(console, signed_in, shoot):
     browser = signed_in
     browser.get(f"{console.url}/ui/connections")
     click(browser, "tr[data-connection=bigin] button")
@@ -377,7 +382,7 @@ def test_connections_ping_and_the_facade_page(console, signed_in):
     shoot(browser, "facade")
 
 
-def test_pages_fit_a_phone_and_read_without_javascript(console, signed_in):
+def test_pages_fit_a_phone_and_read_without_javascript(console, signed_in, shoot):
     browser = signed_in
     job = console.api("GET", "/v1/jobs").json()[0]
     ident = console.integration_id("members")
