@@ -1,15 +1,18 @@
 """Replaying dead letters of a control-plane integration: all of them, or chosen ones.
 
 The console's replay buttons come here; the engine's replay (:mod:`bridge.sync.replay`)
-does the writing, with the integration's live connectors from the store's settings.
+does the writing, with the integration's live connectors from the store's settings. A
+replay holds the integration's lease, as a run does: both write the same id links, so a
+replay while a run is in progress is refused (409) rather than interleaved with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bridge.api.web import ApiError
 from bridge.api.wiring import Wiring
-from bridge.store import DeadLetter, Integration, JobError
+from bridge.store import DeadLetter, Integration, JobError, LockHeld, integration_lock
 from bridge.sync.replay import ReplayResult, replay_letters
 
 #: Most letters one replay request sends; the rest wait for the next press.
@@ -38,5 +41,13 @@ def replay(
         letters = [letter for letter in letters if letter.id in wanted]
     if not letters:
         return ReplayResult()
-    with wiring.spec(integration) as spec:
-        return replay_letters(wiring.store, spec, integration.id, letters)
+    try:
+        with (
+            wiring.store.leases.hold(integration_lock(integration.id)),
+            wiring.spec(integration) as spec,
+        ):
+            return replay_letters(wiring.store, spec, integration.id, letters)
+    except LockHeld:
+        raise ApiError(
+            409, "run_in_progress", "a run of this integration is in progress: replay after it"
+        ) from None

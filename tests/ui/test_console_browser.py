@@ -28,7 +28,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bridge.config import ConnectionConfig
 from bridge.connectors.legacy import LegacyConnector
 from bridge.errors import BridgeError
-from tests.ui.conftest import SITE, XSS_NAME
+from tests.ui.conftest import SITE, XSS_NAME, chromium
 
 PAGES = ["/ui/", "/ui/integrations", "/ui/jobs", "/ui/connections", "/ui/facade"]
 
@@ -76,14 +76,24 @@ def says(browser, text: str, role: str = "status") -> None:
     wait(browser).until(ec.text_to_be_present_in_element(selector, text))
 
 
-def click(browser, selector: str) -> None:
-    """Click what ``selector`` finds, once the page holding it has settled."""
-
-    def clicked(_browser) -> bool:
-        browser.find_element(By.CSS_SELECTOR, selector).click()
-        return True
-
-    WebDriverWait(browser, 30, 0.1, ignored_exceptions=(WebDriverException,)).until(clicked)
+def click(browser, selector: str, *, navigates: bool = True) -> None:
+    """Click what ``selector`` finds; for a submit, wait until the next page replaced this one
+    (so what is looked at next is never the old page)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    for attempt in range(5):
+        try:
+            wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, selector))).click()
+            break
+        except WebDriverException:
+            # Chromedriver at times loses a node it just found ("does not belong to the
+            # document"); unless the click went through anyway (the page moved on), again.
+            time.sleep(0.3)
+            if navigates and ec.staleness_of(page)(browser):
+                break
+            if attempt == 4:
+                raise
+    if navigates:
+        wait(browser).until(ec.staleness_of(page))
 
 
 def row_of(browser, selector: str):
@@ -159,6 +169,7 @@ def test_sign_in_then_run_now_and_watch_the_job_finish_live(console, browser, sh
     figures = browser.find_element(By.CSS_SELECTOR, "#progress .live")
     assert figures.find_element(By.CSS_SELECTOR, "[data-field=written]").text == "249"
     assert figures.get_attribute("data-finished") == "yes"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-when-finished]").is_displayed()
     # The jobs list shows it, and filters.
     browser.get(f"{console.url}/ui/jobs?status=completed")
     assert job_id in browser.find_element(By.ID, "jobs").text
@@ -213,7 +224,7 @@ def test_a_job_error_is_replayed_after_the_record_is_fixed_at_the_source(console
     error = row_of(browser, f"tr[data-error='{console.bad_entity_id}']")
     assert "MANDATORY_NOT_FOUND" in error.text and "bigin" in error.text
     # Retried as it is, it fails again.
-    error.find_element(By.CSS_SELECTOR, "button[value=retry]").click()
+    click(browser, f"tr[data-error='{console.bad_entity_id}'] button[value=retry]")
     says(browser, "0 succeeded, 1 still failing")
     console.legacy.store._records[console.bad_entity_id]["lastName"] = "Fixed"
     click(browser, f"tr[data-error='{console.bad_entity_id}'] button[value=retry]")
@@ -302,7 +313,7 @@ def test_dead_letters_replay_selected_and_all_from_the_integration(console, sign
     assert len(browser.find_elements(By.CSS_SELECTOR, "#dead-letters tr[data-letter]")) == 2
     first, second = (str(e) for e in broken)
     console.legacy.store._records[broken[0]]["lastName"] = "Mended"
-    click(browser, f"tr[data-letter='{first}'] input[type=checkbox]")
+    click(browser, f"tr[data-letter='{first}'] input[type=checkbox]", navigates=False)
     click(browser, "#dead-letters button[value=selected]")
     says(browser, "Replayed 1 of 1; 0 still failing.")
     assert browser.find_elements(By.CSS_SELECTOR, f"tr[data-letter='{first}']") == []
@@ -397,10 +408,16 @@ def test_pages_fit_a_phone_and_read_without_javascript(console, signed_in, shoot
         shoot(browser, "phone")
     finally:
         browser.set_window_size(1280, 900)
-    # Without JavaScript (a plain HTTP client), the job page carries its figures.
-    cookies = {"soapbridge_console": browser.get_cookie("soapbridge_console")["value"]}
-    html = requests.get(f"{console.url}/ui/jobs/{job['_id']}", cookies=cookies, timeout=10).text
-    assert f'data-field="read">{job["numExport"]}<' in html
+    # With JavaScript off, signing in and the pages work, and show their figures.
+    with chromium(javascript=False) as plain:
+        sign_in(plain, console)
+        plain.get(f"{console.url}/ui/jobs/{job['_id']}")
+        figures = plain.find_element(By.CSS_SELECTOR, "#progress .live")
+        assert figures.find_element(By.CSS_SELECTOR, "[data-field=read]").text == str(job["numExport"])
+        # <noscript> shows only where scripts are off: proof this browser runs none.
+        assert "Reload the page to see newer figures." in plain.find_element(By.ID, "progress").text
+        plain.get(f"{console.url}/ui/integrations")
+        assert "healthy" in row_of(plain, "tr[data-integration=members] .health").text
 
 
 def test_sign_out_ends_the_session(console, signed_in):

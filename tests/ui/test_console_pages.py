@@ -78,3 +78,18 @@ def test_sign_in_refuses_a_foreign_next_and_a_missing_csrf(client, store):
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
     answer = fresh.post("/ui/signin", data={"csrf": csrf, "token": token, "next": "https://evil.example/"})
     assert answer.headers["Location"] == "/ui/integrations"
+
+
+def test_a_replay_while_a_run_holds_the_integration_is_refused(client, store):
+    from bridge.store import integration_lock
+
+    integration = store.integrations.create("busy")
+    store.dead_letters.add(integration.id, "source-to-target", "42", {}, error_message="refused")
+    page = _page(client, f"/ui/integrations/{integration.id}")
+    assert "Dead letters (1)" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    with store.leases.hold(integration_lock(integration.id), holder="another-worker"):
+        answer = client.post(f"/ui/integrations/{integration.id}/replay", data={"csrf": csrf, "action": "all"})
+    assert answer.status_code == 409
+    assert "a run of this integration is in progress" in answer.get_data(as_text=True)
+    assert store.dead_letters.get(store.dead_letters.query()[0].id).attempts == 1  # not tried

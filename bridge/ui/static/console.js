@@ -1,5 +1,6 @@
 // Live job progress: every element with data-progress polls its job's figures once a
 // second until the job has finished, and writes them into its [data-field] children.
+// Once finished, notes marked data-when-finished appear (the job's errors need a reload).
 // Without JavaScript the page shows the figures of the moment it was loaded.
 (function () {
   "use strict";
@@ -14,7 +15,8 @@
           if (cell.dataset.field === "status") { cell.className = "status " + value; }
         });
         box.dataset.finished = figures.finished ? "yes" : "no";
-        if (!figures.finished) { setTimeout(function () { poll(box); }, 1000); }
+        if (!figures.finished) { setTimeout(function () { poll(box); }, 1000); return; }
+        document.querySelectorAll("[data-when-finished]").forEach(function (note) { note.hidden = false; });
       })
       .catch(function () { setTimeout(function () { poll(box); }, 5000); });
   }
