@@ -100,11 +100,17 @@ def emulate() -> None:
     show_default=True,
     help="Contacts to seed on the legacy side.",
 )
-def demo(records: int) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep the emulators and the server up (until Ctrl-C) and print the console's "
+    "URL and a sign-in token.",
+)
+def demo(records: int, serve: bool) -> None:
     """Run the bridge end to end against emulators on loopback: no config, no network."""
     from bridge.demo import run_demo
 
-    run_demo(records=records)
+    run_demo(records=records, serve=serve)
 
 
 @cli.command()

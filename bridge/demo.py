@@ -3,12 +3,15 @@
 Every emulator starts on a free loopback port; a temporary SQLite store keeps the bridge's
 state. The story: the legacy CRM's contacts go to Bigin, a change on each side is synced
 back, a second run writes nothing, a legacy SOAP client talks to the facade in front of
-Bigin as if it were the old CRM, and the same contacts go to Engagifii and Egito.
+Bigin as if it were the old CRM, and the same contacts go to Engagifii and Egito. With
+``serve``, everything then stays up until Ctrl-C, and the operator console's URL and a
+sign-in token are printed, so the story can be clicked through.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -69,7 +72,7 @@ def _line(report: SyncReport) -> str:
     return "; ".join(parts) + f" ({report.seconds:.1f} s)"
 
 
-def run_demo(records: int = 250, console: Console | None = None) -> None:
+def run_demo(records: int = 250, console: Console | None = None, *, serve: bool = False) -> None:
     console = console or Console()
     started = time.perf_counter()
     with ExitStack() as stack:
@@ -167,6 +170,9 @@ def run_demo(records: int = 250, console: Console | None = None) -> None:
         console.print("\n[bold]7. The same contacts to Engagifii and Egito[/]")
         for name in ("to-engagifii", "to-egito"):
             console.print(f"   {name}: " + _line(run_integration(config, name, store=store)))
+        if serve:
+            _serve_until_interrupted(console, store, facade.url, started)
+            return
     console.print(f"\n[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
 
 
@@ -191,6 +197,21 @@ def _deletes(
     console.print("   sync: " + _line(run_integration(config, "members", store=store)))
     state = "gone" if crm.find_by_external_id(other.external_id) is None else "still there"
     console.print(f"   legacy contact {other.external_id}: {state}")
+
+
+def _serve_until_interrupted(console: Console, store: Any, url: str, started: float) -> None:
+    """Print the console's address and a fresh token; wait for Ctrl-C (the caller cleans up)."""
+    _record, token = store.api_tokens.issue("demo console")
+    console.print(f"\n[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
+    console.print("\n[bold]The operator console is up: open it and sign in with the token[/]")
+    console.print(f"   console: {url}/ui/", soft_wrap=True)
+    console.print(f"   token:   {token}", soft_wrap=True)
+    console.print("   Press Ctrl-C to stop the server and the emulators.", soft_wrap=True)
+    console.file.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("Stopped.")
 
 
 def legacy_contacts(connector: Any) -> list[Contact]:

@@ -28,11 +28,13 @@ from bridge.api.app import MAX_BODY_BYTES
 from bridge.api.web import ApiError
 from bridge.config import Config
 from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
+from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap import wire
 from bridge.store import Store
+from bridge.ui import build_console
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -83,10 +85,13 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
             generations=StoreCacheGenerations(store),
             tombstones=store.tombstones,
         )
-        mounts.mount(ENDPOINT_PATH, instrument_soap(facade))
+        activity = ActivityRecorder(store)
+        mounts.mount(ENDPOINT_PATH, instrument_soap(record_activity(facade, activity)))
     else:
         log.warning("no `sites` configured: the SOAP facade is not served")
-    mounts.mount("/", build_control_plane(config, store))  # /v1, /webhooks, /metrics...
+    control_plane = build_control_plane(config, store)
+    mounts.mount("/", control_plane)  # /v1, /webhooks, /metrics...
+    mounts.mount("/ui", build_console(control_plane.ctx, config))
     return mounts
 
 

@@ -31,3 +31,37 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "to-engagifii: source-to-target: read 119, created 119" in text
     assert "to-egito: source-to-target: read 119, created 119" in text
     assert "Demo finished" in text
+
+
+def test_demo_serve_keeps_the_console_up_until_interrupted(tmp_path):
+    import re
+    import signal
+
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "demo", "--records", "30", "--serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "token:" in line:
+                break
+        text = "".join(lines)
+        url = re.search(r"console: (http://127\.0\.0\.1:\d+/ui/)", text).group(1)
+        token = re.search(r"token:\s+(\S+)", text).group(1)
+        browser = requests.Session()
+        form = browser.get(url + "signin", timeout=10)
+        assert form.status_code == 200
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        signed = browser.post(url + "signin", data={"csrf": csrf, "token": token}, timeout=10)
+        assert signed.status_code == 200 and 'data-integration="members"' in signed.text
+        assert process.poll() is None  # still serving
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Stopped." in out

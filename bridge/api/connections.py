@@ -117,7 +117,13 @@ def delete_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
 
 
 def ping_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
-    _get(ctx, _id)
+    ping(ctx, _get(ctx, _id))
+    return json_response({"code": 200})
+
+
+def ping(ctx: ApiContext, connection: Connection) -> None:
+    """One authenticated call through ``connection``; a 422 refusal saying why it failed."""
+    _id = connection.id
     try:
         with ctx.wiring.connector(_id) as connector:
             connector.verify()
@@ -127,4 +133,3 @@ def ping_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
         raise ApiError(422, "invalid_connection", str(exc)) from None
     except BridgeError as exc:
         raise ApiError(422, "ping_failed", str(exc)) from None
-    return json_response({"code": 200})

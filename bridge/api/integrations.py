@@ -10,7 +10,6 @@ can be run and cloned.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +36,13 @@ from bridge.api.web import (
     paged_response,
 )
 from bridge.api.wiring import MANAGED_BY_CONFIG
-from bridge.store import Integration
+from bridge.store import Integration, Job
 
 _READ_ONLY = ("_id", "mode", "install", "lastModified", "createdAt", "managedBy")
 
 
-def _get(ctx: ApiContext, integration_id: str) -> Integration:
+def find_integration(ctx: ApiContext, integration_id: str) -> Integration:
+    """The integration ``integration_id``, or a 404 refusal."""
     integration = ctx.store.integrations.get(integration_id)
     if integration is None:
         raise not_found("Integration", integration_id)
@@ -74,7 +74,7 @@ def list_integrations(ctx: ApiContext, request: Request) -> Response:
 
 
 def get_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    return json_response(_doc(ctx, _get(ctx, _id)))
+    return json_response(_doc(ctx, find_integration(ctx, _id)))
 
 
 def _version(body: dict[str, Any]) -> str | None:
@@ -122,9 +122,13 @@ def create_integration(ctx: ApiContext, request: Request) -> Response:
 
 
 def update_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = _get(ctx, _id)
+    integration = find_integration(ctx, _id)
+    return json_response(_doc(ctx, apply_update(ctx, integration, json_body(request))))
+
+
+def apply_update(ctx: ApiContext, integration: Integration, body: dict[str, Any]) -> Integration:
+    """PUT's changes to ``integration`` (the API and the console both edit through here)."""
     _writable(ctx, integration)
-    body = json_body(request)
     changes: dict[str, Any] = {}
     if "name" in body:
         changes["name"] = text_field(body, "name", required=True)
@@ -148,16 +152,15 @@ def update_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
                 )
             changes["settings"] = settings
     if not changes:
-        return json_response(_doc(ctx, integration))
+        return integration
     try:
-        updated = ctx.store.integrations.update(_id, **changes)
+        return ctx.store.integrations.update(integration.id, **changes)
     except IntegrityError:
         raise _duplicate(str(changes.get("name"))) from None
-    return json_response(_doc(ctx, updated))
 
 
 def delete_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = _get(ctx, _id)
+    integration = find_integration(ctx, _id)
     _writable(ctx, integration)
     remove_channels(ctx.wiring, integration.id)
     ctx.store.integrations.delete(integration.id)
@@ -184,8 +187,12 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
     integrator.io requires [V]; the schedule is not copied [V]; install steps start over
     (the original's, remapped, or for an original without any, those its settings call for).
     """
-    original = _get(ctx, _id)
-    body = json_body(request)
+    clone = clone_with_map(ctx, find_integration(ctx, _id), json_body(request))
+    return json_response(_doc(ctx, clone), 201)
+
+
+def clone_with_map(ctx: ApiContext, original: Integration, body: dict[str, Any]) -> Integration:
+    """The clone POST's work: ``body`` holds ``name`` and ``connectionMap``."""
     name = text_field(body, "name", required=True)
     mapping = object_field(body, "connectionMap")
     if not all(isinstance(v, str) for v in mapping.values()):
@@ -209,7 +216,7 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
         for step in original.install_steps
     ] or default_install_steps(ctx.wiring, settings)
     try:
-        clone = ctx.store.integrations.create(
+        return ctx.store.integrations.create(
             name,
             readme=original.readme,
             settings=settings,
@@ -219,39 +226,41 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
         )
     except IntegrityError:
         raise _duplicate(name) from None
-    return json_response(_doc(ctx, clone), 201)
 
 
 def install_step(ctx: ApiContext, request: Request, _id: str, step: int) -> Response:
-    integration = _get(ctx, _id)
+    integration = find_integration(ctx, _id)
     updated = run_step(ctx.wiring, integration, step, ctx.public_url or request.host_url)
     return json_response(_doc(ctx, updated))
 
 
 def run_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = _get(ctx, _id)
+    integration = find_integration(ctx, _id)
+    job = start_run(ctx, integration, **_run_flags(request))
+    return json_response(job_document(job), 202)
+
+
+def start_run(
+    ctx: ApiContext,
+    integration: Integration,
+    *,
+    reconcile: bool = False,
+    confirm_deletes: bool = False,
+) -> Job:
+    """A queued run of ``integration`` (refused until installed and configured)."""
     if integration.mode != "settings":
         raise ApiError(409, "not_installed", "finish the install steps before running")
     try:
         ctx.wiring.integration_config(integration)
     except Exception as exc:
         raise ApiError(422, "not_configured", str(exc), field="settings") from None
-    flags = _run_flags(request)
-    job = ctx.runner.start(integration, **flags)
-    return json_response(job_document(job), 202)
+    return ctx.runner.start(integration, reconcile=reconcile, confirm_deletes=confirm_deletes)
 
 
 def _run_flags(request: Request) -> dict[str, bool]:
     """``{"confirmDeletes": true}`` carries deletes the mass-delete guard held back;
     ``{"reconcile": true}`` lists both sides' ids to find deletes first. Both optional."""
-    if not request.get_data(cache=True):
-        return {"reconcile": False, "confirm_deletes": False}
-    try:
-        body = json.loads(request.get_data(cache=True))
-    except ValueError:
-        raise ApiError(400, "invalid_json", "the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(422, "invalid", "the body is a JSON object")
+    body = json_body(request)
     flags = {}
     for wire, name in (("reconcile", "reconcile"), ("confirmDeletes", "confirm_deletes")):
         value = body.get(wire, False)

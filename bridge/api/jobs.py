@@ -6,6 +6,7 @@ Job filters are integrator.io's [V]: ``_integrationId``, ``status``, ``type``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -28,30 +29,36 @@ JOB_TYPES = ("flow", "webhook")
 
 def list_jobs(ctx: ApiContext, request: Request) -> Response:
     page = PageRequest.from_request(request)
-    status = request.args.get("status")
+    filters = job_filters(request.args)
+    jobs = ctx.store.jobs.query(**filters, skip=page.skip, limit=page.limit)
+    total = ctx.store.jobs.count(**filters)
+    return paged_response(request, page, [job_document(j) for j in jobs], total)
+
+
+def job_filters(args: Mapping[str, str]) -> dict[str, Any]:
+    """The store query for integrator.io's job filters in ``args`` (checked; 422 if bad)."""
+    status = args.get("status")
     if status is not None and status not in STATUSES:
         raise invalid("status", f"`status` must be one of {', '.join(STATUSES)}")
-    job_type = request.args.get("type")
+    job_type = args.get("type")
     if job_type is not None and job_type not in JOB_TYPES:
         raise invalid("type", f"`type` must be one of {', '.join(JOB_TYPES)}")
     filters: dict[str, Any] = {
-        "integration_id": request.args.get("_integrationId"),
+        "integration_id": args.get("_integrationId"),
         "status": status,
         "created_from": (
-            parse_time("createdAt_gte", request.args["createdAt_gte"])
-            if "createdAt_gte" in request.args
+            parse_time("createdAt_gte", args["createdAt_gte"])
+            if "createdAt_gte" in args
             else None
         ),
         "created_to": (
-            parse_time("createdAt_lte", request.args["createdAt_lte"])
-            if "createdAt_lte" in request.args
+            parse_time("createdAt_lte", args["createdAt_lte"])
+            if "createdAt_lte" in args
             else None
         ),
     }
     filters["job_type"] = job_type
-    jobs = ctx.store.jobs.query(**filters, skip=page.skip, limit=page.limit)
-    total = ctx.store.jobs.count(**filters)
-    return paged_response(request, page, [job_document(j) for j in jobs], total)
+    return filters
 
 
 def get_job(ctx: ApiContext, request: Request, _id: str) -> Response:

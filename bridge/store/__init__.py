@@ -32,6 +32,9 @@ facade_cursors,          cursors            facade: legacy recordStart -> CRM pa
 facade_cursor_positions                     position, per (scope, lastUpdateDate, snapshot)
 oauth_tokens             oauth_tokens       every process of one OAuth account: its current
                                             access token (encrypted) and a refresh lease
+console_sessions         console_sessions   operator console: signed-in browsers (hashed)
+facade_activity,         facade_activity    operator console: calls and faults per site,
+facade_faults                               the last SOAP faults (written in batches)
 ======================== ================== ============================================
 
 Rows never leave the store: repositories return frozen dataclasses (``Job``, ``IdLink``...),

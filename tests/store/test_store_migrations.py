@@ -30,6 +30,9 @@ TABLES = {
     "tombstones",
     "deletes_carried",
     "reconcile_ids",
+    "console_sessions",
+    "facade_activity",
+    "facade_faults",
 }
 #: The newest revision shipped (one head: the migrations form a single line).
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,6 +1,7 @@
 """ORM tables of the store, split by who uses them (see :mod:`bridge.store` for the list)."""
 
 from bridge.store.models.base import Base
+from bridge.store.models.console import ConsoleSessionRow, FacadeActivityRow, FacadeFaultRow
 from bridge.store.models.control import (
     ApiTokenRow,
     ConnectionRow,
@@ -31,11 +32,14 @@ __all__ = [
     "CacheGenerationRow",
     "CheckpointRow",
     "ConnectionRow",
+    "ConsoleSessionRow",
     "DeadLetterRow",
     "DeleteCarriedRow",
     "EntityIdRow",
+    "FacadeActivityRow",
     "FacadeCursorPositionRow",
     "FacadeCursorRow",
+    "FacadeFaultRow",
     "IdLinkRow",
     "IntegrationRow",
     "JobErrorRow",

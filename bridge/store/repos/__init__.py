@@ -6,6 +6,7 @@ from bridge.store.crypto import SecretCipher
 from bridge.store.repos.base import SessionScope
 from bridge.store.repos.checkpoints import Checkpoint, CheckpointRepo
 from bridge.store.repos.connections import Connection, ConnectionRepo
+from bridge.store.repos.console import ConsoleSessionRepo, FacadeActivityRepo
 from bridge.store.repos.cursors import FacadeCursor, FacadeCursorRepo
 from bridge.store.repos.dead_letters import DeadLetter, DeadLetterRepo
 from bridge.store.repos.entity_ids import EntityIdRepo
@@ -38,6 +39,8 @@ class Repositories:
         self.oauth_tokens = OAuthTokenRepo(scope, cipher)
         self.cache_generations = CacheGenerationRepo(scope, cipher)
         self.tombstones = TombstoneRepo(scope, cipher)
+        self.console_sessions = ConsoleSessionRepo(scope, cipher)
+        self.facade_activity = FacadeActivityRepo(scope, cipher)
 
 
 __all__ = [
