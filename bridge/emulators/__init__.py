@@ -12,4 +12,5 @@ EMULATOR_COMMANDS: dict[str, str] = {
     "bigin": "bridge.emulators.bigin.cli:command",
     "engagifii": "bridge.emulators.engagifii.cli:command",
     "egito": "bridge.emulators.egito.cli:command",
+    "hubspot": "bridge.emulators.hubspot.cli:command",
 }

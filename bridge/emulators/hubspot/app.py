@@ -169,6 +169,8 @@ class HubSpotApp:
                     },
                 )
             status, body = self.grants.exchange(request.form())
+            if status == 200:
+                self.stats.incr("tokens_issued")
             return status, body, [("Cache-Control", "no-store")]
         if path.startswith("/webhooks/v3/"):
             return (*self._webhooks(request, path), [])

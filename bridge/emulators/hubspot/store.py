@@ -171,9 +171,9 @@ class ContactStore:
         return int(self._clock() * 1000)
 
     def _stamp(self) -> int:
-        # Strictly increasing is not promised by HubSpot; a write does get its own ms here,
-        # while the seed shares milliseconds on purpose (bulk imports do).
-        now = max(self.now_ms(), self._last_ms + 1)
+        # Never in the future (search would hide it) and never backwards; writes in one
+        # millisecond share it, as they do at HubSpot (bulk imports tie by thousands).
+        now = max(self.now_ms(), self._last_ms)
         self._last_ms = now
         return now
 
