@@ -74,6 +74,17 @@ def _seconds_to_midnight() -> float:
     return (midnight - now).total_seconds()
 
 
+def _bucket(limit: float, window: float) -> tuple[float, float]:
+    """(calls a day, burst) of a token bucket that never exceeds ``limit`` in any ``window``.
+
+    A bucket of ``burst`` refilled at ``rate`` allows ``burst + rate * window`` calls in a
+    window: a tenth saved up and nine tenths refilled keep that at the limit.
+    """
+    burst = max(1.0, limit * 0.1)
+    rate = max(limit - burst, 1.0) / window
+    return rate * 86400.0, burst
+
+
 def _number(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
@@ -125,7 +136,7 @@ class HubSpotClient:
                 system=SYSTEM,
             )
         self.pacer = Pacer(searches_per_second)
-        self.budget: Any = CreditBudget(calls_per_10s / WINDOW * 86400.0, calls_per_10s)
+        self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
         self.schedule = retry or RetrySchedule()
         self._lock = threading.Lock()
         self._hold_until = 0.0
@@ -145,11 +156,17 @@ class HubSpotClient:
         ) / 1000
         daily_left = _number(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
         budget = self.budget
-        if limit and isinstance(budget, CreditBudget) and budget.burst != limit:
+        if (
+            limit
+            and isinstance(budget, CreditBudget)
+            and budget.burst != _bucket(limit, interval)[1]
+        ):
             # The account's tier decides the window's size; the headers say which it is.
-            budget.burst, budget.rate = limit, limit / interval
+            daily, budget.burst = _bucket(limit, interval)
+            budget.rate = daily / 86400.0
         with self._lock:
-            if left is not None and left <= 0:
+            # A Remaining of 0 after this call: the window is spent until calls age out of it.
+            if limit and left is not None and left <= 0:
                 self._hold_until = max(self._hold_until, time.monotonic() + interval)
             if daily_left is not None and daily_left <= 0:
                 self._daily_spent_until = time.monotonic() + _seconds_to_midnight()

@@ -95,11 +95,13 @@ def search_window(
 
 def archived_since(client: HubSpotClient, since: datetime | None) -> Iterator[list[str]]:
     """Ids archived at or after ``since`` (all when None), one list per non-empty page."""
+    # Our times are whole seconds: a feed may repeat an id near ``since``, never miss one.
+    floor = since.replace(microsecond=0) if since is not None else None
     for fetched in walk(client, "hs_object_id", {}, archived=True):
         ids = []
         for record in fetched.records:
             at = parse_time(record.get("archivedAt"))
-            if since is None or (at is not None and at >= since):
+            if floor is None or (at is not None and at >= floor):
                 ids.append(str(record.get("id")))
         if ids:
             yield ids

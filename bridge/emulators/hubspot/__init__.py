@@ -23,6 +23,7 @@ def build_app(
     oauth_burst_limit: int = 110,
     daily_limit: int = 625_000,
     search_limit: int = 5,
+    burst_window: float = 10.0,
     token_ttl: float = 1800.0,
     index_lag: float = 0.0,
     auth: str = "oauth",
@@ -33,7 +34,8 @@ def build_app(
 
     ``burst_limit``/``oauth_burst_limit`` are calls per 10 s (private app / OAuth),
     ``daily_limit`` calls per day (private apps), ``search_limit`` searches per second
-    (0 = unlimited for each); ``index_lag`` is how many seconds a write takes to show in
+    (0 = unlimited for each); ``burst_window`` is the rolling window in seconds (HubSpot:
+    10; shorter makes tests quick); ``index_lag`` is how many seconds a write takes to show in
     search; ``auth`` picks the credentials ``connection_table`` prints.
     """
     if auth not in AUTH_STYLES:
@@ -51,6 +53,7 @@ def build_app(
         faults=faults or Faults(seed=seed),
         stats=stats,
         auth_style=auth,
+        burst_window=burst_window,
     )
 
 

@@ -115,6 +115,7 @@ class HubSpotApp:
         faults: Faults | None = None,
         stats: Stats | None = None,
         auth_style: str = "oauth",
+        burst_window: float = 10.0,
     ) -> None:
         self.store = store
         self.auth_style = auth_style
@@ -122,8 +123,8 @@ class HubSpotApp:
         self.grants = OAuthGrants(app, token_ttl)
         self.faults = faults or Faults()
         self.stats = stats or Stats()
-        self.private_burst = RollingLimit(burst_limit, 10.0)
-        self.oauth_burst = RollingLimit(oauth_burst_limit, 10.0)
+        self.private_burst = RollingLimit(burst_limit, burst_window)
+        self.oauth_burst = RollingLimit(oauth_burst_limit, burst_window)
         self.daily = DailyLimit(daily_limit)
         self.search_limit = RollingLimit(search_limit, 1.0)
         self.webhooks = WebhookSender(app)
@@ -225,16 +226,18 @@ class HubSpotApp:
             return []
         burst = self.private_burst if private else self.oauth_burst
         left = burst.take()
-        headers = [
-            ("X-HubSpot-RateLimit-Max", str(burst.limit)),
-            ("X-HubSpot-RateLimit-Remaining", str(max(left or 0, 0))),
-            ("X-HubSpot-RateLimit-Interval-Milliseconds", "10000"),
-        ]
+        headers: list[tuple[str, str]] = []
+        if burst.limit > 0:  # an unlimited emulator sends no limit headers
+            headers = [
+                ("X-HubSpot-RateLimit-Max", str(burst.limit)),
+                ("X-HubSpot-RateLimit-Remaining", str(max(left or 0, 0))),
+                ("X-HubSpot-RateLimit-Interval-Milliseconds", str(int(burst.window * 1000))),
+            ]
         if left is None:
             raise self._limited(
                 "You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING", headers
             )
-        if private:
+        if private and self.daily.limit > 0:
             daily_left = self.daily.take()
             headers += [
                 ("X-HubSpot-RateLimit-Daily", str(self.daily.limit)),
