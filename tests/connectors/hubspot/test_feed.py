@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ import requests
 from bridge.connectors.base import Position
 from bridge.connectors.hubspot import HubSpotConnector
 from bridge.emulators.hubspot.search import CEILING
+
+from ..test_battery import person
 
 FAST = {"emulator": {"search_limit": 0, "oauth_burst_limit": 0}, "searches_per_second": 0,
         "calls_per_10s": 100_000}  # fmt: skip
@@ -97,11 +100,9 @@ def test_a_write_is_read_by_the_next_run_despite_the_index_lag(start_hubspot):
                             searches_per_second=0, overlap_seconds=60)  # fmt: skip
     connector = started.connector
     since = datetime.now(UTC)
-    from connectors.test_battery import person  # noqa: PLC0415 - the battery's sample person
 
     assert connector.upsert([person(1, "lag")])[0].ok
     assert ids_of(list(connector.read_changes(since=since))) == []  # not indexed yet
-    import time  # noqa: PLC0415
 
     time.sleep(0.6)
     later = since + timedelta(seconds=30)  # the next run's watermark, within the overlap
@@ -116,7 +117,6 @@ def test_archived_contacts_are_the_deletions_feed(start_hubspot):
     for contact_id in early:
         assert connector.delete(contact_id)
     since = datetime.now(UTC) + timedelta(seconds=1)
-    import time  # noqa: PLC0415
 
     time.sleep(1.1)
     late = [str(i) for i in store.ids[:2]]
