@@ -85,7 +85,7 @@ class Receiver(BaseHTTPRequestHandler):
     accepted: list[Any] = []
     refused = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         uri = f"http://{self.headers['Host']}{self.path}"
         try:
