@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
@@ -56,6 +56,7 @@ from bridge.model import Contact
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
 CONTACTS = feed.CONTACTS
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 
 
@@ -146,7 +147,8 @@ class HubSpotConnector(Connector):
         cursor: dict[str, Any] = {}
         if resume is not None:
             since, cursor = resume.since, dict(resume.cursor)
-        if since is None:
+        if since is None or since <= EPOCH + self.overlap:
+            # Everything (the legacy contract's 0001-01-01 too): the walk has no ceiling.
             pages = feed.walk(self.client, ",".join(self.properties), cursor)
         else:
             pages = feed.search_window(self.client, self.properties, since - self.overlap, cursor)
