@@ -19,7 +19,7 @@ from rich.console import Console
 from bridge.config import Config, ConnectionConfig, parse_config
 from bridge.connectors.legacy import LegacyConnector
 from bridge.connectors.registry import build_connector
-from bridge.emulators import bigin, egito, engagifii, legacy
+from bridge.emulators import bigin, egito, engagifii, hubspot, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
 from bridge.server import build_app
@@ -46,6 +46,7 @@ def _config(tables: dict[str, dict[str, Any]], folder: Path) -> Config:
                 {"name": "members", "source": "crm", "target": "bigin", "direction": "both"},
                 {"name": "to-engagifii", "source": "crm", "target": "engagifii"},
                 {"name": "to-egito", "source": "crm", "target": "egito"},
+                {"name": "to-hubspot", "source": "crm", "target": "hubspot"},
             ],
         },
         env={},
@@ -72,6 +73,7 @@ def run_demo(records: int = 250, console: Console | None = None) -> None:
             "bigin": (bigin, bigin.build_app(0)),
             "engagifii": (engagifii, engagifii.build_app(0)),
             "egito": (egito, egito.build_app(0)),
+            "hubspot": (hubspot, hubspot.build_app(0)),
         }
         tables = {}
         for name, (module, app) in apps.items():
@@ -155,8 +157,8 @@ def run_demo(records: int = 250, console: Console | None = None) -> None:
         arrived = _found(crm.find_by_external_id("WEB-1"), "WEB-1 on the legacy side")  # type: ignore[attr-defined]
         console.print(f"   legacy: {arrived.display_name} is entityId {arrived.ids['legacy']}")
 
-        console.print("\n[bold]6. The same contacts to Engagifii and Egito[/]")
-        for name in ("to-engagifii", "to-egito"):
+        console.print("\n[bold]6. The same contacts to Engagifii, Egito and HubSpot[/]")
+        for name in ("to-engagifii", "to-egito", "to-hubspot"):
             console.print(f"   {name}: " + _line(run_integration(config, name, store=store)))
     console.print(f"\n[green]Demo finished in {time.perf_counter() - started:.1f} s.[/]")
 

@@ -25,4 +25,5 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "legacy: Web Shopper is entityId" in step5
     assert "to-engagifii: source-to-target: read 121, created 121" in text
     assert "to-egito: source-to-target: read 121, created 121" in text
+    assert "to-hubspot: source-to-target: read 121, created 121" in text
     assert "Demo finished" in text
