@@ -118,10 +118,36 @@ def compile_groups(raw: Any) -> Test | None:
         raise Refused(400, "VALIDATION_ERROR", f"At most {MAX_FILTERS} filters in all")
     if not compiled:
         return None
-    if len(compiled) == 1:
-        tests = compiled[0]
-        return lambda r: all(t(r) for t in tests)
-    return lambda r: any(all(t(r) for t in tests) for tests in compiled)
+    joined = [_all(tests) for tests in compiled]
+    if len(joined) == 1:
+        return joined[0]
+    return lambda r: any(test(r) for test in joined)
+
+
+def _all(tests: list[Test]) -> Test:
+    """One test for a group: nested ``and`` calls are cheaper than ``all()`` over a generator."""
+    if not tests:
+        return lambda r: True
+    joined = tests[0]
+    for test in tests[1:]:
+        joined = (lambda a, b: lambda r: a(r) and b(r))(joined, test)
+    return joined
+
+
+def id_floor(raw: Any) -> int:
+    """The lowest id a one-group query can match (its ``hs_object_id`` GT/GTE), else 0.
+
+    Lets the scan start at that id in the sorted id list instead of at the first record.
+    """
+    if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], dict):
+        return 0
+    floor = 0
+    for f in raw[0].get("filters") or []:
+        if isinstance(f, dict) and f.get("propertyName") == "hs_object_id":
+            text = str(f.get("value") or "")
+            if text.isdigit() and f.get("operator") in ("GT", "GTE"):
+                floor = max(floor, int(text) + (1 if f.get("operator") == "GT" else 0))
+    return floor
 
 
 def _sort(raw: Any) -> tuple[str, bool]:
@@ -156,7 +182,8 @@ def search(
     test = compile_groups(body.get("filterGroups"))
     name, descending = _sort(body.get("sorts"))
     query = str(body.get("query") or "").lower()
-    matches = [r for r in store.searchable() if (test is None or test(r))]
+    candidates = store.searchable(id_floor(body.get("filterGroups")))
+    matches = candidates if test is None else [r for r in candidates if test(r)]
     if query:
         matches = [r for r in matches if any(query in (v or "").lower() for v in r.props.values())]
     key = _key(name)

@@ -14,7 +14,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -415,11 +415,13 @@ class ContactStore:
             more = start + limit < len(ids)
             return [self.archived[i] for i in chunk], (chunk[-1] if more and chunk else None)
 
-    def searchable(self) -> Iterable[Record]:
+    def searchable(self, floor: int = 0) -> list[Record]:
+        """Live records with id >= ``floor`` that the search index shows by now."""
         now = self.now_ms()
         with self.lock:
-            records = list(self.live.values())
-        return (r for r in records if r.indexed <= now)
+            start = bisect.bisect_left(self.ids, floor) if floor else 0
+            live = self.live
+            return [r for r in (live[i] for i in self.ids[start:]) if r.indexed <= now]
 
     def _tell(self, event: str, record: Record, names: list[str]) -> None:
         for listener in self.listeners:
