@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from bridge.api import connections, integrations, jobs, metrics, webhooks
+from bridge.api import connections, hubspot_webhooks, integrations, jobs, metrics, webhooks
 from bridge.api.context import ApiContext
 from bridge.api.installers import renew_channels
 from bridge.api.openapi import openapi_document, query_parameters
@@ -56,6 +56,7 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler, bool]] = [
     ("/v1/jobs/<_id>", ("GET",), jobs.get_job, True),
     ("/v1/jobs/<_id>/joberrors", ("GET",), jobs.list_job_errors, True),
     ("/webhooks/bigin", ("POST",), webhooks.bigin_notification, False),
+    ("/webhooks/hubspot", ("POST",), hubspot_webhooks.hubspot_notification, False),
 ]
 
 
