@@ -2,8 +2,9 @@
 
 :func:`build_control_plane` returns one app answering ``/v1/...`` (JSON API, tokens
 required except for ``/v1/openapi.json``), ``/webhooks/bigin`` (checked by channel token),
-``/metrics``, ``/healthz`` and ``/readyz``. Mounted at ``/`` beside the facade, it also
-answers every path nobody else claims, with a 404 envelope.
+``/webhooks/hubspot`` (checked by signature), ``/metrics``, ``/healthz`` and ``/readyz``.
+Mounted at ``/`` beside the facade, it also answers every path nobody else claims, with a
+404 envelope.
 """
 
 from __future__ import annotations
