@@ -84,6 +84,13 @@ def test_errors_carry_status_message_correlation_id_and_category(start):
     unknown = hs.post(CONTACTS, {"properties": {"no_such_property": "x"}})
     assert unknown.status_code == 400 and unknown.json()["category"] == "VALIDATION_ERROR"
     assert "PROPERTY_DOESNT_EXIST" in unknown.json()["message"]
+    for shape in ({"properties": ["a"]}, {"properties": "x"}, [1, 2]):
+        wrong = hs.post(CONTACTS, shape)
+        assert wrong.status_code == 400 and wrong.json()["category"] == "VALIDATION_ERROR"
+    assert hs.post(CONTACTS + "/batch/read", {"inputs": [{"id": {"x": 1}}]}).status_code in (
+        400,
+        404,
+    )
     email = hs.get(CONTACTS + "/1").json()  # not found either way
     assert email["category"] == "OBJECT_NOT_FOUND"
     first = hs.get(CONTACTS, params={"limit": 1}).json()["results"][0]["properties"]["email"]

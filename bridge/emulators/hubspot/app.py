@@ -147,6 +147,10 @@ class HubSpotApp:
             extra = {"context": exc.context} if exc.context else {}
             failure = error(exc.status, exc.category, exc.message, **extra)
             status, body, more = failure.status, failure.body, []
+        except (AttributeError, TypeError, ValueError) as exc:
+            # A body of the wrong shape (properties not an object, ids not strings...).
+            failure = error(400, "VALIDATION_ERROR", f"Invalid input: {type(exc).__name__}")
+            status, body, more = failure.status, failure.body, []
         payload = b"" if body is None else json.dumps(body).encode()
         headers += more
         if body is not None:

@@ -12,7 +12,7 @@ import requests
 from bridge.config import ConnectionConfig
 from bridge.connectors.hubspot import HubSpotConnector
 from bridge.errors import RateLimited
-from bridge.ratelimit import share_rate_limits
+from bridge.ratelimit import account_key, share_rate_limits
 
 
 def statuses(url: str) -> dict[str, int]:
@@ -80,3 +80,12 @@ def test_workers_share_the_account_budget_through_redis(start_hubspot, redis_url
         assert time.monotonic() - began >= 8
     finally:
         two.close()
+
+
+def test_two_portals_of_one_app_are_two_accounts():
+    app = {"base_url": "https://api.hubapi.com", "client_id": "one-public-app"}
+    first = ConnectionConfig("a", "hubspot", {**app, "portal_id": 1001})
+    second = ConnectionConfig("b", "hubspot", {**app, "portal_id": 1002})
+    again = ConnectionConfig("c", "hubspot", {**app, "portal_id": 1001, "refresh_token": "other"})
+    assert account_key(first) != account_key(second)
+    assert account_key(first) == account_key(again)
