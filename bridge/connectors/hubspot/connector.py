@@ -20,7 +20,8 @@ either ``access_token`` (a private-app token) or ``client_id`` + ``client_secret
 100); ``overlap_seconds`` (how far before ``since`` a change feed opens, default 300: the
 search index lag); ``calls_per_10s`` (default 100, the smallest tier; the
 ``X-HubSpot-RateLimit-Max`` header corrects it); ``searches_per_second`` (default 5);
-``timeout`` (default 60).
+``timeout`` (default 60); ``portal_id`` (the account, read by :mod:`bridge.ratelimit` to key
+the shared budget: every account has the same host and app id).
 """
 
 from __future__ import annotations
