@@ -6,7 +6,7 @@ import pytest
 
 from bridge.connectors.base import UpsertStatus
 from bridge.connectors.hubspot import HubSpotConnector
-from bridge.connectors.hubspot.connector import existing_id
+from bridge.connectors.hubspot.writes import existing_id
 from bridge.errors import AuthError
 from bridge.model import Contact
 
