@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays
     from bridge.auth import SharedTokens
     from bridge.store import Store
 
-CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito")
+CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito", "hubspot")
 DIRECTIONS = ("source-to-target", "target-to-source", "both")
 SECRET_KEYS = frozenset(
     {"password", "client_secret", "refresh_token", "access_token", "token", "password_hash"}

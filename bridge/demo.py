@@ -22,7 +22,7 @@ from rich.console import Console
 from bridge.config import Config, ConnectionConfig, parse_config
 from bridge.connectors.legacy import LegacyConnector
 from bridge.connectors.registry import build_connector
-from bridge.emulators import bigin, egito, engagifii, legacy
+from bridge.emulators import bigin, egito, engagifii, hubspot, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
 from bridge.server import build_app
@@ -55,6 +55,7 @@ def _config(tables: dict[str, dict[str, Any]], folder: Path) -> Config:
                 },
                 {"name": "to-engagifii", "source": "crm", "target": "engagifii"},
                 {"name": "to-egito", "source": "crm", "target": "egito"},
+                {"name": "to-hubspot", "source": "crm", "target": "hubspot"},
             ],
         },
         env={},
@@ -82,6 +83,7 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
             "bigin": (bigin, bigin.build_app(0)),
             "engagifii": (engagifii, engagifii.build_app(0)),
             "egito": (egito, egito.build_app(0)),
+            "hubspot": (hubspot, hubspot.build_app(0)),
         }
         tables = {}
         for name, (module, app) in apps.items():
@@ -167,8 +169,8 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
 
         _deletes(console, config, store, crm, target, client)
 
-        console.print("\n[bold]7. The same contacts to Engagifii and Egito[/]")
-        for name in ("to-engagifii", "to-egito"):
+        console.print("\n[bold]7. The same contacts to Engagifii, Egito and HubSpot[/]")
+        for name in ("to-engagifii", "to-egito", "to-hubspot"):
             console.print(f"   {name}: " + _line(run_integration(config, name, store=store)))
         if serve:
             _serve_until_interrupted(console, store, facade.url, started)

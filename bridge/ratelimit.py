@@ -55,8 +55,9 @@ return '0'
 """
 
 # Connection settings that say which account a connection talks to (never secrets).
+# HubSpot: one host and one app (client_id) for every account, so ``portal_id`` tells them apart.
 _ACCOUNT_KEYS = ("api_domain", "accounts_url", "base_url", "endpoint", "client_id", "username",
-                 "site_id", "tenant_code")  # fmt: skip
+                 "site_id", "tenant_code", "portal_id")  # fmt: skip
 
 
 class RedisTokenBucket:

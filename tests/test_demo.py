@@ -30,6 +30,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert step6.count("@") == 3  # the facade's delete, then both deleted contacts answered
     assert "to-engagifii: source-to-target: read 119, created 119" in text
     assert "to-egito: source-to-target: read 119, created 119" in text
+    assert "to-hubspot: source-to-target: read 119, created 119" in text
     assert "Demo finished" in text
 
 

@@ -2,8 +2,9 @@
 
 :func:`build_control_plane` returns one app answering ``/v1/...`` (JSON API, tokens
 required except for ``/v1/openapi.json``), ``/webhooks/bigin`` (checked by channel token),
-``/metrics``, ``/healthz`` and ``/readyz``. Mounted at ``/`` beside the facade, it also
-answers every path nobody else claims, with a 404 envelope.
+``/webhooks/hubspot`` (checked by signature), ``/metrics``, ``/healthz`` and ``/readyz``.
+Mounted at ``/`` beside the facade, it also answers every path nobody else claims, with a
+404 envelope.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from bridge.api import connections, integrations, jobs, metrics, webhooks
+from bridge.api import connections, hubspot_webhooks, integrations, jobs, metrics, webhooks
 from bridge.api.context import ApiContext
 from bridge.api.installers import renew_channels
 from bridge.api.openapi import openapi_document, query_parameters
@@ -56,6 +57,7 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler, bool]] = [
     ("/v1/jobs/<_id>", ("GET",), jobs.get_job, True),
     ("/v1/jobs/<_id>/joberrors", ("GET",), jobs.list_job_errors, True),
     ("/webhooks/bigin", ("POST",), webhooks.bigin_notification, False),
+    ("/webhooks/hubspot", ("POST",), hubspot_webhooks.hubspot_notification, False),
 ]
 
 

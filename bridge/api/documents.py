@@ -25,7 +25,7 @@ from bridge.sync.fieldmap import FieldMap
 from bridge.sync.runner import OPTION_KEYS
 
 SETTINGS_KEYS = ("source", "target", "direction", "schedule", "mapping", "options")
-INSTALLER_FUNCTIONS = ("verifyConnection", "createBiginWatch")
+INSTALLER_FUNCTIONS = ("verifyConnection", "createBiginWatch", "createHubSpotProperty")
 STEP_KEYS = ("name", "description", "installerFunction", "_connectionId")
 
 
@@ -255,7 +255,8 @@ def check_install_steps(wiring: Wiring, steps: Any) -> list[dict[str, Any]]:
 
 
 def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict[str, Any]]:
-    """Verify each end's credentials; then a watch channel on each Bigin end whose changes flow."""
+    """Verify each end's credentials; HubSpot's External ID property; then a watch channel
+    on each Bigin end whose changes flow."""
     steps: list[dict[str, Any]] = []
     ends = [settings.get(end) for end in ("source", "target")]
     for ident in dict.fromkeys(i for i in ends if i):
@@ -269,6 +270,18 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
                 "_connectionId": ident,
             }
         )
+    for ident in dict.fromkeys(i for i in ends if i):
+        connection = wiring.connection(ident)
+        if connection.kind == "hubspot":
+            steps.append(
+                {
+                    "name": f"External ID on {connection.name}",
+                    "description": "Create HubSpot's unique contact property for the External ID.",
+                    "completed": False,
+                    "installerFunction": "createHubSpotProperty",
+                    "_connectionId": ident,
+                }
+            )
     for end in ("source", "target"):
         ident = settings.get(end)
         if not ident or not changes_flow_from(settings, end):

@@ -5,6 +5,8 @@ here the functions are:
 
 - ``verifyConnection``: one cheap authenticated call through the connection's connector
   (its ``verify()``); refused credentials fail the step.
+- ``createHubSpotProperty``: the unique contact property that holds the External ID on a
+  HubSpot connection, created when missing (upserts are keyed on it).
 - ``createBiginWatch``: a Bigin watch channel on the connection, notifying this server's
   ``/webhooks/bigin`` with a random token; the channel and its token are kept in the store
   (the token hashed for checks, encrypted for renewals).
@@ -24,6 +26,7 @@ from typing import Any, cast
 from bridge.api.web import ApiError
 from bridge.api.wiring import Wiring
 from bridge.connectors.bigin.watch import WatchChannel, WatchManager
+from bridge.connectors.hubspot.connector import HubSpotConnector
 from bridge.errors import AuthError, BridgeError
 from bridge.model import utc_now
 from bridge.store import Integration
@@ -56,6 +59,12 @@ def run_step(wiring: Wiring, integration: Integration, index: int, base_url: str
         with wiring.connector(connection_id) as connector:
             if function == "verifyConnection":
                 connector.verify()
+            elif function == "createHubSpotProperty":
+                if not isinstance(connector, HubSpotConnector):
+                    raise ApiError(
+                        422, "invalid_connection", f"{function} needs a hubspot connection"
+                    )
+                connector.ensure_external_id_property()
             elif function == "createBiginWatch":
                 _create_watch(wiring, integration, connection_id, connector, base_url)
             else:

@@ -347,7 +347,8 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "integrator.io-shaped API of the bridge. Also served, outside "
             "/v1: POST /webhooks/bigin (Bigin watch notifications, checked by channel "
-            "token), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
+            "token), POST /webhooks/hubspot (HubSpot contact events, checked by signature), "
+            "GET /metrics (Prometheus), GET /healthz, GET /readyz.",
         },
         "security": [{"bearer": []}],
         "paths": _with_bad_query(_paths()),

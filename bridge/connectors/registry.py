@@ -24,6 +24,7 @@ BUILTIN: dict[str, str] = {
     "bigin": "bridge.connectors.bigin.connector:BiginConnector.from_config",
     "engagifii": "bridge.connectors.engagifii.connector:EngagifiiConnector.from_config",
     "egito": "bridge.connectors.egito.connector:EgitoConnector.from_config",
+    "hubspot": "bridge.connectors.hubspot.connector:HubSpotConnector.from_config",
 }
 
 _registered: dict[str, ConnectorFactory] = {}

@@ -34,4 +34,8 @@ EMULATOR_COMMANDS: dict[str, LazyCommand] = {
         "bridge.emulators.egito.cli:command",
         "Serve the Egito CRM REST API (contacts, accounts, dictionaries, OAuth2) on loopback.",
     ),
+    "hubspot": LazyCommand(
+        "bridge.emulators.hubspot.cli:command",
+        "Serve HubSpot's CRM v3 contacts API (search, batches, OAuth, webhooks) on loopback.",
+    ),
 }

@@ -1,0 +1,231 @@
+"""HubSpot as a :class:`Connector`: reads in :mod:`.feed`, writes in :mod:`.writes`, lookups here.
+
+The External ID property (a custom unique contact property) is created on first use when
+missing, and by the ``createHubSpotProperty`` install step.
+
+Settings (``[connections.<name>]``, ``kind = "hubspot"``): ``base_url`` (required), then
+either ``access_token`` (a private-app token) or ``client_id`` + ``client_secret`` +
+``refresh_token`` (OAuth); ``client_secret`` also checks webhook signatures.
+``external_id_property`` (default ``bridge_external_id``); ``batch_size`` (1-100, default
+100); ``overlap_seconds`` (how far before ``since`` a change feed opens, default 300: the
+search index lag); ``calls_per_10s`` (default 100, the smallest tier; the
+``X-HubSpot-RateLimit-Max`` header corrects it); ``searches_per_second`` (default 5);
+``timeout`` (default 60); ``portal_id`` (the account, read by :mod:`bridge.ratelimit` to key
+the shared budget: every account has the same host and app id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bridge.config import ConnectionConfig
+from bridge.connectors.base import (
+    Capability,
+    Connector,
+    IdPage,
+    Page,
+    Position,
+    UpsertOutcome,
+)
+from bridge.connectors.hubspot import feed
+from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError
+from bridge.connectors.hubspot.mapping import (
+    DEFAULT_EXTERNAL_ID_PROPERTY,
+    READ_PROPERTIES,
+    SYSTEM,
+    contact_to_properties,
+    record_to_contact,
+)
+from bridge.connectors.hubspot.writes import ContactWriter
+from bridge.errors import ConfigError
+from bridge.model import Contact
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 100
+CONTACTS = feed.CONTACTS
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class HubSpotConnector(Connector):
+    """One HubSpot account's contacts."""
+
+    kind = SYSTEM
+    capabilities = frozenset({Capability.LIST_IDS, Capability.DELETIONS_FEED})
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        *,
+        external_id_property: str = DEFAULT_EXTERNAL_ID_PROPERTY,
+        batch_size: int = MAX_BATCH,
+        overlap: float = 300.0,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ConfigError(f"hubspot batch_size must be 1..{MAX_BATCH}, got {batch_size}")
+        self.client = client
+        self.external_id_property = external_id_property
+        self.batch_size = batch_size
+        self.overlap = timedelta(seconds=overlap)
+        self._property_ready = False
+        self.writer = ContactWriter(client, external_id_property, self._get)
+
+    @classmethod
+    def from_config(cls, config: ConnectionConfig) -> HubSpotConnector:
+        config.require("base_url")
+        s = config.settings
+        if not s.get("access_token"):
+            config.require("client_id", "client_secret", "refresh_token")
+        client = HubSpotClient(
+            base_url=s["base_url"],
+            access_token=s.get("access_token") or None,
+            client_id=s.get("client_id"),
+            client_secret=s.get("client_secret"),
+            refresh_token=s.get("refresh_token"),
+            timeout=float(s.get("timeout", 60)),
+            calls_per_10s=float(s.get("calls_per_10s", 100)),
+            searches_per_second=float(s.get("searches_per_second", 5)),
+        )
+        return cls(
+            client,
+            external_id_property=str(s.get("external_id_property", DEFAULT_EXTERNAL_ID_PROPERTY)),
+            batch_size=int(s.get("batch_size", MAX_BATCH)),
+            overlap=float(s.get("overlap_seconds", 300)),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"HubSpotConnector({self.client!r}, external_id_property={self.external_id_property!r})"
+        )
+
+    @property
+    def properties(self) -> list[str]:
+        return [*READ_PROPERTIES, self.external_id_property]
+
+    def _contact(self, record: dict[str, Any]) -> Contact:
+        return record_to_contact(record, self.external_id_property)
+
+    # -- reads -----------------------------------------------------------------------
+
+    def verify(self) -> None:
+        self.client.call("GET", CONTACTS, params={"limit": 1})
+
+    def read_changes(
+        self, since: datetime | None = None, resume: Position | None = None
+    ) -> Iterator[Page]:
+        cursor: dict[str, Any] = {}
+        if resume is not None:
+            since, cursor = resume.since, dict(resume.cursor)
+        if since is None or since <= EPOCH + self.overlap:
+            # Everything (the legacy contract's 0001-01-01 too): the walk has no ceiling.
+            pages = feed.walk(self.client, ",".join(self.properties), cursor)
+        else:
+            pages = feed.search_window(self.client, self.properties, since - self.overlap, cursor)
+        for fetched in pages:
+            yield Page(
+                contacts=[self._contact(r) for r in fetched.records],
+                position=Position(since=since, cursor=fetched.cursor),
+                more=fetched.more,
+            )
+
+    def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
+        """Every live contact's id, 100 a page, asking for no other property."""
+        cursor = dict(resume.cursor) if resume is not None else {}
+        for fetched in feed.walk(self.client, "hs_object_id", cursor):
+            yield IdPage(
+                ids=[str(r.get("id")) for r in fetched.records],
+                position=Position(since=None, cursor=fetched.cursor),
+                more=fetched.more,
+            )
+
+    def read_deletions(self, since: datetime | None) -> Iterator[list[str]]:
+        """Ids archived (deleted) at or after ``since``, from the archived list."""
+        return feed.archived_since(self.client, since)
+
+    def _get(self, key: str, id_property: str | None = None) -> dict[str, Any] | None:
+        params: dict[str, Any] = {"properties": ",".join(self.properties)}
+        if id_property:
+            params["idProperty"] = id_property
+        try:
+            _, body = self.client.call("GET", f"{CONTACTS}/{key}", params=params)
+        except HubSpotError as exc:
+            # 400: the id property does not exist (yet) - so nothing carries that value.
+            if exc.status in (400, 404):
+                return None
+            raise
+        return body if isinstance(body, dict) else None
+
+    def get(self, contact_id: str) -> Contact | None:
+        if not contact_id.isdigit():
+            return None
+        record = self._get(contact_id)
+        return self._contact(record) if record else None
+
+    def find_by_email(self, email: str) -> Contact | None:
+        record = self._get(email.strip(), "email") if email.strip() else None
+        return self._contact(record) if record else None
+
+    def find_by_external_id(self, external_id: str) -> Contact | None:
+        record = self._get(external_id, self.external_id_property) if external_id else None
+        return self._contact(record) if record else None
+
+    def normalize(self, contact: Contact) -> Contact:
+        record = {
+            "id": contact.ids.get(SYSTEM),
+            "properties": contact_to_properties(contact, self.external_id_property),
+        }
+        held = self._contact(record)
+        held.ids = dict(contact.ids)
+        held.created_at, held.updated_at = contact.created_at, contact.updated_at
+        return held
+
+    # -- the External ID property ----------------------------------------------------
+
+    def ensure_external_id_property(self) -> bool:
+        """Create the unique External ID property when missing; True when created now."""
+        path = f"/crm/v3/properties/contacts/{self.external_id_property}"
+        try:
+            self.client.call("GET", path)
+            self._property_ready = True
+            return False
+        except HubSpotError as exc:
+            if exc.status != 404:
+                raise
+        definition = {
+            "name": self.external_id_property,
+            "label": "Bridge external ID",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "contactinformation",
+            "hasUniqueValue": True,
+        }
+        try:
+            self.client.call("POST", "/crm/v3/properties/contacts", json=definition)
+        except HubSpotError as exc:
+            if exc.status != 409:  # created meanwhile by another worker
+                raise
+        self._property_ready = True
+        return True
+
+    # -- writes ----------------------------------------------------------------------
+
+    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
+        if not self._property_ready and any(c.external_id for c in contacts):
+            self.ensure_external_id_property()
+        return self.writer.upsert(contacts, self.batch_size)
+
+    def delete(self, contact_id: str) -> bool:
+        # DELETE answers 204 even for an unknown id [V2]: ask first whether it exists. An
+        # old id of a merged record answers the merged one, which is not ours to delete.
+        if not contact_id.isdigit():
+            return False
+        record = self._get(contact_id)
+        if record is None or str(record.get("id")) != contact_id:
+            return False
+        self.client.call("DELETE", f"{CONTACTS}/{contact_id}")
+        return True
+
+    def close(self) -> None:
+        self.client.close()
