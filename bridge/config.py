@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ConfigError
+from bridge.kinds import connection_kinds
 
 if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays for it
     from bridge.auth import SharedTokens
     from bridge.store import Store
 
-CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito", "hubspot")
 DIRECTIONS = ("source-to-target", "target-to-source", "both")
 SECRET_KEYS = frozenset(
     {"password", "client_secret", "refresh_token", "access_token", "token", "password_hash"}
@@ -179,10 +179,8 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     for name, table in dict(raw.pop("connections", {})).items():
         table = dict(table)
         kind = _pop(table, "kind", f"connections.{name}", str)
-        if kind not in CONNECTION_KINDS:
-            raise ConfigError(
-                f"connections.{name}.kind: {kind!r} is not one of {', '.join(CONNECTION_KINDS)}"
-            )
+        if kind not in (known := connection_kinds()):
+            raise ConfigError(f"connections.{name}.kind: {kind!r} is not one of {', '.join(known)}")
         config.connections[name] = ConnectionConfig(name=name, kind=kind, settings=table)
     for i, table in enumerate(raw.pop("sites", [])):
         where = f"sites[{i}]"

@@ -111,15 +111,15 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
         crm.upsert([Contact(external_id=first.external_id, title="Dr", last_name=first.last_name)])
         console.print(f"   legacy: {first.display_name} ({first.external_id}) is now Dr")
         target = stack.enter_context(build_connector(config.connection("bigin")))
-        held = _found(target.find_by_external_id(second.external_id), second.external_id)  # type: ignore[attr-defined]
+        held = _found(target.find_by_external_id(second.external_id), second.external_id)  # type: ignore[arg-type]
         target.upsert([held.copy(ids={}, phones=[Phone(PhoneType.MOBILE, "+61 400 123 456")])])
         console.print(f"   Bigin:  {held.display_name} ({second.external_id}) has a new mobile")
         console.print("   " + _line(run_integration(config, "members", store=store)))
-        back = _found(crm.find_by_external_id(second.external_id), second.external_id)  # type: ignore[attr-defined]
+        back = _found(crm.find_by_external_id(second.external_id), second.external_id)  # type: ignore[arg-type]
         console.print(
             f"   legacy now has {back.display_name}'s mobile: {back.phone(PhoneType.MOBILE)}"
         )
-        now_dr = _found(target.find_by_external_id(first.external_id), first.external_id)  # type: ignore[attr-defined]
+        now_dr = _found(target.find_by_external_id(first.external_id), first.external_id)  # type: ignore[arg-type]
         console.print(f"   Bigin now has title {now_dr.title!r} for {now_dr.display_name}")
 
         console.print("\n[bold]3. Run again: nothing changed, nothing is written[/]")
@@ -152,7 +152,7 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
                 )
             ]
         )
-        created = _found(target.find_by_external_id("WEB-1"), "WEB-1 on Bigin")  # type: ignore[attr-defined]
+        created = _found(target.find_by_external_id("WEB-1"), "WEB-1 on Bigin")
         console.print(
             f"   ContactList_UpdateInsert -> Bigin record {created.ids['bigin']} "
             f"({created.display_name})"
@@ -164,7 +164,7 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
             "\n[bold]5. The next run brings the facade's new contact to the legacy CRM[/]"
         )
         console.print("   " + _line(run_integration(config, "members", store=store)))
-        arrived = _found(crm.find_by_external_id("WEB-1"), "WEB-1 on the legacy side")  # type: ignore[attr-defined]
+        arrived = _found(crm.find_by_external_id("WEB-1"), "WEB-1 on the legacy side")
         console.print(f"   legacy: {arrived.display_name} is entityId {arrived.ids['legacy']}")
 
         _deletes(console, config, store, crm, target, client)

@@ -1,19 +1,20 @@
 """A token bucket in Redis, shared by every worker process that talks to one vendor account.
 
 A vendor limits an account (Bigin: calls per second per org, credits per rolling day), not a
-process. Each connector paces itself locally (the Bigin client's ``Pacer`` and credit
-budget); ten worker processes pacing themselves at the account's rate would together send
-ten times too much and collect the 429s. :func:`share_rate_limits` swaps those local
-objects for buckets kept in Redis under a key per account, so all workers draw from one.
+process. Each connector paces itself locally (:mod:`bridge.connectors.kit.limits`: a
+``Pacer`` and a credit budget); ten worker processes pacing themselves at the account's
+rate would together send ten times too much and collect the 429s.
+:func:`share_rate_limits` swaps those local objects for buckets kept in Redis under a key
+per account, so all workers draw from one.
 
 The bucket is one Lua script, run atomically by Redis: refill by elapsed time (Redis's own
 clock, so workers on hosts with skewed clocks agree), take the cost, and answer how long
 the caller must wait. The level may go below zero: a caller reserves its slot and sleeps
 outside Redis, so concurrent callers queue in arrival order instead of polling.
 
-The seam is duck-typed on purpose: any connector whose ``client`` has a ``pacer`` (an object
-with ``wait()`` and ``interval``) or a ``budget`` (``take(cost)``, ``rate``, ``burst``) is
-shared without changing its code. Connectors without either are left as they are.
+The seam is declared: a connector with ``Capability.SHARED_LIMITS`` hands out its client's
+``pacer`` and ``budget`` (:class:`bridge.connectors.kit.limits.AccountLimits`) through
+``account_limits()``; connectors without it are left as they are.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 import redis
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import Connector
+from bridge.connectors.base import Capability, Connector
 from bridge.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -140,20 +140,22 @@ def share_rate_limits(
     The shared buckets keep the local ones' rates: ``max_calls_per_second`` of a connection
     becomes the rate of the whole account instead of each process's.
     """
-    wire: Any = getattr(connector, "client", None)
+    if not connector.can(Capability.SHARED_LIMITS):
+        return []
+    limits = connector.account_limits()
     shared: list[str] = []
-    pacer = getattr(wire, "pacer", None)
-    interval = float(getattr(pacer, "interval", 0.0) or 0.0)
-    if pacer is not None and interval > 0:
+    interval = limits.pacer.interval
+    if interval > 0:
         # A burst of one spaces calls 1/rate apart across all workers, as the Pacer does.
-        wire.pacer = RedisTokenBucket(client, f"{prefix}:{account}:calls", rate=1.0 / interval)
+        limits.pacer = RedisTokenBucket(client, f"{prefix}:{account}:calls", rate=1.0 / interval)
         shared.append("calls")
-    budget = getattr(wire, "budget", None)
-    rate = float(getattr(budget, "rate", 0.0) or 0.0)
-    if budget is not None and rate > 0:
-        burst = float(getattr(budget, "burst", 1.0))
-        wire.budget = RedisTokenBucket(
-            client, f"{prefix}:{account}:credits", rate=rate, burst=max(1.0, math.floor(burst))
+    rate = limits.budget.rate
+    if rate > 0:
+        limits.budget = RedisTokenBucket(
+            client,
+            f"{prefix}:{account}:credits",
+            rate=rate,
+            burst=max(1.0, math.floor(limits.budget.burst)),
         )
         shared.append("credits")
     if shared:

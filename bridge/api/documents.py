@@ -16,8 +16,11 @@ from croniter import croniter
 from bridge.api.runs import changes_flow_from
 from bridge.api.web import ApiError, invalid, iso
 from bridge.api.wiring import Wiring
-from bridge.config import CONNECTION_KINDS, DIRECTIONS
+from bridge.config import DIRECTIONS
+from bridge.connectors.base import Capability
+from bridge.connectors.registry import capabilities_of
 from bridge.errors import ConfigError
+from bridge.kinds import connection_kinds
 from bridge.store import Connection, Integration, Job, JobError
 from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
@@ -272,7 +275,7 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
         )
     for ident in dict.fromkeys(i for i in ends if i):
         connection = wiring.connection(ident)
-        if connection.kind == "hubspot":
+        if Capability.EXTERNAL_ID_PROPERTY in capabilities_of(connection.kind):
             steps.append(
                 {
                     "name": f"External ID on {connection.name}",
@@ -287,7 +290,7 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
         if not ident or not changes_flow_from(settings, end):
             continue  # no watch where the integration would ignore the notifications
         connection = wiring.connection(ident)
-        if connection.kind == "bigin" and not any(
+        if Capability.WATCH_CHANNELS in capabilities_of(connection.kind) and not any(
             s["_connectionId"] == ident and s["installerFunction"] == "createBiginWatch"
             for s in steps
         ):
@@ -304,8 +307,8 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
 
 
 def check_connection_type(value: Any) -> str:
-    if value not in CONNECTION_KINDS:
-        raise invalid("type", f"`type` must be one of {', '.join(CONNECTION_KINDS)}")
+    if value not in (known := connection_kinds()):
+        raise invalid("type", f"`type` must be one of {', '.join(known)}")
     return str(value)
 
 

@@ -25,8 +25,8 @@ from typing import Any, cast
 
 from bridge.api.web import ApiError
 from bridge.api.wiring import Wiring
-from bridge.connectors.bigin.watch import WatchChannel, WatchManager
-from bridge.connectors.hubspot.connector import HubSpotConnector
+from bridge.connectors.base import Capability, Connector
+from bridge.connectors.kit.watch import WatchChannel, WatchChannels
 from bridge.errors import AuthError, BridgeError
 from bridge.model import utc_now
 from bridge.store import Integration
@@ -36,11 +36,12 @@ WEBHOOK_PATH = "/webhooks/bigin"
 RENEW_WITHIN = timedelta(hours=1)
 
 
-def _watch(connector: object) -> WatchManager:
-    watch = getattr(connector, "watch", None)
-    if not isinstance(watch, WatchManager):
-        raise ApiError(422, "invalid_connection", "createBiginWatch needs a bigin connection")
-    return watch
+def _watch(connector: Connector) -> WatchChannels:
+    if not connector.can(Capability.WATCH_CHANNELS):
+        raise ApiError(
+            422, "invalid_connection", "createBiginWatch needs a connection with watch channels"
+        )
+    return connector.watch_channels()
 
 
 def run_step(wiring: Wiring, integration: Integration, index: int, base_url: str) -> Integration:
@@ -60,9 +61,11 @@ def run_step(wiring: Wiring, integration: Integration, index: int, base_url: str
             if function == "verifyConnection":
                 connector.verify()
             elif function == "createHubSpotProperty":
-                if not isinstance(connector, HubSpotConnector):
+                if not connector.can(Capability.EXTERNAL_ID_PROPERTY):
                     raise ApiError(
-                        422, "invalid_connection", f"{function} needs a hubspot connection"
+                        422,
+                        "invalid_connection",
+                        f"{function} needs a connection with an External ID property",
                     )
                 connector.ensure_external_id_property()
             elif function == "createBiginWatch":
@@ -85,7 +88,7 @@ def _create_watch(
     wiring: Wiring,
     integration: Integration,
     connection_id: str,
-    connector: object,
+    connector: Connector,
     base_url: str,
 ) -> None:
     connection = wiring.connection(connection_id)

@@ -10,7 +10,8 @@ from typing import Any
 
 from bridge.api.documents import INSTALLER_FUNCTIONS
 from bridge.api.jobs import JOB_TYPES
-from bridge.config import CONNECTION_KINDS, DIRECTIONS
+from bridge.config import DIRECTIONS
+from bridge.kinds import connection_kinds
 from bridge.store.repos.jobs import STATUSES
 from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
@@ -163,7 +164,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
             "name": {"type": "string"},
-            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
+            "type": {"type": "string", "enum": connection_kinds()},
             "settings": {"type": "object", "description": "Non-secret settings only."},
             "secretKeys": {"type": "array", "items": {"type": "string"}},
             "managedBy": {"type": "string", "enum": ["api", "config"]},
@@ -185,7 +186,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["name", "type"],
         "properties": {
             "name": NAME,
-            "type": {"type": "string", "enum": list(CONNECTION_KINDS)},
+            "type": {"type": "string", "enum": connection_kinds()},
             "settings": ref("ConnectionSettings"),
         },
     },

@@ -9,6 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from bridge.config import ConnectionConfig
+from bridge.connectors.kit.limits import AccountLimits
+from bridge.connectors.kit.watch import WatchChannels
 from bridge.errors import RecordError
 from bridge.model import Contact
 
@@ -67,6 +70,20 @@ class Capability(StrEnum):
     DELETIONS_FEED = "deletions_feed"
     #: ``flag_deleted``: mark a record deleted without destroying it.
     FLAG_DELETED = "flag_deleted"
+    #: ``find_by_external_id``: one record by the legacy External ID.
+    EXTERNAL_ID_LOOKUP = "external_id_lookup"
+    #: A full read (``since`` None) ordered stably and resumable at any record offset:
+    #: ``read_changes(resume=Position(None, {"offset": n}))`` starts at record ``n`` and each
+    #: page's cursor is ``{"offset": <after it>}``, so slices can be read by several workers.
+    OFFSET_SLICES = "offset_slices"
+    #: ``watch_channels``: push notifications of changes through channels kept at the system.
+    WATCH_CHANNELS = "watch_channels"
+    #: ``account_limits``: the client's local pacing (``pacer``/``budget``), which every
+    #: process of one vendor account may swap for shared buckets.
+    SHARED_LIMITS = "shared_limits"
+    #: ``ensure_external_id_property``: a field the system needs created before upserts can
+    #: be keyed on the External ID (an install step).
+    EXTERNAL_ID_PROPERTY = "external_id_property"
 
 
 class UpsertStatus(StrEnum):
@@ -128,6 +145,11 @@ class Connector(abc.ABC):
     #: What ``flag_deleted`` does on this system, in words (README, ``--help``).
     deleted_flag: str = ""
 
+    @classmethod
+    def from_config(cls, config: ConnectionConfig) -> Connector:
+        """A connector for one configured connection (what the registry builds)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a config")
+
     @property
     def system(self) -> str:
         return self.kind
@@ -167,6 +189,25 @@ class Connector(abc.ABC):
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    def find_by_external_id(self, external_id: str) -> Contact | None:
+        """One contact by the legacy External ID, or None (``Capability.EXTERNAL_ID_LOOKUP``)."""
+        raise NotImplementedError(f"{self.kind} cannot look a record up by External ID")
+
+    def watch_channels(self) -> WatchChannels:
+        """The system's notification channels (``Capability.WATCH_CHANNELS``)."""
+        raise NotImplementedError(f"{self.kind} has no watch channels")
+
+    def account_limits(self) -> AccountLimits:
+        """The local pacing of this connector's calls (``Capability.SHARED_LIMITS``)."""
+        raise NotImplementedError(f"{self.kind} declares no account limits")
+
+    def ensure_external_id_property(self) -> bool:
+        """Create the External ID field when missing (``Capability.EXTERNAL_ID_PROPERTY``).
+
+        True when it was created, False when it was there already.
+        """
+        raise NotImplementedError(f"{self.kind} needs no External ID property")
 
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """Every live record's id, a page at a time (``Capability.LIST_IDS``).

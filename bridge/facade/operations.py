@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.connectors.base import Connector
+from bridge.connectors.base import Capability, Connector
 from bridge.connectors.legacy.mapping import record_to_contact
 from bridge.errors import AuthError, BridgeError, RecordError, RetryableError
 from bridge.facade.deleted import DeletedTail
@@ -184,10 +184,9 @@ class ContactFacade:
 
     def by_external_id(self, site: Site, external_id: str | None) -> str:
         connector = self.connector_for(site.connection)
-        finder = getattr(connector, "find_by_external_id", None)
-        if finder is None:
+        if not connector.can(Capability.EXTERNAL_ID_LOOKUP):
             raise FacadeFault("ERROR: Lookup by External ID is not available for this CRM.")
-        contact = finder(external_id) if external_id else None
+        contact = connector.find_by_external_id(external_id) if external_id else None
         return self._one(site, "Contact_RetrieveByExternalIDResult", contact)
 
     def delete_by_entity_id(self, site: Site, entity_id: int | None) -> bool:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.connectors.base import Page, Position
+from bridge.connectors.base import Capability, Page, Position
 from bridge.model import utc_now
 from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
@@ -45,8 +45,6 @@ from bridge.sync.report import SOURCE_TO_TARGET, Counts, SyncReport
 
 log = logging.getLogger(__name__)
 
-#: Connector kinds whose full read is stably ordered and resumable at any offset.
-OFFSET_PAGED_KINDS = frozenset({"legacy"})
 DEFAULT_SIZE = 5000
 PAGE_SIZE = 100
 
@@ -87,7 +85,7 @@ class Plan:
 
 def can_partition(spec: SyncSpec) -> bool:
     """Whether the source's full read can be split by offset (source -> target only)."""
-    return spec.direction == SOURCE_TO_TARGET and spec.source.kind in OFFSET_PAGED_KINDS
+    return spec.direction == SOURCE_TO_TARGET and spec.source.can(Capability.OFFSET_SLICES)
 
 
 class PartitionedRun:

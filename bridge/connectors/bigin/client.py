@@ -19,14 +19,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
+from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
 from bridge.errors import (
     AuthError,
     BridgeError,
@@ -42,69 +41,6 @@ SYSTEM = "bigin"
 API_PATH = "/bigin/v2"
 TOKEN_THROTTLE_ERRORS = THROTTLE_ERRORS | {"Access Denied"}
 log = logging.getLogger(__name__)
-
-
-class Pacer:
-    """Spaces calls at least ``1 / rate`` seconds apart across threads (0 = no pacing)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def wait(self) -> None:
-        if self.interval <= 0:
-            return
-        with self._lock:
-            now = self._clock()
-            slot = max(self._next, now)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
-
-class CreditBudget:
-    """Spreads API credits over the day: ``burst`` at once, refilled at ``daily / 86400``/s.
-
-    Bigin's allowance is per rolling 24 hours [V]; spending it at full speed early would
-    leave every other integration of the org throttled until the window rolls. A call
-    takes its credits from the bucket and waits (outside the lock) when it runs dry.
-    """
-
-    def __init__(
-        self,
-        daily: float | None,
-        burst: float = 200.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = daily / 86400.0 if daily else 0.0
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._level = burst
-        self._at = clock()
-        self.waited = 0.0
-
-    def take(self, cost: int) -> float:
-        """Take ``cost`` credits; seconds slept waiting for them."""
-        if self.rate <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            self._level = min(self.burst, self._level + (now - self._at) * self.rate)
-            self._at = now
-            # Reserve now (the level may go negative) so concurrent callers queue fairly.
-            self._level -= cost
-            wait = -self._level / self.rate if self._level < 0 else 0.0
-        if wait > 0:
-            if wait > 1:
-                log.info("bigin credit budget: waiting %.1f s", wait)
-            self._sleep(wait)
-            self.waited += wait
-        return wait
 
 
 class BiginResponse:
@@ -205,8 +141,8 @@ class BiginClient:
             if isinstance(adapter, HTTPAdapter):
                 adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
         self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
-        self.pacer = Pacer(max_calls_per_second)
-        self.budget = CreditBudget(daily_credits, credit_burst)
+        self.pacer: CallPacer = Pacer(max_calls_per_second)
+        self.budget: Budget = CreditBudget(daily_credits, credit_burst)
         self.schedule = retry or RetrySchedule()
         self.credits_spent = 0
         self._credit_lock = threading.Lock()

@@ -53,6 +53,7 @@ from bridge.connectors.bigin.mapping import (
 )
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
+from bridge.connectors.kit.limits import AccountLimits
 from bridge.errors import ConfigError, RemoteError
 from bridge.model import Contact
 
@@ -71,7 +72,15 @@ class BiginConnector(Connector):
     """One Bigin org's Contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    capabilities = frozenset(
+        {
+            Capability.LIST_IDS,
+            Capability.FLAG_DELETED,
+            Capability.EXTERNAL_ID_LOOKUP,
+            Capability.WATCH_CHANNELS,
+            Capability.SHARED_LIMITS,
+        }
+    )
     deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
 
     def __init__(
@@ -212,6 +221,12 @@ class BiginConnector(Connector):
     def find_by_email(self, email: str) -> Contact | None:
         found = self.search(email=email.strip())
         return found[0] if found else None
+
+    def watch_channels(self) -> WatchManager:
+        return self.watch
+
+    def account_limits(self) -> AccountLimits:
+        return self.client
 
     def find_by_external_id(self, external_id: str) -> Contact | None:
         criteria = f"({self.external_id_field}:equals:{_escape(external_id)})"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.connectors.kit.paging import LoopGuard
 from bridge.errors import ProtocolError
 from bridge.model import utc_now
 
@@ -89,7 +90,7 @@ class ModifiedTimePager:
             log.info("%s page token expired; reading this anchor again", self._system)
             token, page = None, 1
         expiry = state.get("expiry")
-        previous: tuple[Any, ...] | None = None
+        guard = LoopGuard(self._system)
         while True:
             params: dict[str, Any] = {"per_page": self.per_page}
             if token:
@@ -102,18 +103,7 @@ class ModifiedTimePager:
                 return
             records, info = result
             more = bool(info.get("more_records"))
-            keys = tuple(r.get("id") for r in records)
-            if not records and more:
-                raise ProtocolError(
-                    f"empty page with more_records=true (anchor {anchor}, page {page})",
-                    system=self._system,
-                )
-            if records and keys == previous:
-                raise ProtocolError(
-                    f"the same page came twice (anchor {anchor}, page {page})",
-                    system=self._system,
-                )
-            previous = keys
+            guard.check(records, more, f"anchor {anchor}, page {page}")
             fresh = [r for r in records if str(r.get("id")) not in skip]
             if not more:
                 yield FetchedPage(fresh, self._cursor(anchor, page, set(), done=True), False)
@@ -127,7 +117,7 @@ class ModifiedTimePager:
                 anchor, page, token, expiry = next_anchor, 1, None, None
                 skip = boundary
                 # A new anchor may well answer records seen before: not a repeat.
-                previous = None
+                guard.forget()
             else:
                 # A whole page inside one second: page on within this anchor. Later pages
                 # never hold what page 1 held, so the skip list has done its job.

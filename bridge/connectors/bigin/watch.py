@@ -12,30 +12,17 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bridge.connectors.bigin.client import BiginClient
 from bridge.connectors.bigin.mapping import format_time, parse_time
+from bridge.connectors.kit.watch import DEFAULT_EVENTS, WatchChannel
 from bridge.errors import ProtocolError, RemoteError
 from bridge.model import utc_now
 
 MAX_LIFETIME = timedelta(days=1) - timedelta(minutes=5)
-DEFAULT_EVENTS = ("Contacts.all",)
-
-
-@dataclass(slots=True)
-class WatchChannel:
-    channel_id: str
-    notify_url: str
-    events: tuple[str, ...] = DEFAULT_EVENTS
-    token: str | None = field(default=None, repr=False)
-    expires_at: datetime | None = None
-
-    def due(self, within: timedelta, now: datetime | None = None) -> bool:
-        """True when the channel expires within ``within`` (or its expiry is unknown)."""
-        return self.expires_at is None or self.expires_at - within <= (now or utc_now())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The Egito CRM as a :class:`Connector`: contacts of one instance.
 
-Change feed: ``Contact/list`` walked by ``start`` offsets (the legacy connector's
-:class:`~bridge.connectors.legacy.paging.OffsetPager`, which stops a server that loops).
+Change feed: ``Contact/list`` walked by ``start`` offsets (the kit's
+:class:`~bridge.connectors.kit.paging.OffsetPager`, which stops a server that loops).
 With ``since``, the request carries ``modifiedFrom`` in the instance's local time and every
 record is compared by ``modifyDate`` here too, so the feed is right whether the server
 filters or not (``modified_param = ""`` stops sending it). Upserts go one contact at a
@@ -42,7 +42,7 @@ from bridge.connectors.egito.mapping import (
     format_local,
     record_to_contact,
 )
-from bridge.connectors.legacy.paging import OffsetPager
+from bridge.connectors.kit.paging import FetchedPage, OffsetPager
 from bridge.errors import ConfigError, RecordError
 from bridge.model import Company, Contact
 
@@ -62,7 +62,9 @@ class EgitoConnector(Connector):
     """Contacts of one Egito instance."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    capabilities = frozenset(
+        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
+    )
     deleted_flag = f"`{DELETED_MARK}` at the start of the contact's `description`"
 
     def __init__(
@@ -151,21 +153,7 @@ class EgitoConnector(Connector):
         if since is not None and self.modified_param:
             filters[self.modified_param] = format_local(since, self.tz)
         totals: list[int | None] = [None]
-
-        def fetch(_since: Any, offset: int) -> _ListPage:
-            answer = self.client.list_page(CONTACT, offset, self.page_size, **filters)
-            records = [r for r in answer["data"] if isinstance(r, dict)]
-            total = answer.get("total")
-            totals[0] = int(total) if isinstance(total, int) else None
-            more = (
-                offset + len(records) < totals[0]
-                if totals[0] is not None
-                else len(records) >= self.page_size
-            )
-            return _ListPage(records, more)
-
-        pager = OffsetPager(fetch, system=SYSTEM, key="id")
-        for fetched in pager.pages(since or datetime.min, start):
+        for fetched in self._pages(start, filters, totals):
             contacts = [self._contact(r) for r in fetched.records]
             if since is not None:
                 contacts = [c for c in contacts if c.updated_at is None or c.updated_at >= since]
@@ -179,21 +167,31 @@ class EgitoConnector(Connector):
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """Every contact id, by ``start`` offsets (the list answers whole records)."""
         start = int(resume.cursor.get("start", 0)) if resume is not None else 0
-        while True:
-            answer = self.client.list_page(CONTACT, start, self.page_size)
-            records = [r for r in answer["data"] if isinstance(r, dict)]
-            start += len(records)
-            total = answer.get("total")
-            more = bool(records) and (
-                start < total if isinstance(total, int) else len(records) >= self.page_size
-            )
+        for fetched in self._pages(start, {}, [None]):
             yield IdPage(
-                ids=[str(r["id"]) for r in records if r.get("id") is not None],
-                position=Position(since=None, cursor={"start": start}),
-                more=more,
+                ids=[str(r["id"]) for r in fetched.records if r.get("id") is not None],
+                position=Position(since=None, cursor={"start": fetched.next_offset}),
+                more=fetched.more,
             )
-            if not more:
-                return
+
+    def _pages(
+        self, start: int, filters: dict[str, Any], totals: list[int | None]
+    ) -> Iterator[FetchedPage]:
+        """``Contact/list`` from offset ``start``; ``totals[0]`` is the last page's total."""
+
+        def fetch(_since: Any, offset: int) -> _ListPage:
+            answer = self.client.list_page(CONTACT, offset, self.page_size, **filters)
+            records = [r for r in answer["data"] if isinstance(r, dict)]
+            total = answer.get("total")
+            totals[0] = int(total) if isinstance(total, int) else None
+            more = (
+                offset + len(records) < totals[0]
+                if totals[0] is not None
+                else len(records) >= self.page_size
+            )
+            return _ListPage(records, more)
+
+        return OffsetPager(fetch, system=SYSTEM, key="id").pages(datetime.min, start)
 
     def _first(self, **filters: str) -> dict[str, Any] | None:
         """The first contact the list filter finds, confirmed here (a server may ignore it)."""

@@ -40,7 +40,7 @@ from bridge.connectors.engagifii.mapping import (
     person_to_contact,
     read_external_id,
 )
-from bridge.connectors.engagifii.paging import PageIndexPager
+from bridge.connectors.kit.paging import PageIndexPager
 from bridge.errors import ConfigError, NotFound
 from bridge.model import Company, Contact
 
@@ -53,7 +53,9 @@ class EngagifiiConnector(Connector):
     """People of one Engagifii tenant."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    capabilities = frozenset(
+        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
+    )
     deleted_flag = "the person deactivated (`isActive = false`, Engagifii's soft delete)"
 
     def __init__(

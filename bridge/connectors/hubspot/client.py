@@ -29,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
-from bridge.connectors.bigin.client import CreditBudget, Pacer
+from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
 from bridge.errors import (
     AuthError,
     BridgeError,
@@ -135,7 +135,7 @@ class HubSpotClient:
                 "hubspot needs access_token, or client_id + client_secret + refresh_token",
                 system=SYSTEM,
             )
-        self.pacer = Pacer(searches_per_second)
+        self.pacer: CallPacer = Pacer(searches_per_second)
         self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
         self.schedule = retry or RetrySchedule()
         self._lock = threading.Lock()

@@ -40,6 +40,7 @@ from bridge.connectors.hubspot.mapping import (
     record_to_contact,
 )
 from bridge.connectors.hubspot.writes import ContactWriter
+from bridge.connectors.kit.limits import AccountLimits
 from bridge.errors import ConfigError
 from bridge.model import Contact
 
@@ -53,7 +54,15 @@ class HubSpotConnector(Connector):
     """One HubSpot account's contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.DELETIONS_FEED})
+    capabilities = frozenset(
+        {
+            Capability.LIST_IDS,
+            Capability.DELETIONS_FEED,
+            Capability.EXTERNAL_ID_LOOKUP,
+            Capability.EXTERNAL_ID_PROPERTY,
+            Capability.SHARED_LIMITS,
+        }
+    )
 
     def __init__(
         self,
@@ -166,6 +175,9 @@ class HubSpotConnector(Connector):
     def find_by_email(self, email: str) -> Contact | None:
         record = self._get(email.strip(), "email") if email.strip() else None
         return self._contact(record) if record else None
+
+    def account_limits(self) -> AccountLimits:
+        return self.client
 
     def find_by_external_id(self, external_id: str) -> Contact | None:
         record = self._get(external_id, self.external_id_property) if external_id else None

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.connectors.hubspot.client import HubSpotClient
+from bridge.connectors.hubspot.client import SYSTEM, HubSpotClient
 from bridge.connectors.hubspot.mapping import epoch_ms, parse_time
+from bridge.connectors.kit.paging import LoopGuard
 
 CONTACTS = "/crm/v3/objects/contacts"
 LIST_LIMIT = 100
@@ -44,6 +45,7 @@ def walk(
 ) -> Iterator[Fetched]:
     """The list endpoint from ``cursor`` (``{"after": id}``) to the end."""
     after = cursor.get("after")
+    guard = LoopGuard(SYSTEM)
     while True:
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": properties}
         if after:
@@ -54,7 +56,9 @@ def walk(
         body = body or {}
         after = ((body.get("paging") or {}).get("next") or {}).get("after")
         more = bool(after)
-        yield Fetched(list(body.get("results") or []), {"after": str(after)} if more else {}, more)
+        records = list(body.get("results") or [])
+        guard.check(records, more, f"after={params.get('after')}")
+        yield Fetched(records, {"after": str(after)} if more else {}, more)
         if not more:
             return
 
@@ -69,6 +73,7 @@ def search_window(
     """Records modified in [lower, upper], by id, from ``cursor`` (``upper``, ``last_id``)."""
     upper = str(cursor.get("upper") or epoch_ms(now()))
     last_id = str(cursor.get("last_id") or "0")
+    guard = LoopGuard(SYSTEM)
     while True:
         filters = [
             {"propertyName": "lastmodifieddate", "operator": "GTE", "value": epoch_ms(lower)},
@@ -86,6 +91,7 @@ def search_window(
         answer = answer or {}
         records = list(answer.get("results") or [])
         more = bool((answer.get("paging") or {}).get("next")) and bool(records)
+        guard.check(records, more, f"hs_object_id > {last_id}")
         if records:
             last_id = str(records[-1].get("id"))
         yield Fetched(records, {"upper": upper, "last_id": last_id}, more)

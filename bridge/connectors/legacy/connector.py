@@ -20,6 +20,7 @@ from bridge.connectors.base import (
     UpsertOutcome,
     UpsertStatus,
 )
+from bridge.connectors.kit.paging import OffsetPager
 from bridge.connectors.legacy.client import LegacyClient
 from bridge.connectors.legacy.mapping import (
     COMPANY_ENTITY_TYPE,
@@ -29,7 +30,6 @@ from bridge.connectors.legacy.mapping import (
     record_to_contact,
     to_local,
 )
-from bridge.connectors.legacy.paging import OffsetPager
 from bridge.errors import ConfigError, NotFound, RateLimited, RemoteError
 from bridge.model import Contact
 from bridge.retry import RetrySchedule, call_with_retry
@@ -43,7 +43,14 @@ class LegacyConnector(Connector):
     """One site of the legacy hosted CRM."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.FLAG_DELETED})
+    capabilities = frozenset(
+        {
+            Capability.LIST_IDS,
+            Capability.FLAG_DELETED,
+            Capability.EXTERNAL_ID_LOOKUP,
+            Capability.OFFSET_SLICES,
+        }
+    )
     deleted_flag = "the contact's own `deleted` flag, set to true"
 
     def __init__(

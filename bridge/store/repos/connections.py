@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bridge.config import CONNECTION_KINDS, SECRET_KEYS, ConnectionConfig
+from bridge.config import SECRET_KEYS, ConnectionConfig
 from bridge.errors import NotFound
+from bridge.kinds import connection_kinds
 from bridge.store.models import ConnectionRow
 from bridge.store.repos.base import Repository, ms, now_utc
 from bridge.store.types import new_id
@@ -60,8 +61,8 @@ class ConnectionRepo(Repository):
 
     def create(self, name: str, kind: str, settings: Mapping[str, Any]) -> Connection:
         """Store a connection; keys in ``SECRET_KEYS`` are encrypted."""
-        if kind not in CONNECTION_KINDS:
-            raise ValueError(f"connection kind must be one of {', '.join(CONNECTION_KINDS)}")
+        if kind not in (known := connection_kinds()):
+            raise ValueError(f"connection kind must be one of {', '.join(known)}")
         plain, secret = split_secrets(settings)
         now = ms(now_utc())
         row = ConnectionRow(

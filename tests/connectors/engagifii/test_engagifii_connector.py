@@ -12,7 +12,7 @@ import pytest
 
 from bridge.connectors.base import UpsertStatus
 from bridge.connectors.engagifii.mapping import parse_datetime
-from bridge.connectors.engagifii.paging import PageIndexPager
+from bridge.connectors.kit.paging import PageIndexPager
 from bridge.errors import AuthError, ProtocolError
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType, utc_now
 
