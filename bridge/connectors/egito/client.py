@@ -2,9 +2,9 @@
 
 Egito reports failures as ``{"errors": [...]}``, and not reliably with an error status,
 so every answer is checked for that list whatever its HTTP status. Reads (``get``,
-``list``, ``SelectDictionary/list``) are GETs, which the session retries on 429/5xx by
-itself; writes are POSTs (a JSON body, or a form post like the browser's with
-``body_format="form"``) repeated here only after a 429, which means nothing was done.
+``list``, ``SelectDictionary/list``) are GETs; writes are POSTs (a JSON body, or a form post
+like the browser's with ``body_format="form"``). Sessions, bearer auth and retries are the
+kit's :class:`~bridge.connectors.kit.rest.RestClient`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from bridge.auth import TokenAuth, TokenSource
+from bridge.auth import TokenSource
+from bridge.connectors.kit.rest import RestClient, retry_after
 from bridge.errors import (
     AuthError,
     NotFound,
@@ -24,8 +25,7 @@ from bridge.errors import (
     RemoteError,
     TransientError,
 )
-from bridge.http import build_session
-from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule, call_with_retry
+from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule
 
 SYSTEM = "egito"
 API = "/services/restapi/json"
@@ -49,14 +49,6 @@ def _items(errors: Any) -> list[dict[str, Any]]:
     return items
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
 def check_answer(response: requests.Response, operation: str) -> Any:
     """The decoded answer, or the matching error from the project's tree."""
     status = response.status_code
@@ -66,7 +58,7 @@ def check_answer(response: requests.Response, operation: str) -> Any:
         body = None
     if status == 429:
         raise RateLimited(
-            f"{operation}: too many requests", retry_after=_retry_after(response), system=SYSTEM
+            f"{operation}: too many requests", retry_after=retry_after(response), system=SYSTEM
         )
     if status in (401, 403):
         code = body.get("error") if isinstance(body, dict) else None
@@ -90,7 +82,7 @@ def check_answer(response: requests.Response, operation: str) -> Any:
         if missing and not first.get("field"):
             raise NotFound(text, system=SYSTEM, code=code)
         if code.lower() in _RATE_CODES:
-            raise RateLimited(text, retry_after=_retry_after(response), system=SYSTEM)
+            raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
         raise RecordError(text, system=SYSTEM, code=code, field=first.get("field"))
     if status == 404:
         raise NotFound(f"{operation}: not found", system=SYSTEM, code="404")
@@ -101,8 +93,10 @@ def check_answer(response: requests.Response, operation: str) -> Any:
     return body
 
 
-class EgitoClient:
+class EgitoClient(RestClient):
     """Contact, Account and SelectDictionary calls for one Egito instance."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -116,17 +110,8 @@ class EgitoClient:
     ) -> None:
         if body_format not in BODY_FORMATS:
             raise ValueError(f"body_format must be one of {BODY_FORMATS}")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, tokens, timeout=timeout, schedule=schedule, sleep=sleep)
         self.body_format = body_format
-        self.tokens = tokens
-        self._schedule = schedule
-        self._sleep = sleep
-        auth = TokenAuth(tokens, "Bearer")
-        self._reads = build_session(SYSTEM, timeout=(5.0, timeout))
-        self._writes = build_session(SYSTEM, timeout=(5.0, timeout))
-        for session in (self._reads, self._writes):
-            session.auth = auth
-            session.headers["Accept"] = "application/json"
 
     def __repr__(self) -> str:
         return f"EgitoClient(base_url={self.base_url!r}, body_format={self.body_format!r})"
@@ -135,32 +120,18 @@ class EgitoClient:
 
     def _send(self, route: str, params: dict[str, Any], *, write: bool) -> Any:
         url = f"{self.base_url}{API}/{route}"
-        try:
-            if not write:
-                response = self._reads.get(url, params=params)
-            elif self.body_format == "form":
-                form = {k: _form_value(v) for k, v in params.items()}
-                response = self._writes.post(url, data=form)
-            else:
-                response = self._writes.post(url, json=params)
-        except requests.Timeout as exc:
-            raise TransientError(f"{route}: timed out", system=SYSTEM) from exc
-        except requests.ConnectionError as exc:
-            raise TransientError(f"{route}: connection failed", system=SYSTEM) from exc
+        if not write:
+            response = self._request("GET", url, route, write=False, params=params)
+        elif self.body_format == "form":
+            form = {k: _form_value(v) for k, v in params.items()}
+            response = self._request("POST", url, route, write=True, data=form)
+        else:
+            response = self._request("POST", url, route, write=True, json=params)
         return check_answer(response, route)
 
     def _call(self, route: str, params: dict[str, Any], *, write: bool = False) -> Any:
-        # Reads may repeat on any retryable error; writes only after a 429.
-        retry_on: tuple[type[Exception], ...] = (
-            (RateLimited,) if write else (RateLimited, TransientError)
-        )
-        kwargs: dict[str, Any] = {"schedule": self._schedule, "what": f"{SYSTEM} {route}"}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        return call_with_retry(
-            lambda: self._send(route, params, write=write),
-            retry_on=retry_on,  # type: ignore[arg-type]
-            **kwargs,
+        return self._retrying(
+            lambda: self._send(route, params, write=write), write=write, what=route
         )
 
     @staticmethod
@@ -207,10 +178,6 @@ class EgitoClient:
         if isinstance(answer, dict):
             answer = answer.get("data") or answer.get("items") or []
         return [entry for entry in answer or () if isinstance(entry, dict)]
-
-    def close(self) -> None:
-        self._reads.close()
-        self._writes.close()
 
 
 def _form_value(value: Any) -> str:

@@ -1,10 +1,9 @@
 """Wire calls to the Engagifii CRM API: JSON in, decoded JSON out, errors mapped once.
 
 Every call carries the bearer token (client-credentials grant, through
-:class:`bridge.auth.TokenSource`) and the ``tenant-code`` header. Reads travel on a session
-that retries 429/5xx by itself (``PeoplePagingList`` is a POST but reads nothing but
-pages); writes travel on one that does not, and are repeated here only after a 429, which
-means the API did not process them.
+:class:`bridge.auth.TokenSource`) and the ``tenant-code`` header. The sessions and retries
+are the kit's :class:`~bridge.connectors.kit.rest.RestClient` (``PeoplePagingList`` is a
+POST but reads nothing but pages, so POST reads are retried like GETs).
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from bridge.auth import TokenAuth, TokenSource
+from bridge.auth import TokenSource
+from bridge.connectors.kit.rest import RestClient, json_body, retry_after
 from bridge.errors import (
     AuthError,
     NotFound,
@@ -24,20 +24,11 @@ from bridge.errors import (
     RemoteError,
     TransientError,
 )
-from bridge.http import build_session
-from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule, call_with_retry
+from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule
 
 SYSTEM = "engagifii"
 NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000"
 T = TypeVar("T")
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def _envelope(response: requests.Response) -> dict[str, Any]:
@@ -65,7 +56,7 @@ def raise_for_error(response: requests.Response, operation: str) -> None:
     details = [d for d in error.get("details") or () if isinstance(d, dict)]
     text = f"{operation}: {code}: {message}"
     if status == 429:
-        raise RateLimited(text, retry_after=_retry_after(response), system=SYSTEM)
+        raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
     if status in (401, 403):
         raise AuthError(text, system=SYSTEM)
     if status == 404:
@@ -86,8 +77,10 @@ def raise_for_error(response: requests.Response, operation: str) -> None:
     raise RemoteError(text, system=SYSTEM, code=code, status=status)
 
 
-class EngagifiiClient:
+class EngagifiiClient(RestClient):
     """The people and organization calls the connector needs, for one tenant."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -99,18 +92,16 @@ class EngagifiiClient:
         schedule: RetrySchedule = DEFAULT_SCHEDULE,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(
+            base_url,
+            tokens,
+            timeout=timeout,
+            schedule=schedule,
+            sleep=sleep,
+            headers={"tenant-code": tenant_code},
+            retry_post_reads=True,
+        )
         self.tenant_code = tenant_code
-        self.tokens = tokens
-        self._schedule = schedule
-        self._sleep = sleep
-        auth = TokenAuth(tokens, "Bearer")
-        headers = {"tenant-code": tenant_code, "Accept": "application/json"}
-        self._reads = build_session(SYSTEM, timeout=(5.0, timeout), retry_post=True)
-        self._writes = build_session(SYSTEM, timeout=(5.0, timeout))
-        for session in (self._reads, self._writes):
-            session.auth = auth
-            session.headers.update(headers)
 
     def __repr__(self) -> str:
         return f"EngagifiiClient(base_url={self.base_url!r}, tenant_code={self.tenant_code!r})"
@@ -118,40 +109,21 @@ class EngagifiiClient:
     # -- plumbing --------------------------------------------------------------------
 
     def _send(self, method: str, path: str, *, body: Any = None, write: bool = False) -> Any:
-        session = self._writes if write else self._reads
         operation = f"{method} /{path}"
-        try:
-            response = session.request(method, f"{self.base_url}/{path}", json=body)
-        except requests.Timeout as exc:
-            raise TransientError(f"{operation}: timed out", system=SYSTEM) from exc
-        except requests.ConnectionError as exc:
-            raise TransientError(f"{operation}: connection failed", system=SYSTEM) from exc
+        response = self._request(
+            method, f"{self.base_url}/{path}", operation, write=write, json=body
+        )
         raise_for_error(response, operation)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProtocolError(f"{operation}: answer is not JSON", system=SYSTEM) from exc
+        return json_body(response, operation, SYSTEM)
 
     def _read(self, method: str, path: str, body: Any = None) -> Any:
-        return self._retrying(
-            lambda: self._send(method, path, body=body), (RateLimited, TransientError), path
-        )
+        return self._retrying(lambda: self._send(method, path, body=body), write=False, what=path)
 
     def _write(self, method: str, path: str, body: Any) -> Any:
         # Only a 429 is safe to repeat: a 5xx on a create may have created the person.
         return self._retrying(
-            lambda: self._send(method, path, body=body, write=True), (RateLimited,), path
+            lambda: self._send(method, path, body=body, write=True), write=True, what=path
         )
-
-    def _retrying(
-        self, call: Callable[[], T], retry_on: tuple[type[Exception], ...], what: str
-    ) -> T:
-        kwargs: dict[str, Any] = {"schedule": self._schedule, "what": f"{SYSTEM} {what}"}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        return call_with_retry(call, retry_on=retry_on, **kwargs)  # type: ignore[arg-type]
 
     # -- people ----------------------------------------------------------------------
 
@@ -197,7 +169,3 @@ class EngagifiiClient:
         if not isinstance(created, dict) or not created.get("id"):
             raise ProtocolError("organization create answered without an id", system=SYSTEM)
         return created
-
-    def close(self) -> None:
-        self._reads.close()
-        self._writes.close()

@@ -1,0 +1,103 @@
+"""The plumbing every REST connector's client shares: sessions, bearer auth, retries.
+
+A :class:`RestClient` holds two sessions built by :func:`bridge.http.build_session`, both
+sending the OAuth bearer token of a :class:`~bridge.auth.TokenSource` (refreshed before
+expiry and once on a 401): reads, which the session retries on 429/5xx by itself, and
+writes, which it does not. Here a read is repeated after any retryable error, a write only
+after a 429 (the API did not process it; a 5xx on a create may have created the record).
+Transport failures become :class:`~bridge.errors.TransientError` once, here; each system's
+client maps its own error envelope (their shapes differ) and names its calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+
+from bridge.auth import TokenAuth, TokenSource
+from bridge.errors import BridgeError, ProtocolError, RateLimited, TransientError
+from bridge.http import build_session
+from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule, call_with_retry
+
+T = TypeVar("T")
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The ``Retry-After`` header in seconds (never negative), or None when absent or a date."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(float(value), 0.0) if value else None
+    except ValueError:
+        return None
+
+
+def json_body(response: requests.Response, operation: str, system: str) -> Any:
+    """The decoded JSON answer (None when empty); ``ProtocolError`` when it is not JSON."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(f"{operation}: answer is not JSON", system=system) from exc
+
+
+class RestClient:
+    """Reads and writes to one REST API as one OAuth client; subclasses name the calls."""
+
+    #: The system's name in errors and log lines (the connection's kind).
+    system: str = ""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        *,
+        timeout: float = 60.0,
+        schedule: RetrySchedule = DEFAULT_SCHEDULE,
+        sleep: Callable[[float], None] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_post_reads: bool = False,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self._schedule = schedule
+        self._sleep = sleep
+        auth = TokenAuth(tokens, "Bearer")
+        # ``retry_post_reads``: the API reads through POSTs (a paging list) that are safe
+        # to repeat; the read session then retries them like GETs.
+        self._reads = build_session(
+            self.system, timeout=(5.0, timeout), retry_post=retry_post_reads
+        )
+        self._writes = build_session(self.system, timeout=(5.0, timeout))
+        for session in (self._reads, self._writes):
+            session.auth = auth
+            session.headers["Accept"] = "application/json"
+            session.headers.update(headers or {})
+
+    def _request(
+        self, method: str, url: str, operation: str, *, write: bool, **kwargs: Any
+    ) -> requests.Response:
+        """One HTTP exchange on the read or write session; transport failures mapped."""
+        session = self._writes if write else self._reads
+        try:
+            return session.request(method, url, **kwargs)
+        except requests.Timeout as exc:
+            raise TransientError(f"{operation}: timed out", system=self.system) from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(f"{operation}: connection failed", system=self.system) from exc
+
+    def _retrying(self, call: Callable[[], T], *, write: bool, what: str) -> T:
+        """``call``, repeated per the schedule: reads on any retryable error, writes on 429."""
+        retry_on: tuple[type[BridgeError], ...] = (
+            (RateLimited,) if write else (RateLimited, TransientError)
+        )
+        kwargs: dict[str, Any] = {"schedule": self._schedule, "what": f"{self.system} {what}"}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        return call_with_retry(call, retry_on=retry_on, **kwargs)
+
+    def close(self) -> None:
+        self._reads.close()
+        self._writes.close()
