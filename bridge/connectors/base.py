@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
@@ -144,6 +144,10 @@ class Connector(abc.ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: What ``flag_deleted`` does on this system, in words (README, ``--help``).
     deleted_flag: str = ""
+    #: How far before ``since`` ``read_changes`` opens its feed by itself (clock skew, an
+    #: index lag). The sync engine's own overlap counts it instead of adding to it, so the
+    #: window before a watermark is subtracted once.
+    overlap: timedelta = timedelta(0)
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> Connector:

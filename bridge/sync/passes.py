@@ -199,7 +199,10 @@ class DirectionPass:
             if started:
                 self._started = datetime.fromisoformat(started)
             return resume.since, resume, datetime.fromisoformat(seen) if seen else None
-        since = checkpoint.watermark - self.options.overlap if checkpoint.watermark else None
+        # The reader may open its feed before ``since`` by itself (its ``overlap``): only
+        # what our overlap asks for beyond that is subtracted here.
+        extra = max(self.options.overlap - self.reader.overlap, timedelta(0))
+        since = checkpoint.watermark - extra if checkpoint.watermark else None
         return since, None, None
 
     def run(self) -> Counts:
