@@ -26,10 +26,10 @@ from requests.adapters import HTTPAdapter
 
 from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
+from bridge.connectors.kit.rest import decode_json, retry_after
 from bridge.errors import (
     AuthError,
     BridgeError,
-    ProtocolError,
     RateLimited,
     RemoteError,
     TransientError,
@@ -55,34 +55,17 @@ class BiginResponse:
         return self.status in (204, 304)
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
-
-
 def map_response(response: requests.Response, operation: str) -> BiginResponse:
     """The decoded response, or the project error its status and body mean."""
     status = response.status_code
     if status in (204, 304):
         return BiginResponse(status, None)
-    try:
-        body = response.json()
-    except ValueError:
-        if status >= 500:
-            raise TransientError(f"{operation}: HTTP {status}", system=SYSTEM) from None
-        raise ProtocolError(
-            f"{operation}: HTTP {status} with a body that is not JSON", system=SYSTEM
-        ) from None
+    body = decode_json(response, operation, SYSTEM)
     code = body.get("code") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
     text = f"{operation}: HTTP {status} {code or ''} {message or ''}".strip()
     if status == 429:
-        raise RateLimited(text, retry_after=_retry_after(response), system=SYSTEM)
+        raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
     if status in (401, 403):
         raise AuthError(text, system=SYSTEM)
     if status >= 500:

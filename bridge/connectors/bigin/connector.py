@@ -19,7 +19,8 @@ Settings (``[connections.<name>]``, ``kind = "bigin"``):
 (required; the token response's ``api_domain`` wins over the configured one);
 ``external_id_field`` (default ``External_ID``: the field holding the legacy External ID);
 ``batch_size`` (records per write, 1-100, default 100); ``per_page`` (1-200, default 200);
-``overlap_seconds`` (how far before the watermark a feed starts, default 120);
+``overlap_seconds`` (how far before ``since`` a feed starts, default 120; a sync run's
+own overlap counts it rather than adding to it);
 ``max_calls_per_second`` (default 10; 0 = unpaced); ``daily_credits`` (spread this many
 credits over 24 hours; default unset = no budget) and ``credit_burst`` (default 200);
 ``timeout`` (read timeout in seconds, default 60).

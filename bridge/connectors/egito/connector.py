@@ -14,12 +14,10 @@ not written; with ``delete_deleted = true`` its Egito record is deleted.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
@@ -42,7 +40,9 @@ from bridge.connectors.egito.mapping import (
     format_local,
     record_to_contact,
 )
+from bridge.connectors.kit.matching import CompanyIds, find_existing
 from bridge.connectors.kit.paging import FetchedPage, OffsetPager
+from bridge.connectors.kit.settings import in_range, time_zone
 from bridge.errors import ConfigError, RecordError
 from bridge.model import Company, Contact
 
@@ -78,12 +78,8 @@ class EgitoConnector(Connector):
         strict_dictionaries: bool = False,
         delete_deleted: bool = False,
     ) -> None:
-        if not 1 <= page_size <= 100:
-            raise ConfigError(f"egito page_size must be 1..100, got {page_size}")
-        try:
-            self.tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown timezone {timezone!r}") from None
+        in_range(SYSTEM, "page_size", page_size, 1, 100)
+        self.tz = time_zone(timezone)
         self.client = client
         self.external_id_field = external_id_field
         self.page_size = page_size
@@ -91,8 +87,11 @@ class EgitoConnector(Connector):
         self.strict_dictionaries = strict_dictionaries
         self.delete_deleted = delete_deleted
         self.dictionaries = Dictionaries(client.dictionary)
-        self._accounts: dict[str, str] = {}
-        self._accounts_lock = threading.Lock()
+        self.accounts = CompanyIds(
+            SYSTEM,
+            lambda name: client.list_page(ACCOUNT, 0, 100, name=name)["data"],
+            lambda name: client.create(ACCOUNT, {"name": name}),
+        )
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> EgitoConnector:
@@ -159,7 +158,7 @@ class EgitoConnector(Connector):
                 contacts = [c for c in contacts if c.updated_at is None or c.updated_at >= since]
             yield Page(
                 contacts=contacts,
-                position=Position(since=since, cursor={"start": fetched.next_offset}),
+                position=Position(since=since, cursor={"start": fetched.next_start}),
                 more=fetched.more,
                 total=totals[0] if since is None else None,
             )
@@ -170,7 +169,7 @@ class EgitoConnector(Connector):
         for fetched in self._pages(start, {}, [None]):
             yield IdPage(
                 ids=[str(r["id"]) for r in fetched.records if r.get("id") is not None],
-                position=Position(since=None, cursor={"start": fetched.next_offset}),
+                position=Position(since=None, cursor={"start": fetched.next_start}),
                 more=fetched.more,
             )
 
@@ -196,17 +195,11 @@ class EgitoConnector(Connector):
     def _first(self, **filters: str) -> dict[str, Any] | None:
         """The first contact the list filter finds, confirmed here (a server may ignore it)."""
         ((name, wanted),) = filters.items()
-        start = 0
-        while True:
-            answer = self.client.list_page(CONTACT, start, self.page_size, **filters)
-            records = [r for r in answer["data"] if isinstance(r, dict)]
-            for record in records:
+        for fetched in self._pages(0, dict(filters), [None]):
+            for record in fetched.records:
                 if str(record.get(name) or "").strip().lower() == wanted.strip().lower():
                     return record
-            total = answer.get("total")
-            start += len(records)
-            if not records or (isinstance(total, int) and start >= total):
-                return None
+        return None
 
     def get(self, contact_id: str) -> Contact | None:
         record = self.client.get(CONTACT, contact_id)
@@ -227,46 +220,18 @@ class EgitoConnector(Connector):
         return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
 
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
-        own_id = contact.ids.get(SYSTEM)
-        if own_id:
-            record = self.client.get(CONTACT, own_id)
-            if record is not None:
-                return record
-        if contact.external_id:
-            record = self._first(**{self.external_id_field: contact.external_id})
-            if record is not None:
-                return record
-        if contact.email:
-            record = self._first(email=contact.email)
-            other = record.get(self.external_id_field) if record else None
-            # A contact already tied to a different External ID is someone else.
-            if record is not None and not (
-                contact.external_id and other and str(other) != contact.external_id
-            ):
-                return record
-        return None
+        def external_id_of(record: dict[str, Any]) -> str | None:
+            value = record.get(self.external_id_field)
+            return str(value) if value else None
 
-    def _account_id(self, contact: Contact) -> str | None:
-        if contact.company is None or not contact.company.name:
-            return None
-        known = contact.company.ids.get(SYSTEM)
-        if known:
-            return known
-        name = contact.company.name.strip()
-        key = name.lower()
-        # Upserts may run in several threads; one lock keeps a new company from being
-        # created twice.
-        with self._accounts_lock:
-            return self._resolve_account(name, key)
-
-    def _resolve_account(self, name: str, key: str) -> str:
-        if key not in self._accounts:
-            answer = self.client.list_page(ACCOUNT, 0, 100, name=name)
-            found = [a for a in answer["data"] if str(a.get("name") or "").strip().lower() == key]
-            self._accounts[key] = (
-                str(found[0]["id"]) if found else self.client.create(ACCOUNT, {"name": name})
-            )
-        return self._accounts[key]
+        return find_existing(
+            contact,
+            SYSTEM,
+            get=lambda record_id: self.client.get(CONTACT, record_id),
+            by_external_id=lambda key: self._first(**{self.external_id_field: key}),
+            by_email=lambda email: self._first(email=email),
+            external_id_of=external_id_of,
+        )
 
     def _upsert_one(self, contact: Contact) -> UpsertOutcome:
         if contact.deleted:
@@ -282,7 +247,7 @@ class EgitoConnector(Connector):
                 code="UNKNOWN_DICTIONARY_VALUE",
                 field=str(exc.args[0]),
             ) from None
-        account_id = self._account_id(contact)
+        account_id = self.accounts.for_contact(contact)
         if account_id is not None:
             fields["accountId"] = account_id
         existing = self._existing(contact)

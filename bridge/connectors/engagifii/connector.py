@@ -15,7 +15,6 @@ deleted in the feed and as absent from ``get`` and the lookups.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,7 +39,9 @@ from bridge.connectors.engagifii.mapping import (
     person_to_contact,
     read_external_id,
 )
+from bridge.connectors.kit.matching import CompanyIds, find_existing
 from bridge.connectors.kit.paging import PageIndexPager
+from bridge.connectors.kit.settings import in_range
 from bridge.errors import ConfigError, NotFound
 from bridge.model import Company, Contact
 
@@ -68,8 +69,7 @@ class EngagifiiConnector(Connector):
         delete_mode: str = "deactivate",
         default_organization_id: str = NO_ORGANIZATION,
     ) -> None:
-        if not 1 <= page_size <= 100:
-            raise ConfigError(f"engagifii page_size must be 1..100, got {page_size}")
+        in_range(SYSTEM, "page_size", page_size, 1, 100)
         if modified_filter not in MODIFIED_FILTER_MODES:
             raise ConfigError(f"engagifii modified_filter must be one of {MODIFIED_FILTER_MODES}")
         if delete_mode not in DELETE_MODES:
@@ -80,8 +80,11 @@ class EngagifiiConnector(Connector):
         self.modified_filter = modified_filter
         self.delete_mode = delete_mode
         self.default_organization_id = default_organization_id
-        self._organizations: dict[str, str] = {}
-        self._organizations_lock = threading.Lock()
+        self.organizations = CompanyIds(
+            SYSTEM,
+            client.organizations_named,
+            lambda name: str(client.create_organization(name)["id"]),
+        )
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> EngagifiiConnector:
@@ -148,7 +151,7 @@ class EngagifiiConnector(Connector):
                 contacts.append(contact)
             yield Page(
                 contacts=contacts,
-                position=Position(since=since, cursor={"page_index": fetched.next_index}),
+                position=Position(since=since, cursor={"page_index": fetched.next_start}),
                 more=fetched.more,
                 # The server's count covers what it filtered, which is not ours if it
                 # ignored modifiedDate.
@@ -170,7 +173,7 @@ class EngagifiiConnector(Connector):
                     for p in fetched.records
                     if p.get("id") and p.get("isActive") is not False
                 ],
-                position=Position(since=None, cursor={"page_index": fetched.next_index}),
+                position=Position(since=None, cursor={"page_index": fetched.next_start}),
                 more=fetched.more,
             )
 
@@ -242,53 +245,19 @@ class EngagifiiConnector(Connector):
         return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
 
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
-        own_id = contact.ids.get(SYSTEM)
-        if own_id:
-            person = self.client.get_person(own_id)
-            if person is not None:
-                return person
-        if contact.external_id:
-            person = self._by_external_id(contact.external_id, inactive=True)
-            if person is not None:
-                return person
-        if contact.email:
-            person = self._by_email(contact.email, inactive=True)
-            other = read_external_id(person, self.external_id_field) if person else None
-            # A person already tied to a different External ID is someone else.
-            if person is not None and not (
-                contact.external_id and other and other != contact.external_id
-            ):
-                return person
-        return None
-
-    def _organization_id(self, contact: Contact) -> str | None:
-        if contact.company is None or not contact.company.name:
-            return None
-        known = contact.company.ids.get(SYSTEM)
-        if known:
-            return known
-        name = contact.company.name.strip()
-        key = name.lower()
-        # Upserts may run in several threads; one lock keeps a new company from being
-        # created twice (it is held only until the name is known).
-        with self._organizations_lock:
-            return self._resolve_organization(name, key)
-
-    def _resolve_organization(self, name: str, key: str) -> str:
-        if key not in self._organizations:
-            found = [
-                o
-                for o in self.client.organizations_named(name)
-                if str(o.get("name") or "").strip().lower() == key
-            ]
-            org = found[0] if found else self.client.create_organization(name)
-            self._organizations[key] = str(org["id"])
-        return self._organizations[key]
+        return find_existing(
+            contact,
+            SYSTEM,
+            get=self.client.get_person,
+            by_external_id=lambda key: self._by_external_id(key, inactive=True),
+            by_email=lambda email: self._by_email(email, inactive=True),
+            external_id_of=lambda person: read_external_id(person, self.external_id_field),
+        )
 
     def _upsert_one(self, contact: Contact) -> UpsertOutcome:
         existing = self._existing(contact)
         body = contact_to_person(contact, self.external_id_field)
-        organization_id = self._organization_id(contact)
+        organization_id = self.organizations.for_contact(contact)
         if existing is None:
             if contact.deleted:  # nothing to deactivate, and no point creating it inactive
                 return UpsertOutcome(UpsertStatus.UNCHANGED, id=None)

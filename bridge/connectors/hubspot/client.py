@@ -30,10 +30,10 @@ from requests.adapters import HTTPAdapter
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
+from bridge.connectors.kit.rest import decode_json
 from bridge.errors import (
     AuthError,
     BridgeError,
-    ProtocolError,
     RateLimited,
     RemoteError,
     TransientError,
@@ -225,14 +225,7 @@ class HubSpotClient:
             if status >= 400:
                 raise self._error(status, {}, operation, response)
             return status, None
-        try:
-            body = response.json()
-        except ValueError:
-            if status >= 500:
-                raise TransientError(f"{operation}: HTTP {status}", system=SYSTEM) from None
-            raise ProtocolError(
-                f"{operation}: HTTP {status}, body not JSON", system=SYSTEM
-            ) from None
+        body = decode_json(response, operation, SYSTEM)
         if status >= 400:
             raise self._error(status, body if isinstance(body, dict) else {}, operation, response)
         return status, body

@@ -36,10 +36,14 @@ class _Page(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FetchedPage:
+    """One page of wire records; ``start``/``next_start`` are a record offset or a page
+    index (per pager): where it began and where the page after it begins."""
+
     records: list[dict[str, Any]]
-    offset: int
-    next_offset: int
+    start: int
+    next_start: int
     more: bool
+    total: int | None = None
 
 
 class LoopGuard:
@@ -162,15 +166,6 @@ def _drop(ahead: deque[tuple[int, Future[_Page]]], *extra: Future[_Page]) -> Non
             future.exception()
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedPage:
-    records: list[dict[str, Any]]
-    page_index: int
-    next_index: int
-    more: bool
-    total: int | None
-
-
 class PageIndexPager:
     """Walks a 0-based ``pageIndex`` forward until ``hasNextPage`` is false.
 
@@ -191,7 +186,7 @@ class PageIndexPager:
         self._page_size = page_size
         self._key = key
 
-    def pages(self, start: int = 0) -> Iterator[IndexedPage]:
+    def pages(self, start: int = 0) -> Iterator[FetchedPage]:
         index = start
         guard = LoopGuard(self._system, key=self._key)
         while True:
@@ -208,7 +203,7 @@ class PageIndexPager:
                 raise ProtocolError(
                     f"pageIndex={index} is past totalCount={total}", system=self._system
                 )
-            yield IndexedPage(records, index, index + 1, more, total)
+            yield FetchedPage(records, index, index + 1, more, total)
             if not more:
                 return
             index += 1

@@ -43,6 +43,19 @@ def json_body(response: requests.Response, operation: str, system: str) -> Any:
         raise ProtocolError(f"{operation}: answer is not JSON", system=system) from exc
 
 
+def decode_json(response: requests.Response, operation: str, system: str) -> Any:
+    """The JSON body of an answer that has one; a 5xx without JSON is transient."""
+    try:
+        return response.json()
+    except ValueError:
+        status = response.status_code
+        if status >= 500:
+            raise TransientError(f"{operation}: HTTP {status}", system=system) from None
+        raise ProtocolError(
+            f"{operation}: HTTP {status} with a body that is not JSON", system=system
+        ) from None
+
+
 class RestClient:
     """Reads and writes to one REST API as one OAuth client; subclasses name the calls."""
 

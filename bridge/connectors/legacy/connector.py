@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import (
@@ -21,6 +20,7 @@ from bridge.connectors.base import (
     UpsertStatus,
 )
 from bridge.connectors.kit.paging import OffsetPager
+from bridge.connectors.kit.settings import in_range, time_zone
 from bridge.connectors.legacy.client import LegacyClient
 from bridge.connectors.legacy.mapping import (
     COMPANY_ENTITY_TYPE,
@@ -30,7 +30,7 @@ from bridge.connectors.legacy.mapping import (
     record_to_contact,
     to_local,
 )
-from bridge.errors import ConfigError, NotFound, RateLimited, RemoteError
+from bridge.errors import NotFound, RateLimited, RemoteError
 from bridge.model import Contact
 from bridge.retry import RetrySchedule, call_with_retry
 
@@ -62,12 +62,8 @@ class LegacyConnector(Connector):
         company_entity_type: int = COMPANY_ENTITY_TYPE,
         read_ahead: int = 1,
     ) -> None:
-        if not 1 <= batch_size <= 100:
-            raise ConfigError(f"legacy batch_size must be 1..100, got {batch_size}")
-        try:
-            self.tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown timezone {timezone!r}") from None
+        in_range(SYSTEM, "batch_size", batch_size, 1, 100)
+        self.tz = time_zone(timezone)
         self.client = client
         self.batch_size = batch_size
         self.company_entity_type = company_entity_type
@@ -128,7 +124,7 @@ class LegacyConnector(Connector):
             ]
             yield Page(
                 contacts=contacts,
-                position=Position(since=since, cursor={"offset": fetched.next_offset}),
+                position=Position(since=since, cursor={"offset": fetched.next_start}),
                 more=fetched.more,
             )
 
@@ -146,7 +142,7 @@ class LegacyConnector(Connector):
                     for r in fetched.records
                     if r.get("entityId") and not r.get("deleted")
                 ],
-                position=Position(since=None, cursor={"offset": fetched.next_offset}),
+                position=Position(since=None, cursor={"offset": fetched.next_start}),
                 more=fetched.more,
             )
 
