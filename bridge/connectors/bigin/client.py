@@ -22,11 +22,10 @@ import threading
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import decode_json, retry_after
+from bridge.connectors.kit.rest import build_paced_session, decode_json, retry_after
 from bridge.errors import (
     AuthError,
     BridgeError,
@@ -34,7 +33,6 @@ from bridge.errors import (
     RemoteError,
     TransientError,
 )
-from bridge.http import RetryPolicy, build_session
 from bridge.retry import RetrySchedule, call_with_retry
 
 SYSTEM = "bigin"
@@ -115,14 +113,7 @@ class BiginClient:
         )
         # 429 stays out of the session's retries: it is handled below for every method,
         # with a bound on how long a Retry-After may make us wait.
-        policy = RetryPolicy(statuses=frozenset({500, 502, 503, 504}))
-        self.session = build_session(SYSTEM, timeout=(5.0, timeout), retry=policy)
-        # urllib3 also retries any 429 that carries Retry-After, whatever the status
-        # list says, sleeping up to six hours (its retry_after_max) for spent credits.
-        for prefix in ("http://", "https://"):
-            adapter = self.session.get_adapter(prefix)
-            if isinstance(adapter, HTTPAdapter):
-                adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
+        self.session = build_paced_session(SYSTEM, timeout)
         self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
         self.pacer: CallPacer = Pacer(max_calls_per_second)
         self.budget: Budget = CreditBudget(daily_credits, credit_burst)

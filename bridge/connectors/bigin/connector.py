@@ -55,7 +55,8 @@ from bridge.connectors.bigin.mapping import (
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
 from bridge.connectors.kit.limits import AccountLimits
-from bridge.errors import ConfigError, RemoteError
+from bridge.connectors.kit.settings import in_range
+from bridge.errors import RemoteError
 from bridge.model import Contact
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,8 @@ class BiginConnector(Connector):
         per_page: int = 200,
         overlap: float = 120.0,
     ) -> None:
-        if not 1 <= batch_size <= MAX_BATCH:
-            raise ConfigError(f"bigin batch_size must be 1..{MAX_BATCH}, got {batch_size}")
-        if not 1 <= per_page <= 200:
-            raise ConfigError(f"bigin per_page must be 1..200, got {per_page}")
+        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
+        in_range(SYSTEM, "per_page", per_page, 1, 200)
         self.client = client
         self.external_id_field = external_id_field
         self.batch_size = batch_size

@@ -26,11 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import decode_json
+from bridge.connectors.kit.rest import build_paced_session, decode_json
 from bridge.errors import (
     AuthError,
     BridgeError,
@@ -38,7 +37,6 @@ from bridge.errors import (
     RemoteError,
     TransientError,
 )
-from bridge.http import RetryPolicy, build_session
 from bridge.retry import RetrySchedule, call_with_retry
 
 SYSTEM = "hubspot"
@@ -109,12 +107,7 @@ class HubSpotClient:
         retry: RetrySchedule | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        policy = RetryPolicy(statuses=frozenset({500, 502, 503, 504}))
-        self.session = build_session(SYSTEM, timeout=(5.0, timeout), retry=policy)
-        for prefix in ("http://", "https://"):
-            adapter = self.session.get_adapter(prefix)
-            if isinstance(adapter, HTTPAdapter):
-                adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
+        self.session = build_paced_session(SYSTEM, timeout)
         self.tokens: TokenSource | None = None
         if access_token:
             self.session.auth = PrivateAppAuth(access_token)

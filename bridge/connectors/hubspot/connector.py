@@ -41,7 +41,7 @@ from bridge.connectors.hubspot.mapping import (
 )
 from bridge.connectors.hubspot.writes import ContactWriter
 from bridge.connectors.kit.limits import AccountLimits
-from bridge.errors import ConfigError
+from bridge.connectors.kit.settings import in_range
 from bridge.model import Contact
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,7 @@ class HubSpotConnector(Connector):
         batch_size: int = MAX_BATCH,
         overlap: float = 300.0,
     ) -> None:
-        if not 1 <= batch_size <= MAX_BATCH:
-            raise ConfigError(f"hubspot batch_size must be 1..{MAX_BATCH}, got {batch_size}")
+        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
         self.client = client
         self.external_id_property = external_id_property
         self.batch_size = batch_size

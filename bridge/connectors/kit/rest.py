@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from bridge.auth import TokenAuth, TokenSource
 from bridge.errors import BridgeError, ProtocolError, RateLimited, TransientError
-from bridge.http import build_session
+from bridge.http import RetryPolicy, build_session
 from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule, call_with_retry
 
 T = TypeVar("T")
@@ -54,6 +55,22 @@ def decode_json(response: requests.Response, operation: str, system: str) -> Any
         raise ProtocolError(
             f"{operation}: HTTP {status} with a body that is not JSON", system=system
         ) from None
+
+
+def build_paced_session(system: str, timeout: float) -> requests.Session:
+    """A session that retries 5xx on idempotent methods and leaves every 429 to its caller.
+
+    For clients that pace an account themselves (a 429 is theirs to wait out, bounded):
+    urllib3 also retries any 429 that carries Retry-After, whatever the status list says,
+    sleeping up to six hours (its ``retry_after_max``) for spent credits.
+    """
+    policy = RetryPolicy(statuses=frozenset({500, 502, 503, 504}))
+    session = build_session(system, timeout=(5.0, timeout), retry=policy)
+    for prefix in ("http://", "https://"):
+        adapter = session.get_adapter(prefix)
+        if isinstance(adapter, HTTPAdapter):
+            adapter.max_retries = adapter.max_retries.new(respect_retry_after_header=False)
+    return session
 
 
 class RestClient:
