@@ -79,8 +79,8 @@ def served(tmp_path):
         try:
             if requests.get(url + "?WSDL", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a loaded machine
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode() if process.stdout else ""
             process.kill()
