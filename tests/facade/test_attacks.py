@@ -478,15 +478,19 @@ def test_long_urls_and_bad_query_values_get_json_errors(served):
 
 
 def trickle(port: int, path: str, headers: dict[str, str], stop: threading.Event,
-            outcome: list[str]) -> None:
-    """One byte per 100 ms of a 1 MB body, until the server cuts it off or ``stop``."""
+            outcome: list[str], *, in_headers: bool = False) -> None:
+    """One byte per 100 ms of a 1 MB body (or of endless headers), until the server cuts
+    it off or ``stop``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             head = [f"POST {path} HTTP/1.1", "Host: x", f"Content-Length: {MB}"]
             head += [f"{k}: {v}" for k, v in headers.items()]
-            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            if in_headers:
+                sock.sendall(("\r\n".join(head) + "\r\nX-Slow: ").encode())
+            else:
+                sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
             while not stop.is_set():
-                sock.sendall(b"<")
+                sock.sendall(b"a" if in_headers else b"<")
                 time.sleep(0.1)
             outcome.append("hung up")  # the client goes away mid-body
     except OSError:
@@ -497,9 +501,13 @@ def test_slow_uploads_do_not_starve_other_clients(served):
     facade = ENDPOINTS[0]
     stop = threading.Event()
     outcomes: list[str] = []
-    uploads = [
-        threading.Thread(target=trickle, args=(served.port, ENDPOINTS[i % 3].path,
-                                               ENDPOINTS[i % 3].headers(served), stop, outcomes))
+    uploads = [  # every endpoint; half trickle their body, half their headers
+        threading.Thread(
+            target=trickle,
+            args=(served.port, ENDPOINTS[i % len(ENDPOINTS)].path,
+                  ENDPOINTS[i % len(ENDPOINTS)].headers(served), stop, outcomes),
+            kwargs={"in_headers": i % 2 == 1},
+        )
         for i in range(24)
     ]
     for upload in uploads:
