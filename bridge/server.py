@@ -8,10 +8,11 @@ runs it under gunicorn: ``server.workers`` processes (gthread), each with
 ``server.threads`` threads (default 8); ``server.timeout`` (seconds, default 120),
 ``server.accesslog`` (a path or ``-``) and ``server.loglevel`` are passed through. The
 store is migrated once before the workers start; each worker opens its own engine.
-Under gunicorn every request body is read by :class:`~bridge.request_guard.BodyGuard`
-before an app runs (``server.body_grace_seconds``, default 2; ``server.body_timeout_seconds``,
-default 60; ``server.slow_body_slots``, default a quarter of ``threads``), and an over-long
-request line or header is answered in JSON (:mod:`bridge.request_guard`).
+Under gunicorn every request's headers and body are read under a deadline, the body by
+:class:`~bridge.request_guard.BodyGuard` before an app runs (``server.body_grace_seconds``,
+default 2; ``server.body_timeout_seconds``, default 60; ``server.slow_body_slots``,
+default a quarter of ``threads``), and an over-long request line or header is answered
+in JSON (:mod:`bridge.request_guard`).
 """
 
 from __future__ import annotations
