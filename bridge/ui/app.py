@@ -126,7 +126,8 @@ class ConsoleApp:
         response = self.dispatch(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if response.mimetype == "text/html":
+        if not request.path.startswith(PREFIX + "/static/"):
+            # Pages and figures are the signed-in operator's: no cache keeps a copy.
             response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
 
