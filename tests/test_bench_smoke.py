@@ -16,6 +16,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
     [
         ("client_decode.py", ["--pages", "1", "--repeat", "1"]),
         ("sync_e2e.py", ["--records", "150", "--latency", "0.01", "--skip-rss"]),
+        ("hubspot_emulator.py", ["--records", "300"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):
