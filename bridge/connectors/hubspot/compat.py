@@ -9,13 +9,15 @@ shape. Delete this module (import from the base) once both are in one tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.connectors.base import Position
 
 try:
     from bridge.connectors.base import Capability, IdPage  # type: ignore[attr-defined]
 
-    CAPABILITIES: frozenset[str] = frozenset({Capability.LIST_IDS, Capability.DELETIONS_FEED})
+    # Any: before the merge these are plain strings, after it the base's Capability members.
+    CAPABILITIES: frozenset[Any] = frozenset({Capability.LIST_IDS, Capability.DELETIONS_FEED})
 except ImportError:  # the base has no deletions interface yet
 
     @dataclass(slots=True)
