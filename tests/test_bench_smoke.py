@@ -31,6 +31,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
         ),
         ("reconcile_memory.py", ["--sizes", "300", "600", "--deleted", "0.05"]),
         ("facade_activity.py", ["--calls", "20", "--rounds", "2"]),
+        ("hubspot_emulator.py", ["--records", "300"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):
