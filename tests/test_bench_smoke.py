@@ -12,9 +12,9 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.mark.parametrize(
-    ("script", "args"),
+    ("script", "args", "figures"),
     [
-        ("client_decode.py", ["--pages", "1", "--repeat", "1"]),
+        ("client_decode.py", ["--pages", "1", "--repeat", "1"], ["/s", "ratio"]),
         (
             "sync_e2e.py",
             [
@@ -28,12 +28,14 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
                 "300",
                 "--skip-rss",
             ],
+            ["contacts per CPU-second", "engine / limit", "ratio", "resumed / fresh"],
         ),
+        ("emulators.py", ["--records", "200"], ["read", "write", "egito"]),
     ],
 )
-def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):
+def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str], figures: list[str]):
     out = subprocess.run(
         [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr
-    assert "/s" in out.stdout and "ratio" in out.stdout
+    assert all(figure in out.stdout for figure in figures), out.stdout
