@@ -284,8 +284,16 @@ def child_rss(records: int, workers: int) -> None:
         reader = stack.enter_context(legacy.reader(workers))
         writer = stack.enter_context(bigin.connector())
         run_engine(reader, writer, workers, folder)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"records": records, "peak_rss_mib": peak}))
+    print(json.dumps({"records": records, "peak_rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that across exec, so
+    a child started from a large parent would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def measure_rss(records: int, workers: int) -> float:
