@@ -26,6 +26,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
                 "150",
                 "--resume",
                 "300",
+                "--resume-repeat",
+                "1",
                 "--skip-rss",
             ],
             ["contacts per CPU-second", "engine / limit", "ratio", "resumed / fresh"],
