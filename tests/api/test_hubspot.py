@@ -44,11 +44,14 @@ def test_install_creates_the_external_id_property_once(api, start_legacy, start_
     functions = [s["installerFunction"] for s in integration["install"]]
     assert functions == ["verifyConnection", "verifyConnection", "createHubSpotProperty"]
     assert "bridge_external_id" not in hub.app.store.properties
+    assert "bridge_deleted" not in hub.app.store.properties
     for index in range(len(functions)):
         integration = api.ok("POST", f"/v1/integrations/{integration['_id']}/install/{index}")
     assert integration["mode"] == "settings"
     prop = hub.app.store.properties["bridge_external_id"]
     assert prop.unique and not prop.hubspot_defined
+    flag = hub.app.store.properties["bridge_deleted"]
+    assert flag.type == "bool" and not flag.unique and not flag.hubspot_defined
 
 
 def _deliver(api, secret: str, events: list[dict[str, Any]]) -> requests.Response:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bridge.connectors.base import Connector
+from bridge.connectors.hubspot.mapping import DEFAULT_DELETED_PROPERTY as HUBSPOT_FLAG
 from bridge.connectors.registry import build_connector
 from bridge.model import Contact
 from bridge.store import Store
@@ -65,10 +66,15 @@ class Bridge:
 
 
 @pytest.fixture
-def make_bridge(start_legacy, start_bigin, start_engagifii, start_egito, store):
+def make_bridge(start_legacy, start_bigin, start_engagifii, start_egito, start_hubspot, store):
     def make(kind: str = "bigin", records: int = RECORDS) -> Bridge:
         legacy = start_legacy(records=records)
-        starters = {"bigin": start_bigin, "engagifii": start_engagifii, "egito": start_egito}
+        starters = {
+            "bigin": start_bigin,
+            "engagifii": start_engagifii,
+            "egito": start_egito,
+            "hubspot": start_hubspot,
+        }
         return Bridge(store, legacy, starters[kind](records=0), kind)
 
     return make
@@ -90,6 +96,11 @@ def rest_state(bridge: Bridge, rest_id: str) -> str:
             if person is None:
                 return "gone"
             return "flagged" if person.get("isActive") is False else "live"
+        if bridge.kind == "hubspot":
+            held = bridge.rest.app.store.live.get(int(rest_id))
+            if held is None:
+                return "gone"
+            return "flagged" if held.props.get(HUBSPOT_FLAG) == "true" else "live"
         record = target.client.get("Contact", rest_id)  # type: ignore[attr-defined]
         if record is None:
             return "gone"
@@ -102,7 +113,7 @@ def delete_in_legacy(bridge: Bridge, legacy_id: str) -> None:
         assert source.delete(legacy_id)
 
 
-@pytest.mark.parametrize("kind", ["bigin", "engagifii", "egito"])
+@pytest.mark.parametrize("kind", ["bigin", "engagifii", "egito", "hubspot"])
 @pytest.mark.parametrize("policy", ["propagate", "flag"])
 def test_a_contact_deleted_in_legacy_is_deleted_or_flagged_on_the_rest_side(
     make_bridge, kind, policy
@@ -473,3 +484,4 @@ def test_the_cli_holds_lists_and_confirms_deletes(start_legacy, start_bigin, tmp
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["deleted"] == 3
     assert len(bigin.app.store.select("Contacts")) == RECORDS - 3
+
