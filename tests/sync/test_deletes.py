@@ -485,3 +485,31 @@ def test_the_cli_holds_lists_and_confirms_deletes(start_legacy, start_bigin, tmp
     assert json.loads(done.stdout)["totals"]["deleted"] == 3
     assert len(bigin.app.store.select("Contacts")) == RECORDS - 3
 
+
+@pytest.mark.parametrize("policy", ["propagate", "flag"])
+def test_a_contact_archived_in_hubspot_reaches_legacy_through_the_archived_list(
+    make_bridge, policy
+):
+    bridge = make_bridge("hubspot")
+    bridge.run("both", policy=policy)
+    victim = bridge.legacy_ids()[4]
+    _, target = bridge.connectors()
+    with target:
+        assert target.delete(bridge.link_of(victim))  # archived: HubSpot's delete
+
+    report = bridge.run("both", policy=policy)  # no reconciliation: the feed tells
+
+    assert report.ok, report.error
+    assert report.directions["target-to-source"].deleted == 1
+    rows = {str(r["entityId"]): r for r in bridge.legacy.app.store.all_records()}
+    if policy == "propagate":
+        assert victim not in rows and len(rows) == RECORDS - 1
+    else:
+        assert rows[victim]["deleted"] is True and len(rows) == RECORDS
+    stones = bridge.store.tombstones.for_side(
+        SideRef(bridge.integration_id(), TARGET, None, "hubspot")
+    )
+    assert [s.seen_by for s in stones] == ["feed"]
+    again = bridge.run("both", policy=policy)
+    assert (again.totals.deleted, again.totals.created, again.totals.updated) == (0, 0, 0)
+    assert len(bridge.legacy.app.store.all_records()) == len(rows)
