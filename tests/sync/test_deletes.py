@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bridge.connectors.base import Connector
+from bridge.connectors.base import Capability, Connector
+from bridge.connectors.hubspot import HubSpotConnector
 from bridge.connectors.hubspot.mapping import DEFAULT_DELETED_PROPERTY as HUBSPOT_FLAG
 from bridge.connectors.registry import build_connector
 from bridge.model import Contact
@@ -513,3 +514,38 @@ def test_a_contact_archived_in_hubspot_reaches_legacy_through_the_archived_list(
     again = bridge.run("both", policy=policy)
     assert (again.totals.deleted, again.totals.created, again.totals.updated) == (0, 0, 0)
     assert len(bridge.legacy.app.store.all_records()) == len(rows)
+
+
+class HubSpotWithoutFlag(HubSpotConnector):
+    """A connector that cannot flag (no ``Capability.FLAG_DELETED``), as a kit connector may."""
+
+    capabilities = HubSpotConnector.capabilities - {Capability.FLAG_DELETED}
+
+
+def test_under_flag_a_system_that_cannot_flag_keeps_its_record_and_the_delete_is_noted(
+    make_bridge,
+):
+    bridge = make_bridge("hubspot")
+    bridge.run(policy="flag")
+    victim = bridge.legacy_ids()[1]
+    rest_victim = bridge.link_of(victim)
+    delete_in_legacy(bridge, victim)
+
+    def run() -> SyncReport:
+        source, target = bridge.connectors()
+        unflagging = HubSpotWithoutFlag(target.client)  # type: ignore[attr-defined]
+        with source, unflagging:
+            options = PassOptions(deletes=DeleteOptions(policy="flag", reconcile=True))
+            spec = SyncSpec("members", source, unflagging, "source-to-target", options=options)
+            return SyncEngine(bridge.store, spec).run()
+
+    report = run()
+
+    assert report.ok, report.error
+    assert report.totals.deleted == 0
+    assert rest_state(bridge, rest_victim) == "live"
+    assert bridge.rest.app.store.live[int(rest_victim)].props.get(HUBSPOT_FLAG) is None
+    assert bridge.store.tombstones.outcomes(bridge.integration_id()) == {"ignored": 1}
+    again = run()
+    assert (again.totals.deleted, again.totals.created, again.totals.updated) == (0, 0, 0)
+    assert bridge.store.tombstones.outcomes(bridge.integration_id()) == {"ignored": 1}
