@@ -275,7 +275,7 @@ def default_install_steps(wiring: Wiring, settings: dict[str, Any]) -> list[dict
         )
     for ident in dict.fromkeys(i for i in ends if i):
         connection = wiring.connection(ident)
-        if Capability.EXTERNAL_ID_PROPERTY in capabilities_of(connection.kind):
+        if Capability.CUSTOM_PROPERTIES in capabilities_of(connection.kind):
             steps.append(
                 {
                     "name": f"External ID on {connection.name}",

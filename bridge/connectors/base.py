@@ -81,9 +81,9 @@ class Capability(StrEnum):
     #: ``account_limits``: the client's local pacing (``pacer``/``budget``), which every
     #: process of one vendor account may swap for shared buckets.
     SHARED_LIMITS = "shared_limits"
-    #: ``ensure_external_id_property``: a field the system needs created before upserts can
-    #: be keyed on the External ID (an install step).
-    EXTERNAL_ID_PROPERTY = "external_id_property"
+    #: ``ensure_properties``: fields the system needs created before upserts can use them
+    #: (the External ID, a deleted flag): an install step.
+    CUSTOM_PROPERTIES = "custom_properties"
 
 
 class UpsertStatus(StrEnum):
@@ -206,12 +206,9 @@ class Connector(abc.ABC):
         """The local pacing of this connector's calls (``Capability.SHARED_LIMITS``)."""
         raise NotImplementedError(f"{self.kind} declares no account limits")
 
-    def ensure_external_id_property(self) -> bool:
-        """Create the External ID field when missing (``Capability.EXTERNAL_ID_PROPERTY``).
-
-        True when it was created, False when it was there already.
-        """
-        raise NotImplementedError(f"{self.kind} needs no External ID property")
+    def ensure_properties(self) -> None:
+        """Create the custom fields the bridge writes, when missing (``CUSTOM_PROPERTIES``)."""
+        raise NotImplementedError(f"{self.kind} needs no custom properties")
 
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """Every live record's id, a page at a time (``Capability.LIST_IDS``).

@@ -119,7 +119,7 @@ def test_capabilities_are_read_from_the_connector_class() -> None:
     # What the control plane decides install steps and partitioned runs from.
     assert Capability.OFFSET_SLICES in capabilities_of("legacy")
     assert Capability.WATCH_CHANNELS in capabilities_of("bigin")
-    assert Capability.EXTERNAL_ID_PROPERTY in capabilities_of("hubspot")
+    assert Capability.CUSTOM_PROPERTIES in capabilities_of("hubspot")
     for kind in connector_kinds():
         assert Capability.EXTERNAL_ID_LOOKUP in capabilities_of(kind)
 
