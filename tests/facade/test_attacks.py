@@ -8,7 +8,10 @@ a normal call. Bodies of many megabytes are generated while they are sent, never
 The server's log is read at the end: no ERROR, no traceback. Worker memory is measured
 (RSS from /proc) before the first attack and after the last.
 
-Adding an endpoint (the console's ``/ui``) is one line in ``ENDPOINTS``.
+The console (``/ui``) is in ``ENDPOINTS`` twice: its sign-in form (carrying the sign-in
+cookie, so the form is parsed) and a signed-in form (run now, carrying a session cookie).
+Its clean error is its own HTML page with a 4xx status, and its sign-in page still loads.
+Adding an endpoint is one line in ``ENDPOINTS``.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class Served:
     log: Path
     token: str
     rss_before: dict[int, int] = field(default_factory=dict)
+    #: The console's cookies: ``signin`` (the sign-in form's CSRF cookie) and ``session``.
+    cookies: dict[str, str] = field(default_factory=dict)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -137,6 +142,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             pytest.fail(f"serve did not start: {log.read_text()[-3000:]}")
         time.sleep(0.2)
     result = Served(base, port, process, log, json.loads(made.output)["token"])
+    result.cookies = console_cookies(base, result.token)
     for endpoint in ENDPOINTS:  # warm both workers on every endpoint before measuring
         for _ in range(4):
             assert endpoint.healthy(result)
@@ -151,6 +157,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     crm_server.stop()
 
 
+def console_cookies(base: str, token: str) -> dict[str, str]:
+    """Sign in to the console as a browser does: the sign-in cookie, then a session."""
+    browser = requests.Session()
+    form = browser.get(f"{base}/ui/signin", timeout=30)
+    assert form.status_code == 200, form.text[:300]
+    signin = browser.cookies["soapbridge_signin"]
+    signed = browser.post(f"{base}/ui/signin", timeout=30, allow_redirects=False,
+                          data={"csrf": signin, "token": token, "next": "/ui/integrations"})
+    assert signed.status_code == 303, signed.text[:300]
+    return {"signin": f"soapbridge_signin={signin}",
+            "session": f"soapbridge_console={signed.cookies['soapbridge_console']}"}
+
+
 # -- endpoints ------------------------------------------------------------------------
 
 
@@ -162,6 +181,8 @@ class Endpoint:
     content_type: str
     auth: bool = False
     ok_body: bytes = b""
+    #: The console's pages: the cookie the request carries (``Served.cookies``).
+    console: str = ""
 
     def headers(self, served: Served) -> dict[str, str]:
         headers = {"Content-Type": self.content_type}
@@ -169,10 +190,20 @@ class Endpoint:
             headers["SOAPAction"] = f'"{NAMESPACE}/ContactList_Retrieve"'
         if self.auth:
             headers["Authorization"] = f"Bearer {served.token}"
+        if self.console:
+            headers["Cookie"] = served.cookies[self.console]
         return headers
 
     def healthy(self, served: Served) -> bool:
         """A normal call answers normally."""
+        if self.console:
+            # A new visitor gets the sign-in form; the signed-in operator the integrations.
+            form = requests.get(served.base + "/ui/signin", timeout=30)
+            page = requests.get(served.base + "/ui/integrations", timeout=30,
+                                allow_redirects=False,
+                                headers={"Cookie": served.cookies["session"]})
+            return (form.status_code == 200 and b'name="token"' in form.content
+                    and page.status_code == 200 and b"Sign out" in page.content)
         if self.soap:
             answer = requests.post(served.base + self.path, data=self.ok_body, timeout=30,
                                    headers=self.headers(served))
@@ -191,15 +222,30 @@ ENDPOINTS = [
              ok_body=retrieve().encode()),
     Endpoint("v1", "/v1/integrations", False, "application/json", auth=True),
     Endpoint("webhooks", "/webhooks/bigin", False, "application/json"),
+    Endpoint("ui-signin", "/ui/signin", False, "application/x-www-form-urlencoded",
+             console="signin"),
+    Endpoint("ui-run-now", "/ui/integrations/none/run", False,
+             "application/x-www-form-urlencoded", console="session"),
 ]
 
 
 def assert_clean(endpoint: Endpoint, status: int, headers: dict[str, str], body: bytes,
                  kind: str) -> None:
     where = f"{endpoint.name}/{kind}: {status} {body[:200]!r}"
-    assert b"Traceback" not in body and b"<html" not in body.lower(), where
-    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-    if endpoint.soap:
+    assert b"Traceback" not in body, where
+    assert (b"<html" in body.lower()) == bool(endpoint.console), where
+    lowered = {k.lower(): v for k, v in headers.items()}
+    content_type = lowered.get("content-type", "")
+    if endpoint.console:
+        # The console's own page (its title), or its way to send a stranger to sign in.
+        if status == 303:
+            assert lowered["location"].startswith("/ui/signin"), where
+        else:
+            assert 400 <= status < 500, where
+            assert b"SoapBridge console</title>" in body, where
+            assert b'class="note ok"' not in body, where  # a refusal never reads as done
+        assert content_type.startswith("text/html"), where
+    elif endpoint.soap:
         assert status in (400, 408, 413, 500), where
         assert content_type.startswith(("text/xml", "application/soap+xml")), where
         root = etree.fromstring(body)
@@ -345,6 +391,33 @@ BODY_ATTACKS: dict[str, BodyAttack] = {
     "empty-body": fixed(b""),
     "gzip-bomb": lambda: ({"Content-Encoding": "gzip"}, iter([_gzip_bomb()]), None),
     "deep-json": fixed(b"[" * 100_000 + b"]" * 100_000),
+    # Forms (the console's): many fields, deep field names, bad bytes, many parts.
+    "100k-form-fields": fixed(b"&".join(b"f%d=x" % i for i in range(100_000))),
+    "deep-form-field-names": fixed(b"csrf" + b"[a]" * 100_000 + b"=x&token=y"),
+    "10-mb-form-value": streamed(b"csrf=x&token=", 10 * MB, b""),
+    "form-invalid-utf8": fixed(b"csrf=\xff\xfe&token=\xc3\x28&next=%ff%fe"),
+    "form-utf16": fixed("csrf=x&token=y".encode("utf-16"),
+                        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-16"}),
+    "100k-multipart-parts": fixed(
+        b"".join(b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n'
+                 for _ in range(100_000)) + b"--b--\r\n",
+        {"Content-Type": "multipart/form-data; boundary=b"}),
+    "multipart-without-boundary": fixed(b"--b\r\n\r\n",
+                                        {"Content-Type": "multipart/form-data"}),
+    "5000-multipart-parts": fixed(
+        b"".join(b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n'
+                 for _ in range(5000)) + b"--b--\r\n",
+        {"Content-Type": "multipart/form-data; boundary=b"}),
+}
+
+#: What the console answers these attacks; any other gets the 403 of a form without its
+#: CSRF token (the attack's body was parsed, and nothing in it passed for a form field).
+CONSOLE_REFUSALS = {
+    **{kind: 413 for kind in (  # 1 MB at most, however the body comes
+        "20-mb-body", "50-mb-body", "50-mb-chunked", "1000000-elements", "10-mb-text-node",
+        "100k-attributes", "10-mb-form-value", "100k-multipart-parts", "5000-multipart-parts",
+    )},
+    "gzip-bomb": 415,  # nothing compressed is inflated
 }
 
 
@@ -359,6 +432,8 @@ def test_every_body_attack_gets_a_clean_error_and_the_endpoint_keeps_serving(ser
             assert b"<ContactRecord>" in body, (kind, body[:300])
             continue
         assert_clean(endpoint, status, answer_headers, body, kind)
+        if endpoint.console:
+            assert status == CONSOLE_REFUSALS.get(kind, 403), (endpoint.name, kind, status)
         assert endpoint.healthy(served), f"{endpoint.name} stopped serving after {kind}"
 
 
@@ -369,6 +444,8 @@ def test_a_body_that_stops_short_of_its_length_is_cut_off_in_time(served):
             served.port, endpoint.path, endpoint.headers(served), iter([b"<a>"]), declared=MB
         )
         assert status == 408, (endpoint.name, body[:200])
+        if endpoint.console:
+            assert b"The request body was not received in time." in body
         assert_clean(endpoint, status, headers, body, "length-says-more")
         # Grace (2 s), then a free slow slot lets it run to the timeout (5 s), no longer.
         assert time.monotonic() - started < 15
