@@ -637,3 +637,90 @@ def test_worker_memory_stays_bounded(served):
     print({pid: f"{before[pid] / MB:.0f} -> {after[pid] / MB:.0f} MB" for pid in before})
     assert all(value < 160 * MB for value in growth.values()), growth
     assert all(value < 400 * MB for value in after.values()), after
+
+
+# -- field content on /v1 -------------------------------------------------------------
+
+#: Text that must come back exactly as sent: emoji (astral, joined, flags), markup, JSON's
+#: own delimiters and escapes, the two line separators JavaScript chokes on, tab, newline.
+ODD_TEXT = ("Zoë 🚀 👩‍👩‍👧 🇳🇿 <script>alert('x')</script><img src=x onerror=alert(1)>"
+            ' & "quoted" \\ \\u0041 }]} \u2028\u2029 tab\there\r\nline two')
+#: Characters that are not text: refused with a 422 naming the field, never stored.
+#: (NUL is what PostgreSQL refuses in text; a lone surrogate cannot be encoded at all.)
+NOT_TEXT = ["\x00", "\x07", "\x1b[31m", "\x7f", "\x9b", "\ud800", "\udfff"]
+
+
+def _v1(served: Served, method: str, path: str, body: object | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {served.token}"}
+    if body is not None:  # JSON with every non-ASCII character escaped, lone surrogates too
+        headers["Content-Type"] = "application/json"
+        return requests.request(method, served.base + path, headers=headers, timeout=30,
+                                data=json.dumps(body).encode())
+    return requests.request(method, served.base + path, headers=headers, timeout=30)
+
+
+def _field_cases(text: str, connection: str) -> list[tuple[str, str, str, object]]:
+    """(field named in a refusal, method, path, body) for each text /v1 stores."""
+    return [
+        ("name", "POST", "/v1/connections",
+         {"name": f"c-{text}", "type": "legacy", "settings": {"endpoint": "http://127.0.0.1:9/"}}),
+        ("settings.username", "POST", "/v1/connections",
+         {"name": "c-settings", "type": "legacy", "settings": {"username": text}}),
+        ("settings.username", "PUT", f"/v1/connections/{connection}",
+         {"settings": {"username": text}}),
+        ("name", "POST", "/v1/integrations", {"name": f"i-{text}"}),
+        ("readme", "POST", "/v1/integrations", {"name": "i-readme", "readme": text}),
+        ("version", "POST", "/v1/integrations", {"name": "i-version", "version": f"1-{text[:24]}"}),
+        ("settings.mapping.defaults.title", "POST", "/v1/integrations",
+         {"name": "i-defaults", "settings": {"mapping": {"defaults": {"title": text}}}}),
+        ("settings.mapping.custom_fields.cf", "POST", "/v1/integrations",
+         {"name": "i-custom", "settings": {"mapping": {"custom_fields": {"cf": text}}}}),
+    ]
+
+
+def _stored(answer: dict[str, object], field: str) -> object:
+    value: object = answer
+    for part in field.split("."):
+        assert isinstance(value, dict), (answer, field)
+        value = value[part]
+    return value
+
+
+def test_v1_stores_emoji_and_html_exactly_and_refuses_control_characters(served):
+    connection = _v1(served, "POST", "/v1/connections",
+                     {"name": "c-target", "type": "legacy", "settings": {}})
+    assert connection.status_code == 201, connection.text
+    ident = connection.json()["_id"]
+    for name, method, path, body in _field_cases(ODD_TEXT, ident):
+        answer = _v1(served, method, path, body)
+        assert answer.status_code in (200, 201), (name, path, answer.text[:300])
+        sent = _stored(body, name)  # type: ignore[arg-type]
+        assert _stored(answer.json(), name) == sent, (name, answer.text[:300])
+        stored = f"/v1/{path.split('/')[2]}/{answer.json()['_id']}"
+        again = _v1(served, "GET", stored)
+        assert again.status_code == 200 and _stored(again.json(), name) == sent, name
+        if method == "POST":
+            assert _v1(served, "DELETE", stored).status_code == 204
+    # Before: NUL and escapes were stored (and sent back to every reader), an unpaired
+    # surrogate was a 500; now each is a 422 naming the field, and nothing is stored.
+    for bad in NOT_TEXT:
+        for name, method, path, body in _field_cases(f"a{bad}b", ident):
+            answer = _v1(served, method, path, body)
+            where = (repr(bad), name, path, answer.status_code, answer.text[:300])
+            assert answer.status_code == 422, where
+            assert answer.headers["Content-Type"].startswith("application/json"), where
+            error = answer.json()["errors"][0]
+            assert (error["code"], error["field"]) == ("invalid_text", name), where
+    for bad in ("\x01", "\udc80"):  # in a key: named with U+FFFD in its place
+        answer = _v1(served, "PUT", f"/v1/connections/{ident}", {"settings": {f"k{bad}": "v"}})
+        assert answer.status_code == 422, answer.text[:300]
+        assert answer.json()["errors"][0]["field"] == "settings.k\ufffd", answer.text[:300]
+    # Nothing refused was stored: only the connection made above is left, unchanged.
+    kept = _v1(served, "GET", f"/v1/connections/{ident}").json()
+    assert kept["settings"]["username"] == ODD_TEXT, kept
+    names = [c["name"] for c in _v1(served, "GET", "/v1/connections").json()]
+    assert "c-target" in names and not any(n.startswith("c-a") for n in names), names
+    assert not [i for i in _v1(served, "GET", "/v1/integrations").json()
+                if i["name"].startswith("i-")]
+    assert _v1(served, "DELETE", f"/v1/connections/{ident}").status_code == 204
+    assert ENDPOINTS[1].healthy(served)
