@@ -724,3 +724,32 @@ def test_v1_stores_emoji_and_html_exactly_and_refuses_control_characters(served)
                 if i["name"].startswith("i-")]
     assert _v1(served, "DELETE", f"/v1/connections/{ident}").status_code == 204
     assert ENDPOINTS[1].healthy(served)
+
+
+def test_console_forms_store_emoji_and_html_exactly_and_refuse_control_characters(served):
+    original = _v1(served, "POST", "/v1/integrations", {"name": "to-clone"}).json()["_id"]
+    browser = requests.Session()
+    browser.headers["Cookie"] = served.cookies["session"]
+    page = browser.get(f"{served.base}/ui/integrations/{original}", timeout=30).text
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    refused = [
+        browser.post(f"{served.base}/ui/integrations/{original}/clone", timeout=30,
+                     allow_redirects=False, data={"csrf": csrf, "name": "a\x00b"}),
+        browser.post(f"{served.base}/ui/integrations/{original}/settings", timeout=30,
+                     data={"csrf": csrf, "direction": "both",
+                           "mapping": json.dumps({"defaults": {"title": "a\x1bb"}})}),
+    ]
+    for answer in refused:
+        assert answer.status_code == 422, answer.text[-500:]
+        assert "is not text" in answer.text, answer.text[-500:]
+    copied = browser.post(f"{served.base}/ui/integrations/{original}/clone", timeout=30,
+                          allow_redirects=False, data={"csrf": csrf, "name": ODD_TEXT[:150]})
+    assert copied.status_code == 303, copied.text[-500:]
+    copy = copied.headers["Location"].rsplit("/", 1)[1]
+    assert _v1(served, "GET", f"/v1/integrations/{copy}").json()["name"] == ODD_TEXT[:150]
+    shown = browser.get(f"{served.base}/ui/integrations/{copy}", timeout=30).text
+    assert "&lt;script&gt;alert(" in shown and "<script>alert(" not in shown
+    names = [i["name"] for i in _v1(served, "GET", "/v1/integrations").json()]
+    assert sorted(names) == sorted(["to-clone", ODD_TEXT[:150]]), names
+    for ident in (original, copy):
+        assert _v1(served, "DELETE", f"/v1/integrations/{ident}").status_code == 204
