@@ -432,6 +432,8 @@ def test_every_body_attack_gets_a_clean_error_and_the_endpoint_keeps_serving(ser
             assert b"<ContactRecord>" in body, (kind, body[:300])
             continue
         assert_clean(endpoint, status, answer_headers, body, kind)
+        if kind == "50-mb-chunked":  # once cut silently at 1 MB by werkzeug (a 400 or 403)
+            assert status == 413, (endpoint.name, kind, status)
         if endpoint.console:
             assert status == CONSOLE_REFUSALS.get(kind, 403), (endpoint.name, kind, status)
         assert endpoint.healthy(served), f"{endpoint.name} stopped serving after {kind}"
