@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ConfigError
 
-if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays for it
+if TYPE_CHECKING:
     from bridge.auth import SharedTokens
-    from bridge.store import Store
 
 CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito", "hubspot")
 DIRECTIONS = ("source-to-target", "target-to-source", "both")
@@ -104,12 +103,6 @@ class StoreConfig:
     url: str = "sqlite:///soapbridge.db"
     # Fernet key(s) for secrets at rest; None falls back to SOAPBRIDGE_SECRET_KEY.
     secret_key: str | None = field(default=None, repr=False)
-
-    def open(self) -> Store:
-        """The store this config names (not migrated: see ``Store.migrate``)."""
-        from bridge.store import Store
-
-        return Store(self.url, secret_key=self.secret_key)
 
 
 @dataclass(slots=True)

@@ -20,10 +20,9 @@ import click
 from bridge.api.wiring import Wiring
 from bridge.config import Config, load_config
 from bridge.errors import ConfigError
-from bridge.store import Store
+from bridge.store import Store, open_store
 from bridge.sync.engine import SyncEngine
 from bridge.sync.report import SyncReport
-from bridge.sync.runner import open_store
 from bridge.sync.scheduler import Runner, Schedule, Scheduler
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap import wire
-from bridge.store import Store
+from bridge.store import Store, open_store
 from bridge.ui import build_console
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Mounts:
 
 def build_app(config: Config, store: Store | None = None) -> Mounts:
     """Everything ``soapbridge serve`` answers, for one config (and its store)."""
-    store = store or config.store.open()
+    store = store or Store.from_config(config.store)
     mounts = Mounts()
     if config.sites:
         # Worker processes share entityIds, paging positions, OAuth tokens and cache
@@ -141,8 +141,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     """Run the bridge's app under gunicorn in the foreground until stopped."""
     # Migrate and build once in the parent, so a bad config or store fails before any
     # worker starts; each worker then opens its own engine (connections do not survive fork).
-    store = config.store.open()
-    store.migrate()
+    store = open_store(config)
     build_app(config, store)
     store.dispose()
     threads = int(config.server.options.get("threads", 8))

@@ -12,7 +12,7 @@ import click
 from bridge.api.web import iso
 from bridge.config import load_config
 from bridge.errors import NotFound
-from bridge.sync.runner import open_store
+from bridge.store import open_store
 
 CONFIG_OPTION = click.option(
     "--config",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bridge.config import load_config
+from bridge.store.store import Store
 
 
 @click.group()
@@ -23,7 +24,7 @@ def db() -> None:
 )
 def upgrade(config_path: str) -> None:
     """Bring the store's schema up to date (Alembic upgrade head)."""
-    store = load_config(config_path).store.open()
+    store = Store.from_config(load_config(config_path).store)
     store.migrate()
     click.echo(f"{store!r} at revision {store.current_revision()}")
     store.dispose()

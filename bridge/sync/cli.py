@@ -152,7 +152,7 @@ def deadletters() -> None:
 def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> None:
     """Dead letters of the integration NAME, oldest first."""
     config = load_config(config_path)
-    from bridge.sync.runner import open_store
+    from bridge.store import open_store
 
     store = open_store(config)
     integration = store.integrations.by_name(config.integration(name).name)

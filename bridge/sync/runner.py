@@ -10,7 +10,7 @@ from typing import Any
 from bridge.config import Config, IntegrationConfig
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
-from bridge.store import Store
+from bridge.store import Store, open_store
 from bridge.sync.deletes import (
     DEFAULT_MAX_FRACTION,
     DEFAULT_POLICY,
@@ -32,13 +32,6 @@ OPTION_KEYS = {
     "reconcile",
     "reconcile_schedule",
 }
-
-
-def open_store(config: Config) -> Store:
-    """The configured store, migrated to the current schema."""
-    store = config.store.open()
-    store.migrate()
-    return store
 
 
 def delete_options(
