@@ -23,13 +23,14 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bridge.api import build_control_plane, instrument_soap
+from bridge.api import build_control_plane
 from bridge.api.app import MAX_BODY_BYTES
 from bridge.api.web import ApiError
 from bridge.config import Config
 from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
 from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.generations import StoreCacheGenerations
+from bridge.facade.metrics import instrument_soap
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap import wire
