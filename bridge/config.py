@@ -120,7 +120,7 @@ class Config:
     connections: dict[str, ConnectionConfig] = field(default_factory=dict)
     sites: list[SiteConfig] = field(default_factory=list)
     integrations: list[IntegrationConfig] = field(default_factory=list)
-    # The [queue] table as written; bridge.queue.settings validates it (empty: no broker).
+    # The [queue] table as written; bridge.runs.queue_settings validates it (empty: no broker).
     queue: dict[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
 

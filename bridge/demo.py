@@ -25,10 +25,10 @@ from bridge.connectors.registry import build_connector
 from bridge.emulators import bigin, egito, engagifii, hubspot, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
+from bridge.runs.launch import run_integration
 from bridge.server import build_app
 from bridge.store import open_store
 from bridge.sync.report import SyncReport
-from bridge.sync.runner import run_integration
 
 SITE = {"site_id": 20202, "username": "webshop", "password": "demo-site-password"}
 

@@ -25,10 +25,10 @@ from bridge.api.installers import renew_channels
 from bridge.api.openapi import openapi_document, query_parameters
 from bridge.api.runs import JobRunner
 from bridge.api.web import ApiError, error_response, json_response
-from bridge.api.wiring import Wiring
 from bridge.config import Config
 from bridge.errors import BridgeError
 from bridge.metrics import exposition
+from bridge.runs.wiring import Wiring
 from bridge.store import Store
 
 log = logging.getLogger(__name__)

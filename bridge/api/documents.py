@@ -15,14 +15,14 @@ from croniter import croniter
 
 from bridge.api.runs import changes_flow_from
 from bridge.api.web import ApiError, invalid, iso
-from bridge.api.wiring import Wiring
 from bridge.config import CONNECTION_KINDS, DIRECTIONS
 from bridge.errors import ConfigError
+from bridge.runs.options import OPTION_KEYS
+from bridge.runs.wiring import Wiring
 from bridge.store import Connection, Integration, Job, JobError
 from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
 from bridge.sync.fieldmap import FieldMap
-from bridge.sync.runner import OPTION_KEYS
 
 SETTINGS_KEYS = ("source", "target", "direction", "schedule", "mapping", "options")
 INSTALLER_FUNCTIONS = ("verifyConnection", "createBiginWatch", "createHubSpotProperty")

@@ -24,11 +24,11 @@ from datetime import timedelta
 from typing import Any, cast
 
 from bridge.api.web import ApiError
-from bridge.api.wiring import Wiring
 from bridge.connectors.bigin.watch import WatchChannel, WatchManager
 from bridge.connectors.hubspot.connector import HubSpotConnector
 from bridge.errors import AuthError, BridgeError
 from bridge.model import utc_now
+from bridge.runs.wiring import Wiring
 from bridge.store import Integration
 
 log = logging.getLogger(__name__)

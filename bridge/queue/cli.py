@@ -47,8 +47,8 @@ def worker(
     from bridge.config import load_config
     from bridge.errors import ConfigError
     from bridge.queue.app import build_app
-    from bridge.queue.settings import QueueSettings
     from bridge.queue.tasks import CONFIG_ENV, WorkerContext, install_context
+    from bridge.runs.queue_settings import QueueSettings
 
     config = load_config(config_path)
     settings = QueueSettings.from_config(config)
