@@ -161,7 +161,10 @@ def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> 
     from bridge.store import open_store
 
     store = open_store(config)
-    integration = store.integrations.by_name(config.integration(name).name)
+    # A config-file integration, or one kept in the store (created through /v1).
+    integration = store.integrations.by_name(name)
+    if integration is None:
+        config.integration(name)  # unknown to both: the config's clear error
     letters = (
         []
         if integration is None
