@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from bridge.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bridge.auth import SharedTokens
 
 CONNECTION_KINDS = ("legacy", "bigin", "engagifii", "egito", "hubspot")
@@ -232,3 +236,21 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     config = parse_config(data)
     config.source_path = file
     return config
+
+
+#: The environment variable every command reads its config file's path from.
+CONFIG_ENV = "SOAPBRIDGE_CONFIG"
+
+
+def config_option(
+    help: str = f"The TOML config file (or {CONFIG_ENV}).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--config FILE`` option (or ``SOAPBRIDGE_CONFIG``) of a command that reads one."""
+    return click.option(
+        "--config",
+        "config_path",
+        envvar=CONFIG_ENV,
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help=help,
+    )

@@ -27,7 +27,7 @@ from typing import Any
 import redis
 from celery import Task
 
-from bridge.config import Config, load_config
+from bridge.config import CONFIG_ENV, Config, load_config
 from bridge.errors import BridgeError, ConfigError
 from bridge.ratelimit import account_key, share_rate_limits
 from bridge.runs.queue_settings import QueueSettings
@@ -41,7 +41,6 @@ from bridge.sync.partition import PartitionedRun, Plan, can_partition
 from bridge.sync.report import SOURCE_TO_TARGET
 
 log = logging.getLogger(__name__)
-CONFIG_ENV = "SOAPBRIDGE_CONFIG"
 
 
 class WorkerContext:

@@ -27,17 +27,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bridge.config import load_config
+from bridge.config import config_option, load_config
 from bridge.sync.report import Counts, SyncReport
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    envvar="SOAPBRIDGE_CONFIG",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The TOML config file (or SOAPBRIDGE_CONFIG).",
-)
+CONFIG_OPTION = config_option()
 
 
 @click.command()

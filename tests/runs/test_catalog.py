@@ -11,14 +11,9 @@ import pytest
 
 from bridge.config import parse_config
 from bridge.errors import ConfigError
-from bridge.runs import (
-    LocalLauncher,
-    QueuedLauncher,
-    RunRequest,
-    Wiring,
-    launcher_for,
-    replay_dead_letters,
-)
+from bridge.runs.launch import LocalLauncher, QueuedLauncher, RunRequest, launcher_for
+from bridge.runs.replay import replay_dead_letters
+from bridge.runs.wiring import Wiring
 from bridge.store import LockHeld, Store, integration_lock
 
 

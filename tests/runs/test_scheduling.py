@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bridge.config import parse_config
-from bridge.runs import Wiring, build_scheduler
+from bridge.runs.scheduler import build_scheduler
+from bridge.runs.wiring import Wiring
 from bridge.store import Store
 
 

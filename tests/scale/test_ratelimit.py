@@ -10,7 +10,7 @@ import redis
 
 from bridge.config import ConnectionConfig
 from bridge.ratelimit import RedisTokenBucket, account_key, share_rate_limits
-from bridge.runs import submit_run
+from bridge.runs.queueing import submit_run
 
 RECORDS = 1500
 
