@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from bridge.store import DeadLetter, Store
 from bridge.store.repos.links import IdLink
 from bridge.sync.engine import SyncEngine, SyncSpec
-from bridge.sync.passes import DirectionPass
 from bridge.sync.payload import contact_from_json
 from bridge.sync.report import SOURCE_TO_TARGET, TARGET_TO_SOURCE
 
@@ -45,21 +44,8 @@ def replay_letters(
         ]
         if not batch:
             continue
-        reader, writer = (
-            (spec.source, spec.target)
-            if direction == SOURCE_TO_TARGET
-            else (spec.target, spec.source)
-        )
-        helper = DirectionPass(
-            store=store,
-            integration_id=integration_id,
-            direction=direction,
-            reader=reader,
-            writer=writer,
-            compare=engine.compare,
-            fieldmap=spec.fieldmap,
-            options=spec.options,
-        )
+        reader, writer = spec.ends(direction)
+        helper = engine.direction_pass(integration_id, direction)
         screen = engine.screen_for(integration_id, direction)
         for letter in batch:
             result.tried += 1
