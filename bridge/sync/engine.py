@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from bridge.connectors.base import Connector
 from bridge.errors import BridgeError
@@ -59,6 +60,16 @@ class SyncSpec:
         if direction == SOURCE_TO_TARGET:
             return self.source, self.target
         return self.target, self.source
+
+
+class PassExtras(TypedDict, total=False):
+    """What a direction pass may be given beyond the spec (see :class:`DirectionPass`)."""
+
+    job_id: str | None
+    conflicts: ConflictBook | None
+    on_progress: ProgressCallback | None
+    checkpoint_key: str | None
+    screen: FeedScreen | None
 
 
 class SyncEngine:
@@ -286,15 +297,7 @@ class SyncEngine:
         return counts
 
     def direction_pass(
-        self,
-        integration_id: str,
-        direction: str,
-        *,
-        job_id: str | None = None,
-        conflicts: ConflictBook | None = None,
-        on_progress: ProgressCallback | None = None,
-        checkpoint_key: str | None = None,
-        screen: FeedScreen | None = None,
+        self, integration_id: str, direction: str, **extra: Unpack[PassExtras]
     ) -> DirectionPass:
         """A pass over this spec's ends in ``direction`` (runs, pushes, replays, partitions)."""
         reader, writer = self.spec.ends(direction)
@@ -307,11 +310,7 @@ class SyncEngine:
             compare=self.compare,
             fieldmap=self.spec.fieldmap,
             options=self.spec.options,
-            job_id=job_id,
-            conflicts=conflicts,
-            on_progress=on_progress,
-            checkpoint_key=checkpoint_key,
-            screen=screen,
+            **extra,
         )
 
     def _scan_conflicts(self, integration_id: str) -> ConflictBook | None:
