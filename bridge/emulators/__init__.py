@@ -36,6 +36,6 @@ EMULATOR_COMMANDS: dict[str, LazyCommand] = {
     ),
     "hubspot": LazyCommand(
         "bridge.emulators.hubspot.cli:command",
-        "Serve HubSpot's CRM v3 contacts API (search, batches, OAuth, webhooks) on loopback.",
+        "Serve HubSpot's CRM v3 contacts API (OAuth, search, batches, webhooks) on loopback.",
     ),
 }
