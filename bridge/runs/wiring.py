@@ -57,7 +57,7 @@ class Planned:
 
 
 class Wiring:
-    """The store and the config file, seen together."""
+    """The catalog: the store and the config file, seen together (see the module docstring)."""
 
     def __init__(self, store: Store, config: Config | None = None) -> None:
         self.store = store
