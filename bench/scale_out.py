@@ -55,7 +55,7 @@ from redis_server import RedisServer, find_redis_server  # noqa: E402
 from bridge.config import ConnectionConfig, load_config  # noqa: E402
 from bridge.connectors.bigin.mapping import DEFAULT_EXTERNAL_ID_FIELD, READ_FIELDS  # noqa: E402
 from bridge.connectors.registry import build_connector  # noqa: E402
-from bridge.queue import submit_run  # noqa: E402
+from bridge.runs.queueing import submit_run  # noqa: E402
 from bridge.store import Store  # noqa: E402
 from bridge.sync import PassOptions, SyncEngine, SyncSpec  # noqa: E402
 

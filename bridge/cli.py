@@ -56,14 +56,14 @@ class LazyGroup(click.Group):
 # Commands that live beside the code they drive, imported only when run.
 COMMANDS: dict[str, LazyCommand] = {
     "sync": LazyCommand(
-        "bridge.sync.cli:sync",
+        "bridge.runs.cli:sync",
         "Run the integration NAME once; exits 1 when records failed or deletes wait.",
     ),
     "deadletters": LazyCommand(
-        "bridge.sync.cli:deadletters", "List and replay records that failed to sync."
+        "bridge.runs.cli:deadletters", "List and replay records that failed to sync."
     ),
     "schedule": LazyCommand(
-        "bridge.scheduling:schedule",
+        "bridge.runs.cli:schedule",
         "Run every integration on its cron ``schedule`` until interrupted.",
     ),
     "db": LazyCommand("bridge.store.cli:db", "Database schema commands for the configured store."),

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from bridge.errors import ConfigError
 from bridge.kinds import connection_kinds
 
-if TYPE_CHECKING:  # the store imports SQLAlchemy; only code that opens one pays for it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bridge.auth import SharedTokens
-    from bridge.store import Store
 
 DIRECTIONS = ("source-to-target", "target-to-source", "both")
 SECRET_KEYS = frozenset(
@@ -105,12 +108,6 @@ class StoreConfig:
     # Fernet key(s) for secrets at rest; None falls back to SOAPBRIDGE_SECRET_KEY.
     secret_key: str | None = field(default=None, repr=False)
 
-    def open(self) -> Store:
-        """The store this config names (not migrated: see ``Store.migrate``)."""
-        from bridge.store import Store
-
-        return Store(self.url, secret_key=self.secret_key)
-
 
 @dataclass(slots=True)
 class ServerConfig:
@@ -127,7 +124,7 @@ class Config:
     connections: dict[str, ConnectionConfig] = field(default_factory=dict)
     sites: list[SiteConfig] = field(default_factory=list)
     integrations: list[IntegrationConfig] = field(default_factory=list)
-    # The [queue] table as written; bridge.queue.settings validates it (empty: no broker).
+    # The [queue] table as written; bridge.runs.queue_settings validates it (empty: no broker).
     queue: dict[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
 
@@ -237,3 +234,21 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     config = parse_config(data)
     config.source_path = file
     return config
+
+
+#: The environment variable every command reads its config file's path from.
+CONFIG_ENV = "SOAPBRIDGE_CONFIG"
+
+
+def config_option(
+    help: str = f"The TOML config file (or {CONFIG_ENV}).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--config FILE`` option (or ``SOAPBRIDGE_CONFIG``) of a command that reads one."""
+    return click.option(
+        "--config",
+        "config_path",
+        envvar=CONFIG_ENV,
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help=help,
+    )

@@ -25,9 +25,10 @@ from bridge.connectors.registry import build_connector
 from bridge.emulators import bigin, egito, engagifii, hubspot, legacy
 from bridge.emulators.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
+from bridge.runs.launch import run_integration
 from bridge.server import build_app
+from bridge.store import open_store
 from bridge.sync.report import SyncReport
-from bridge.sync.runner import run_integration
 
 SITE = {"site_id": 20202, "username": "webshop", "password": "demo-site-password"}
 
@@ -95,8 +96,7 @@ def run_demo(records: int = 250, console: Console | None = None, *, serve: bool 
             address = table.get("endpoint") or table.get("api_domain") or table.get("base_url")
             console.print(f"  {name:<10} {table['kind']:<10} {address}")
         config = _config(tables, folder)
-        store = config.store.open()
-        store.migrate()
+        store = open_store(config)
         stack.callback(store.dispose)
 
         console.print(

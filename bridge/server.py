@@ -24,7 +24,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bridge.api import build_control_plane, instrument_soap
+from bridge.api import build_control_plane
 from bridge.api.app import MAX_BODY_BYTES
 from bridge.api.web import ApiError
 from bridge.config import Config
@@ -32,10 +32,11 @@ from bridge.errors import ConfigError
 from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
 from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.generations import StoreCacheGenerations
+from bridge.facade.metrics import instrument_soap
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap import wire
-from bridge.store import Store
+from bridge.store import Store, open_store
 from bridge.ui import PREFIX as CONSOLE_PREFIX
 from bridge.ui import SECURITY_HEADERS, build_console, refusal_page
 
@@ -75,7 +76,7 @@ class Mounts:
 
 def build_app(config: Config, store: Store | None = None) -> Mounts:
     """Everything ``soapbridge serve`` answers, for one config (and its store)."""
-    store = store or config.store.open()
+    store = store or Store.from_config(config.store)
     mounts = Mounts()
     if config.sites:
         # Worker processes share entityIds, paging positions, OAuth tokens and cache
@@ -151,8 +152,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     """Run the bridge's app under gunicorn in the foreground until stopped."""
     # Migrate and build once in the parent, so a bad config or store fails before any
     # worker starts; each worker then opens its own engine (connections do not survive fork).
-    store = config.store.open()
-    store.migrate()
+    store = open_store(config)
     threads = int(config.server.options.get("threads", 8))
     guard_bodies(config, build_app(config, store), threads)
     store.dispose()

@@ -9,11 +9,10 @@ facade. Modules, outside in:
 - :mod:`.installers`: install steps (verify credentials, create Bigin watch channels) and
   channel renewal; :mod:`.runs`: background runs and webhook pushes;
 - :mod:`.wiring`: store rows and the config file to connectors and sync specs;
-- :mod:`.metrics`: Prometheus metrics and the hooks that feed them; :mod:`.web`: HTTP
-  plumbing; :mod:`.cli`: ``soapbridge tokens``.
+- :mod:`.metrics`: the REST, sync and webhook metrics and the hooks that feed them;
+  :mod:`.web`: HTTP plumbing; :mod:`.cli`: ``soapbridge tokens``.
 """
 
 from bridge.api.app import ControlPlane, build_control_plane
-from bridge.api.metrics import instrument_soap
 
-__all__ = ["ControlPlane", "build_control_plane", "instrument_soap"]
+__all__ = ["ControlPlane", "build_control_plane"]

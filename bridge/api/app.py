@@ -25,9 +25,10 @@ from bridge.api.installers import renew_channels
 from bridge.api.openapi import openapi_document, query_parameters
 from bridge.api.runs import JobRunner
 from bridge.api.web import ApiError, error_response, json_response
-from bridge.api.wiring import Wiring
 from bridge.config import Config
 from bridge.errors import BridgeError
+from bridge.metrics import exposition
+from bridge.runs.wiring import Wiring
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class ControlPlane:
         if endpoint == "openapi":
             return json_response(openapi_document())
         if endpoint == "metrics":
-            body, content_type = metrics.exposition()
+            body, content_type = exposition()
             return Response(body, content_type=content_type)
         if endpoint == "healthz":
             return json_response({"status": "ok"})

@@ -10,17 +10,12 @@ import json
 import click
 
 from bridge.api.web import iso
-from bridge.config import load_config
+from bridge.config import config_option, load_config
 from bridge.errors import NotFound
-from bridge.sync.runner import open_store
+from bridge.store import open_store
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    envvar="SOAPBRIDGE_CONFIG",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The TOML config file whose store holds the tokens (or SOAPBRIDGE_CONFIG).",
+CONFIG_OPTION = config_option(
+    "The TOML config file whose store holds the tokens (or SOAPBRIDGE_CONFIG)."
 )
 
 

@@ -28,8 +28,8 @@ from bridge.api.web import (
     not_found,
     paged_response,
 )
-from bridge.api.wiring import MANAGED_BY_CONFIG
 from bridge.errors import AuthError, BridgeError, ConfigError
+from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Connection
 from bridge.store.repos.connections import split_secrets
 

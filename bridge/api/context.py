@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.api.runs import JobRunner
-from bridge.api.wiring import Wiring
+from bridge.runs.wiring import Wiring
 from bridge.store import ApiToken, Store
 
 

@@ -15,17 +15,17 @@ from croniter import croniter
 
 from bridge.api.runs import changes_flow_from
 from bridge.api.web import ApiError, invalid, iso
-from bridge.api.wiring import Wiring
 from bridge.config import DIRECTIONS
 from bridge.connectors.base import Capability
 from bridge.connectors.registry import capabilities_of
 from bridge.errors import ConfigError
 from bridge.kinds import connection_kinds
+from bridge.runs.options import OPTION_KEYS
+from bridge.runs.wiring import Wiring
 from bridge.store import Connection, Integration, Job, JobError
 from bridge.sync.deletes import POLICIES as DELETE_POLICIES
 from bridge.sync.engine import CONFLICT_POLICIES
 from bridge.sync.fieldmap import FieldMap
-from bridge.sync.runner import OPTION_KEYS
 
 SETTINGS_KEYS = ("source", "target", "direction", "schedule", "mapping", "options")
 INSTALLER_FUNCTIONS = ("verifyConnection", "createBiginWatch", "createHubSpotProperty")

@@ -25,11 +25,11 @@ from datetime import timedelta
 from typing import Any, cast
 
 from bridge.api.web import ApiError
-from bridge.api.wiring import Wiring
 from bridge.connectors.base import Capability, Connector
 from bridge.connectors.kit.watch import WatchChannel, WatchChannels
 from bridge.errors import AuthError, BridgeError
 from bridge.model import utc_now
+from bridge.runs.wiring import Wiring
 from bridge.store import Integration
 
 log = logging.getLogger(__name__)

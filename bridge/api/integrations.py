@@ -35,7 +35,7 @@ from bridge.api.web import (
     not_found,
     paged_response,
 )
-from bridge.api.wiring import MANAGED_BY_CONFIG
+from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Integration, Job
 
 _READ_ONLY = ("_id", "mode", "install", "lastModified", "createdAt", "managedBy")

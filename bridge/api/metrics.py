@@ -1,49 +1,28 @@
 """Prometheus metrics of one server process, and the hooks that feed them.
 
-- SOAP requests by operation and outcome, with a latency histogram: :func:`instrument_soap`
-  wraps the facade's WSGI app (the facade has no hooks of its own; wrapping reads only the
-  ``SOAPAction`` and the answer's status, never the body).
 - REST calls by system and status, with latency: a listener on :mod:`bridge.http`. The
   HTTP layer reports the final answer of a call, so ``rest_retryable_responses`` counts the
   answers that lead to a retry when one is allowed (429 and 5xx).
 - Sync records by direction and outcome, and run durations: fed by the control plane's
   job runner when a job it started finishes.
 
-Metrics live in a registry of their own (not the library's global one), one per process;
-under gunicorn each worker answers ``/metrics`` for itself.
+Metrics live in the process's registry (:mod:`bridge.metrics`), beside the facade's SOAP
+metrics (:mod:`bridge.facade.metrics`); under gunicorn each worker answers ``/metrics`` for
+itself.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterable
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import Counter, Histogram
 
 from bridge import http
+from bridge.metrics import LATENCY_BUCKETS, REGISTRY
 from bridge.store import Job
 from bridge.sync.deletes import add_delete_listener
 from bridge.sync.report import Counts
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-
-SOAP_REQUESTS = Counter(
-    "soapbridge_soap_requests",
-    "SOAP requests answered by the facade, by operation and outcome (ok, fault, refused).",
-    ["operation", "outcome"],
-    registry=REGISTRY,
-)
-SOAP_LATENCY = Histogram(
-    "soapbridge_soap_request_seconds",
-    "Time to answer a SOAP request, by operation.",
-    ["operation"],
-    buckets=LATENCY_BUCKETS,
-    registry=REGISTRY,
-)
 REST_CALLS = Counter(
     "soapbridge_rest_calls",
     "Calls to remote systems, by system and HTTP status.",
@@ -146,51 +125,3 @@ def record_job(job: Job) -> None:
         ),
     )
 
-
-def exposition() -> tuple[bytes, str]:
-    """The text format body and its content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def soap_operation(environ: dict[str, Any]) -> str:
-    """The operation a SOAP request names: SOAPAction (1.1) or the ``action`` parameter (1.2)."""
-    if environ.get("REQUEST_METHOD") == "GET":
-        return "wsdl"
-    action = str(environ.get("HTTP_SOAPACTION") or "")
-    if not action:
-        for part in str(environ.get("CONTENT_TYPE") or "").split(";"):
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "action":
-                action = value
-    action = action.strip().strip('"')
-    name = action.rstrip("/").rsplit("/", 1)[-1]
-    # Unknown names are folded so a client cannot grow the label set without bound.
-    return name if name and len(name) <= 64 and name.replace("_", "").isalnum() else "unknown"
-
-
-def instrument_soap(app: WSGIApp) -> WSGIApp:
-    """``app`` with each request counted by operation and outcome, and timed."""
-
-    def instrumented(
-        environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        operation = soap_operation(environ)
-        started = time.perf_counter()
-        seen: list[int] = []
-
-        def recording_start_response(status: str, *args: Any) -> Any:
-            seen.append(int(status.split(" ", 1)[0]))
-            return start_response(status, *args)
-
-        try:
-            return app(environ, recording_start_response)
-        finally:
-            status = seen[-1] if seen else 500
-            outcome = "ok" if status < 400 else "fault" if status >= 500 else "refused"
-            SOAP_REQUESTS.labels(operation, outcome).inc()
-            SOAP_LATENCY.labels(operation).observe(time.perf_counter() - started)
-
-    return instrumented

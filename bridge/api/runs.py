@@ -1,24 +1,25 @@
 """Background work of the control plane: integration runs and webhook pushes.
 
-A run answers at once (202 with the job) and happens on a small thread pool in the server
-process. The job row exists before the engine starts, so the client has its ``_id``
-straight away; the engine starts and reports into that job (``run(job_id=...)``). A run
-waits up to :data:`LOCK_WAIT_SECONDS` for the integration's lease (a run or a webhook push
-finishing), then fails its job with the reason. Jobs left ``running`` by a process that
-died are marked failed by the engine's next run (``jobs.abandon_running``).
+A run answers at once (202 with the job). The job row exists before the run starts, so
+the client has its ``_id`` straight away; the run reports into that job. Where it runs is
+the launcher's business (:mod:`bridge.runs.launch`, picked once when the control plane is
+built): on the queue's workers, or here, on a small thread pool in the server process,
+waiting up to :data:`LOCK_WAIT_SECONDS` for the integration's lease (a run or a webhook
+push finishing) before failing its job with the reason. Jobs left ``running`` by a process
+that died are marked failed by the engine's next run (``jobs.abandon_running``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from bridge.api import metrics
-from bridge.api.wiring import Wiring
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ConfigError
+from bridge.runs.launch import Launcher, RunRequest, launcher_for
+from bridge.runs.wiring import Wiring
 from bridge.store import Integration, Job, LockHeld, WebhookChannel
 from bridge.store.repos.jobs import FAILED
 from bridge.sync.engine import SyncEngine
@@ -32,9 +33,10 @@ LOCK_WAIT_SECONDS = 30.0
 class JobRunner:
     """Runs integrations and webhook pushes in the background, a few at a time."""
 
-    def __init__(self, wiring: Wiring, workers: int = 2) -> None:
+    def __init__(self, wiring: Wiring, workers: int = 2, launcher: Launcher | None = None) -> None:
         self.wiring = wiring
         self.store = wiring.store
+        self.launcher = launcher or launcher_for(wiring)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="api-job")
         # Pushes get their own thread, so a long run never delays a webhook's few records;
         # one thread, because pushes of one integration queue on its lease anyway.
@@ -43,61 +45,51 @@ class JobRunner:
     def start(
         self, integration: Integration, *, reconcile: bool = False, confirm_deletes: bool = False
     ) -> Job:
-        """A queued job for ``integration``, run in the background.
-
-        With a broker (``[queue] broker_url``) the run goes to ``soapbridge worker``s,
-        which start this same job (without ``reconcile``/``confirm_deletes``: those runs
-        happen here); else it runs on this process's pool.
-        """
+        """A queued job for ``integration``, run in the background (here or on the queue)."""
         direction = integration.settings.get("direction") or SOURCE_TO_TARGET
         job = self.store.jobs.create(integration.id, type="flow", direction=direction)
-        if self.wiring.config.queue.get("broker_url") and not (reconcile or confirm_deletes):
-            from bridge.queue.submit import submit_run
-
-            try:
-                submit_run(self.wiring.config, integration.id, self.store, job_id=job.id)
+        request = RunRequest(
+            integration.id,
+            job_id=job.id,
+            reconcile=reconcile,
+            confirm_deletes=confirm_deletes,
+            lease_wait=LOCK_WAIT_SECONDS,
+        )
+        if not self.launcher.runs_here(request):
+            try:  # only sends a message: the client's answer need not wait for a thread
+                self.launcher.launch(request)
             except BridgeError as exc:
                 self._fail(job, f"could not queue the run: {exc}")
             return job
-        self._pool.submit(self._run, integration.id, job, reconcile, confirm_deletes)
+        self._pool.submit(self._run, request)
         return job
 
-    def _run(
-        self, integration_id: str, job: Job, reconcile: bool = False, confirm_deletes: bool = False
-    ) -> None:
+    def _run(self, request: RunRequest) -> None:
+        assert request.job_id is not None
         try:
-            integration = self.store.integrations.get(integration_id)
-            if integration is None:
-                raise BridgeError("the integration was deleted before its run started")
-            flags = {"reconcile": reconcile, "confirm_deletes": confirm_deletes}
-            with self.wiring.spec(integration, **flags) as spec:
-                engine = SyncEngine(self.store, spec)
-                deadline = time.monotonic() + LOCK_WAIT_SECONDS
-                while True:
-                    try:
-                        engine.run(job_id=job.id)
-                        break
-                    except LockHeld:
-                        # A run finishing (or a webhook push) still holds the lease for a
-                        # moment; the job stays queued meanwhile, as integrator.io queues.
-                        if time.monotonic() >= deadline:
-                            raise
-                        time.sleep(0.2)
+            self.launcher.launch(request)
         except LockHeld:
-            self._fail(job, "another run of this integration is in progress")
+            self._fail_id(request.job_id, "another run of this integration is in progress")
+        except ConfigError as exc:
+            missing = self.store.integrations.get(request.integration) is None
+            reason = "the integration was deleted before its run started" if missing else exc
+            self._fail_id(request.job_id, str(reason))
         except BridgeError as exc:
-            self._fail(job, str(exc))  # the engine finished the job already if it started it
+            self._fail_id(request.job_id, str(exc))  # the engine finished the job if it started
         except Exception:
-            log.exception("run of integration %s failed", integration_id)
-            self._fail(job, "internal error (see the server log)")
+            log.exception("run of integration %s failed", request.integration)
+            self._fail_id(request.job_id, "internal error (see the server log)")
         finally:
-            finished = self.store.jobs.get(job.id)
+            finished = self.store.jobs.get(request.job_id)
             if finished is not None:
                 metrics.record_job(finished)
 
     def _fail(self, job: Job, reason: str) -> None:
+        self._fail_id(job.id, reason)
+
+    def _fail_id(self, job_id: str, reason: str) -> None:
         with contextlib.suppress(BridgeError):  # NotFound: the job went with its integration
-            self.store.jobs.finish(job.id, FAILED, error=reason)
+            self.store.jobs.finish(job_id, FAILED, error=reason)
 
     def push(
         self, integration: Integration, channel: WebhookChannel, direction: str, ids: list[str]

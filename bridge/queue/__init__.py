@@ -1,12 +1,9 @@
-"""Scale-out: sync runs queued on Celery (Redis broker) and run by ``soapbridge worker``.
+"""Scale-out: the worker side of queued runs (``soapbridge worker``, Celery on Redis).
 
-With ``[queue] broker_url`` set, the scheduler (and the control plane, through
-:func:`submit_run`) enqueue runs instead of running them in-process; without it nothing
-here is used. See :mod:`bridge.queue.settings` for the table, :mod:`bridge.queue.tasks`
-for what a worker does, and :mod:`bridge.sync.partition` for partitioned full syncs.
+With ``[queue] broker_url`` set, the launcher the entry points pick
+(:func:`bridge.runs.launch.launcher_for`) sends runs here instead of running them
+in-process; without it nothing here is used. :mod:`bridge.runs.queueing` sends the
+messages and builds the Celery app both sides share; :mod:`.tasks` is what a worker does
+with them, :mod:`.app` registers those tasks, :mod:`.cli` starts a worker, and
+:mod:`bridge.sync.partition` splits a full sync across workers.
 """
-
-from bridge.queue.settings import QueueSettings
-from bridge.queue.submit import SubmittedRun, queue_settings, scheduled_runner, submit_run
-
-__all__ = ["QueueSettings", "SubmittedRun", "queue_settings", "scheduled_runner", "submit_run"]

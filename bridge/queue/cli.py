@@ -7,15 +7,12 @@ from pathlib import Path
 
 import click
 
+from bridge.config import CONFIG_ENV, config_option
+
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    envvar="SOAPBRIDGE_CONFIG",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True),
-    help="The TOML config file (or SOAPBRIDGE_CONFIG); its [queue] table names the broker.",
+@config_option(
+    "The TOML config file (or SOAPBRIDGE_CONFIG); its [queue] table names the broker."
 )
 @click.option(
     "--concurrency",
@@ -47,8 +44,8 @@ def worker(
     from bridge.config import load_config
     from bridge.errors import ConfigError
     from bridge.queue.app import build_app
-    from bridge.queue.settings import QueueSettings
-    from bridge.queue.tasks import CONFIG_ENV, WorkerContext, install_context
+    from bridge.queue.tasks import WorkerContext, install_context
+    from bridge.runs.queue_settings import QueueSettings
 
     config = load_config(config_path)
     settings = QueueSettings.from_config(config)

@@ -1,7 +1,8 @@
 """What a worker does with a queued run: the ordinary engine, or a partitioned full sync.
 
-A run message names the integration (a config name, or the id of one the control plane
-keeps in the store), the job queued for it, and whether to read everything. A full sync
+A run message (sent by :mod:`bridge.runs.queueing`) names the integration (a config name,
+or the id of one the control plane keeps in the store), the job queued for it, and whether
+to read everything. A full sync
 whose source can be split (see :mod:`bridge.sync.partition`) is coordinated by the worker
 that took the message, which asks for ``parallelism - 1`` helper tasks; any other run is
 :class:`~bridge.sync.engine.SyncEngine` as in-process. Connectors get the shared Redis rate
@@ -26,22 +27,20 @@ from typing import Any
 import redis
 from celery import Task
 
-from bridge.config import Config, load_config
+from bridge.config import CONFIG_ENV, Config, load_config
 from bridge.errors import BridgeError, ConfigError
-from bridge.queue.settings import QueueSettings
 from bridge.ratelimit import account_key, share_rate_limits
-from bridge.store import Store
+from bridge.runs.queue_settings import QueueSettings
+from bridge.runs.queueing import HELP_TASK
+from bridge.runs.wiring import Wiring
+from bridge.store import Store, open_store
 from bridge.store.repos.jobs import CANCELED, FINISHED, QUEUED
 from bridge.store.repos.leases import LockHeld
 from bridge.sync.engine import SyncEngine, SyncSpec
 from bridge.sync.partition import PartitionedRun, Plan, can_partition
 from bridge.sync.report import SOURCE_TO_TARGET
-from bridge.sync.runner import integration_spec, open_store
 
 log = logging.getLogger(__name__)
-RUN_TASK = "soapbridge.run"
-HELP_TASK = "soapbridge.help_partitions"
-CONFIG_ENV = "SOAPBRIDGE_CONFIG"
 
 
 class WorkerContext:
@@ -93,45 +92,19 @@ def current_context() -> WorkerContext:
 
 @contextmanager
 def worker_spec(context: WorkerContext, integration: str, *, full: bool) -> Iterator[SyncSpec]:
-    """The integration's spec with live connectors sharing the account rate limits."""
-    config = context.config
-    try:
-        configured = config.integration(integration)
-    except ConfigError:
-        configured = None
-    with contextlib.ExitStack() as stack:
-        if configured is not None:
-            spec = stack.enter_context(
-                integration_spec(config, integration, full=full, store=context.store)
-            )
-            ends = [(spec.source, configured.source), (spec.target, configured.target)]
-            connections = [config.connection(name) for _, name in ends]
-        else:
-            spec, connections = _stored_spec(stack, context, integration, full=full)
+    """The integration's spec with live connectors sharing the account rate limits.
+
+    ``integration`` is a config-file name or a store integration's ``_id``: the catalog
+    (:class:`~bridge.runs.wiring.Wiring`) builds both alike.
+    """
+    wiring = Wiring(context.store, context.config)
+    planned = wiring.plan(integration)
+    with wiring.spec(integration, full=full) as spec:
         if context.redis is not None:
-            for connector, connection in zip((spec.source, spec.target), connections, strict=True):
+            ends = ((spec.source, planned.source), (spec.target, planned.target))
+            for connector, connection in ends:
                 share_rate_limits(connector, context.redis, account_key(connection))
         yield spec
-
-
-def _stored_spec(
-    stack: contextlib.ExitStack, context: WorkerContext, integration_id: str, *, full: bool
-) -> tuple[SyncSpec, list[Any]]:
-    """An integration the control plane keeps in the store (not in the config file)."""
-    from bridge.api.wiring import Wiring  # the control plane's way of building its specs
-
-    stored = context.store.integrations.get(integration_id)
-    if stored is None:
-        raise ConfigError(f"no integration {integration_id!r} in the config or the store")
-    wiring = Wiring(context.store, context.config)
-    spec = stack.enter_context(wiring.spec(stored))
-    spec.options.full = full
-    settings = wiring.integration_config(stored)
-    connections = [
-        wiring.connection_config(settings.source),
-        wiring.connection_config(settings.target),
-    ]
-    return spec, connections
 
 
 def run_task(

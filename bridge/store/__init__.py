@@ -60,7 +60,7 @@ from bridge.store.repos import (
     WebhookChannel,
     integration_lock,
 )
-from bridge.store.store import Store, alembic_config
+from bridge.store.store import Store, alembic_config, open_store
 from bridge.store.types import new_id
 
 __all__ = [
@@ -85,4 +85,5 @@ __all__ = [
     "alembic_config",
     "integration_lock",
     "new_id",
+    "open_store",
 ]

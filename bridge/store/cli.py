@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bridge.config import load_config
+from bridge.config import config_option, load_config
+from bridge.store.store import Store
 
 
 @click.group()
@@ -13,17 +14,10 @@ def db() -> None:
 
 
 @db.command()
-@click.option(
-    "--config",
-    "config_path",
-    envvar="SOAPBRIDGE_CONFIG",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The TOML config file.",
-)
+@config_option("The TOML config file.")
 def upgrade(config_path: str) -> None:
     """Bring the store's schema up to date (Alembic upgrade head)."""
-    store = load_config(config_path).store.open()
+    store = Store.from_config(load_config(config_path).store)
     store.migrate()
     click.echo(f"{store!r} at revision {store.current_revision()}")
     store.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.config import Config, StoreConfig
 from bridge.store.crypto import SECRET_KEY_ENV, SecretCipher
 from bridge.store.engine import WRITE_LOCK, make_engine
 from bridge.store.repos import Repositories
@@ -54,6 +55,11 @@ class Store(Repositories):
         )
         self.cipher = SecretCipher(secret_key or os.environ.get(SECRET_KEY_ENV))
         super().__init__(self._call_scope, self.cipher)
+
+    @classmethod
+    def from_config(cls, config: StoreConfig) -> Store:
+        """The store a ``[store]`` table names (not migrated: see :meth:`migrate`)."""
+        return cls(config.url, secret_key=config.secret_key)
 
     def __repr__(self) -> str:
         return f"Store({self.url.render_as_string(hide_password=True)!r})"
@@ -120,3 +126,10 @@ class Store(Repositories):
     def dispose(self) -> None:
         """Close pooled connections (call in a child process after fork, and at exit)."""
         self.engine.dispose()
+
+
+def open_store(config: Config) -> Store:
+    """The configured store, migrated to the current schema (what every command starts with)."""
+    store = Store.from_config(config.store)
+    store.migrate()
+    return store

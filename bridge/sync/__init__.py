@@ -1,7 +1,8 @@
 """The sync engine: read pages -> compare -> upsert -> link -> checkpoint, per direction.
 
-:class:`~bridge.sync.engine.SyncEngine` runs one integration once;
-:func:`~bridge.sync.runner.run_integration` builds it from the config file.
+:class:`~bridge.sync.engine.SyncEngine` runs one integration once, from a
+:class:`~bridge.sync.engine.SyncSpec` with live connectors. The engine knows nothing of
+where it runs or how its spec was built: that is :mod:`bridge.runs`.
 
 The names below are imported on first use: ``soapbridge sync`` reads and checks its config
 before it needs the engine (and the store, SQLAlchemy, Alembic behind it).

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from bridge.connectors.base import Connector
 from bridge.errors import BridgeError
@@ -53,6 +54,22 @@ class SyncSpec:
     #: Connection names of the two ends (where the facade finds their tombstones).
     source_connection: str | None = None
     target_connection: str | None = None
+
+    def ends(self, direction: str) -> tuple[Connector, Connector]:
+        """(reader, writer) of one direction."""
+        if direction == SOURCE_TO_TARGET:
+            return self.source, self.target
+        return self.target, self.source
+
+
+class PassExtras(TypedDict, total=False):
+    """What a direction pass may be given beyond the spec (see :class:`DirectionPass`)."""
+
+    job_id: str | None
+    conflicts: ConflictBook | None
+    on_progress: ProgressCallback | None
+    checkpoint_key: str | None
+    screen: FeedScreen | None
 
 
 class SyncEngine:
@@ -184,11 +201,7 @@ class SyncEngine:
         spec = self.spec
         if direction not in (SOURCE_TO_TARGET, TARGET_TO_SOURCE):
             raise ValueError(f"push needs one direction, not {direction!r}")
-        reader, writer = (
-            (spec.source, spec.target)
-            if direction == SOURCE_TO_TARGET
-            else (spec.target, spec.source)
-        )
+        reader, _writer = spec.ends(direction)
         integration = self.store.integrations.ensure(
             spec.name,
             source=spec.source.system,
@@ -205,15 +218,9 @@ class SyncEngine:
                     self.store.jobs.start(job.id)
                     found = {i: reader.get(i) for i in dict.fromkeys(ids)}
                     contacts = [c for c in found.values() if c is not None]
-                    one = DirectionPass(
-                        store=self.store,
-                        integration_id=integration.id,
-                        direction=direction,
-                        reader=reader,
-                        writer=writer,
-                        compare=self.compare,
-                        fieldmap=spec.fieldmap,
-                        options=spec.options,
+                    one = self.direction_pass(
+                        integration.id,
+                        direction,
                         job_id=job.id,
                         screen=self.screen_for(integration.id, direction),
                     )
@@ -262,38 +269,24 @@ class SyncEngine:
             conflicts = self._scan_conflicts(integration_id)
         if spec.direction in (SOURCE_TO_TARGET, BOTH):
             report.directions[SOURCE_TO_TARGET] = self._pass(
-                integration_id,
-                SOURCE_TO_TARGET,
-                spec.source,
-                spec.target,
-                job_id,
-                conflicts,
-                report,
+                integration_id, SOURCE_TO_TARGET, job_id, conflicts, report
             )
         if spec.direction in (TARGET_TO_SOURCE, BOTH):
             report.directions[TARGET_TO_SOURCE] = self._pass(
-                integration_id, TARGET_TO_SOURCE, spec.target, spec.source, job_id, None, report
+                integration_id, TARGET_TO_SOURCE, job_id, None, report
             )
 
     def _pass(
         self,
         integration_id: str,
         direction: str,
-        reader: Connector,
-        writer: Connector,
         job_id: str | None,
         conflicts: ConflictBook | None,
         report: SyncReport,
     ) -> Counts:
-        one = DirectionPass(
-            store=self.store,
-            integration_id=integration_id,
-            direction=direction,
-            reader=reader,
-            writer=writer,
-            compare=self.compare,
-            fieldmap=self.spec.fieldmap,
-            options=self.spec.options,
+        one = self.direction_pass(
+            integration_id,
+            direction,
             job_id=job_id,
             conflicts=conflicts,
             on_progress=self.on_progress,
@@ -303,20 +296,28 @@ class SyncEngine:
         report.planned.extend(one.planned)
         return counts
 
+    def direction_pass(
+        self, integration_id: str, direction: str, **extra: Unpack[PassExtras]
+    ) -> DirectionPass:
+        """A pass over this spec's ends in ``direction`` (runs, pushes, replays, partitions)."""
+        reader, writer = self.spec.ends(direction)
+        return DirectionPass(
+            store=self.store,
+            integration_id=integration_id,
+            direction=direction,
+            reader=reader,
+            writer=writer,
+            compare=self.compare,
+            fieldmap=self.spec.fieldmap,
+            options=self.spec.options,
+            **extra,
+        )
+
     def _scan_conflicts(self, integration_id: str) -> ConflictBook | None:
         """Which linked target records changed since the last run (None on a first run)."""
         if self.store.links.count(integration_id) == 0:
             return None
-        probe = DirectionPass(
-            store=self.store,
-            integration_id=integration_id,
-            direction=TARGET_TO_SOURCE,
-            reader=self.spec.target,
-            writer=self.spec.source,
-            compare=self.compare,
-            fieldmap=self.spec.fieldmap,
-            options=self.spec.options,
-        )
+        probe = self.direction_pass(integration_id, TARGET_TO_SOURCE)
         since, resume, _ = probe.start_position()
         if resume is not None:
             since = resume.since

@@ -40,7 +40,7 @@ from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
 from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.sync.engine import SyncEngine, SyncSpec, _dead_local_holder
-from bridge.sync.passes import READ_CLOCK_MARGIN, DirectionPass, ProgressCallback
+from bridge.sync.passes import READ_CLOCK_MARGIN, ProgressCallback
 from bridge.sync.report import SOURCE_TO_TARGET, Counts, SyncReport
 
 log = logging.getLogger(__name__)
@@ -254,15 +254,9 @@ class PartitionedRun:
         resume = state.get("resume")
         offset = int(resume["cursor"]["offset"]) if resume else start
         max_seen = datetime.fromisoformat(state["max_seen"]) if state.get("max_seen") else None
-        one = DirectionPass(
-            store=self.store,
-            integration_id=self.integration_id,
-            direction=self.direction,
-            reader=self.spec.source,
-            writer=self.spec.target,
-            compare=self._engine.compare,
-            fieldmap=self.spec.fieldmap,
-            options=self.spec.options,
+        one = self._engine.direction_pass(
+            self.integration_id,
+            self.direction,
             job_id=plan.job_id,
             on_progress=self.on_progress,
             checkpoint_key=key,

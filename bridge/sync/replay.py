@@ -5,7 +5,8 @@ source system is what gets sent), falling back to the stored payload when the re
 longer has it. The current field mapping applies. Success resolves the letter and links
 the record; another failure keeps the letter with one more attempt. A record the bridge
 holds as deleted (flagged deleted, or on file as a tombstone) is not sent: its letter is
-resolved, so a replay never brings a deleted contact back.
+resolved, so a replay never brings a deleted contact back. Which letters, and with which
+connectors, is the caller's business (:mod:`bridge.runs.replay`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bridge.config import Config
 from bridge.store import DeadLetter, Store
 from bridge.store.repos.links import IdLink
 from bridge.sync.engine import SyncEngine, SyncSpec
-from bridge.sync.passes import DirectionPass
 from bridge.sync.payload import contact_from_json
 from bridge.sync.report import SOURCE_TO_TARGET, TARGET_TO_SOURCE
-from bridge.sync.runner import integration_spec, open_store
 
 
 @dataclass(slots=True)
@@ -28,23 +26,6 @@ class ReplayResult:
     tried: int = 0
     resolved: int = 0
     failed: int = 0
-
-
-def replay_dead_letters(config: Config, name: str, store: Store | None = None) -> ReplayResult:
-    """Replay every unresolved letter of the configured integration ``name``."""
-    store = store or open_store(config)
-    integration = store.integrations.by_name(name)
-    if integration is None:
-        return ReplayResult()
-    letters = [
-        letter
-        for direction in (SOURCE_TO_TARGET, TARGET_TO_SOURCE)
-        for letter in store.dead_letters.replayable(integration.id, direction, limit=100_000)
-    ]
-    if not letters:
-        return ReplayResult()
-    with integration_spec(config, name, store=store) as spec:
-        return replay_letters(store, spec, integration.id, letters)
 
 
 def replay_letters(
@@ -63,21 +44,8 @@ def replay_letters(
         ]
         if not batch:
             continue
-        reader, writer = (
-            (spec.source, spec.target)
-            if direction == SOURCE_TO_TARGET
-            else (spec.target, spec.source)
-        )
-        helper = DirectionPass(
-            store=store,
-            integration_id=integration_id,
-            direction=direction,
-            reader=reader,
-            writer=writer,
-            compare=engine.compare,
-            fieldmap=spec.fieldmap,
-            options=spec.options,
-        )
+        reader, writer = spec.ends(direction)
+        helper = engine.direction_pass(integration_id, direction)
         screen = engine.screen_for(integration_id, direction)
         for letter in batch:
             result.tried += 1

@@ -17,13 +17,14 @@ from werkzeug.wrappers import Response
 
 from bridge.api import integrations as api
 from bridge.api.installers import run_step
-from bridge.api.replays import open_letters, replay
+from bridge.api.replays import replay
 from bridge.api.web import ApiError, check_text
 from bridge.config import DIRECTIONS
 from bridge.errors import ConfigError
+from bridge.runs.replay import open_letters
+from bridge.runs.scheduler import Schedule
 from bridge.store import Integration, Job
 from bridge.store.repos.jobs import FAILED
-from bridge.sync.scheduler import Schedule
 
 if TYPE_CHECKING:
     from bridge.ui.app import View

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Response
 
 from bridge.api.jobs import JOB_TYPES, job_filters
-from bridge.api.replays import letters_for_errors, replay
+from bridge.api.replays import replay
 from bridge.api.web import ApiError, json_response, not_found
+from bridge.runs.replay import letters_for_errors
 from bridge.store import Job
 from bridge.store.repos.jobs import STATUSES
 from bridge.ui.format import job_progress

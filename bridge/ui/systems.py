@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from bridge.api.connections import ping as ping_connection
 from bridge.api.web import ApiError, not_found
-from bridge.api.wiring import MANAGED_BY_CONFIG
+from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Connection
 from bridge.store.repos.connections import split_secrets
 

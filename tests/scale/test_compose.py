@@ -9,7 +9,7 @@ import yaml
 
 from bridge.cli import COMMANDS
 from bridge.config import parse_config
-from bridge.queue import QueueSettings
+from bridge.runs.queue_settings import QueueSettings
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 

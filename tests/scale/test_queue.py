@@ -10,10 +10,11 @@ import redis
 
 from bridge.config import parse_config
 from bridge.errors import ConfigError
-from bridge.queue import QueueSettings, submit_run
+from bridge.runs.queue_settings import QueueSettings
+from bridge.runs.queueing import submit_run
+from bridge.runs.scheduler import Scheduler
 from bridge.store import Store
 from bridge.store.repos.leases import LockHeld, integration_lock
-from bridge.sync.scheduler import Scheduler
 
 
 def config_with(queue: dict[str, Any], legacy: Any = None, bigin: Any = None, **integration: Any):
@@ -90,7 +91,7 @@ def test_the_scheduler_queues_runs_when_a_broker_is_configured(queued):
 
 def test_the_control_plane_queues_its_runs_when_a_broker_is_configured(queued):
     from bridge.api.runs import JobRunner
-    from bridge.api.wiring import Wiring
+    from bridge.runs.wiring import Wiring
 
     config, store, broker = queued
     wiring = Wiring(store, config)

@@ -9,8 +9,8 @@ from typing import Any
 import redis
 
 from bridge.config import ConnectionConfig
-from bridge.queue import submit_run
 from bridge.ratelimit import RedisTokenBucket, account_key, share_rate_limits
+from bridge.runs.queueing import submit_run
 
 RECORDS = 1500
 

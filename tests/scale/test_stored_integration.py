@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 
-from bridge.queue import submit_run
+from bridge.runs.queueing import submit_run
 
 RECORDS = 600
 

@@ -325,8 +325,9 @@ def test_lookup_that_finds_nothing_for_a_linked_id_carries_the_delete(make_bridg
 
 def test_a_reconcile_schedule_runs_reconciling_syncs(start_legacy, start_bigin, tmp_path):
     from bridge.config import load_config
-    from bridge.sync.runner import open_store, run_integration
-    from bridge.sync.scheduler import Scheduler
+    from bridge.runs.launch import run_integration
+    from bridge.runs.scheduler import Scheduler
+    from bridge.store import open_store
 
     from .conftest import write_config
 
@@ -431,7 +432,7 @@ def test_a_reconciliation_cut_off_mid_listing_resumes_where_it_stood(make_bridge
 
 def test_replaying_a_dead_letter_never_brings_a_deleted_contact_back(make_bridge, tmp_path):
     from bridge.config import load_config
-    from bridge.sync.replay import replay_dead_letters
+    from bridge.runs.replay import replay_dead_letters
 
     from .conftest import write_config
 

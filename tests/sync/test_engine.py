@@ -88,7 +88,7 @@ def test_a_conflict_is_resolved_by_policy_and_counted(make_pair, policy, winner)
 
 
 def test_a_failed_record_is_dead_lettered_and_replayed_after_the_data_is_fixed(make_pair, tmp_path):
-    from bridge.sync.replay import replay_dead_letters
+    from bridge.runs.replay import replay_dead_letters
 
     pair = make_pair(records=20)
     rows = pair.legacy_rows()

@@ -1,6 +1,14 @@
-"""From store rows to live objects: connections to connectors, integrations to sync specs.
+"""The catalog of integrations: the config file's and the store's, turned into run specs.
 
-An integration's ``settings`` (the bridge's own, as the control plane shows them) name
+:class:`Wiring` is the one place that answers "which integration, built how": given a
+config-file integration's name, a store integration's ``_id`` (or name), or a store row,
+it finds the two connections (from the file, secrets included, or decrypted from the
+store), reads the options (:mod:`bridge.runs.options`) and yields a
+:class:`~bridge.sync.engine.SyncSpec` with live connectors that share their OAuth tokens
+through the store. Every way of running (here, on the queue, on a schedule, a replay)
+starts from it.
+
+A store integration's ``settings`` (the bridge's own, as the control plane shows them) name
 its ends by connection ``_id``::
 
     {"source": "<_id>", "target": "<_id>", "direction": "source-to-target",
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,18 +33,31 @@ from bridge.config import Config, ConnectionConfig, IntegrationConfig
 from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError, NotFound
+from bridge.runs.options import pass_options
 from bridge.store import Connection, Integration, Store
 from bridge.store.repos.connections import split_secrets
 from bridge.sync.engine import SyncSpec
 from bridge.sync.fieldmap import FieldMap
-from bridge.sync.runner import pass_options
 
 MANAGED_BY_CONFIG = "config"
 MANAGED_BY_API = "api"
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One integration as it will run: its settings and its two connections, resolved."""
+
+    integration: IntegrationConfig
+    source: ConnectionConfig
+    target: ConnectionConfig
+    #: Where the settings came from, for error messages (``integrations.<name>``...).
+    where: str
+    #: The store's row of an integration kept there (None for the config file's).
+    stored: Integration | None = None
+
+
 class Wiring:
-    """The store and the config file, seen together."""
+    """The catalog: the store and the config file, seen together (see the module docstring)."""
 
     def __init__(self, store: Store, config: Config | None = None) -> None:
         self.store = store
@@ -68,11 +90,12 @@ class Wiring:
             return self.config.connections[connection.name]
         return self.store.connections.config(connection_id)
 
-    @contextmanager
-    def connector(self, connection_id: str) -> Iterator[Connector]:
-        config = self.connection_config(connection_id)
-        with build_connector(config, shared_tokens=self.store.oauth_tokens) as connector:
-            yield connector
+    def connector(self, connection_id: str) -> Connector:
+        """A live connector for the store connection ``connection_id`` (use it in ``with``)."""
+        return self._connector(self.connection_config(connection_id))
+
+    def _connector(self, connection: ConnectionConfig) -> Connector:
+        return build_connector(connection, shared_tokens=self.store.oauth_tokens)
 
     # -- integrations ------------------------------------------------------------------
 
@@ -94,30 +117,90 @@ class Wiring:
             options=dict(settings.get("options") or {}),
         )
 
+    def plan(self, integration: Integration | str) -> Planned:
+        """``integration`` resolved: a store row, or a config-file name, a store ``_id`` or name.
+
+        The config file is the source of truth of its own integrations, also when they are
+        given as their store rows (a row the engine made for one carries no settings).
+        """
+        if isinstance(integration, Integration):
+            if self.integration_managed_by(integration) == MANAGED_BY_API:
+                return self._stored_plan(integration)
+            integration = integration.name
+        try:
+            configured = self.config.integration(integration)
+        except ConfigError:
+            stored = self.store.integrations.get(integration) or self.store.integrations.by_name(
+                integration
+            )
+            if stored is None:
+                raise
+            return self._stored_plan(stored)
+        return Planned(
+            configured,
+            self.config.connection(configured.source),
+            self.config.connection(configured.target),
+            f"integrations.{configured.name}",
+        )
+
+    def _stored_plan(self, integration: Integration) -> Planned:
+        wanted = self.integration_config(integration)
+        source = self.connection_config(wanted.source)
+        target = self.connection_config(wanted.target)
+        return Planned(wanted, source, target, "settings", stored=integration)
+
+    def identify(self, integration: str) -> tuple[str, str, str]:
+        """(store ``_id``, name, direction) of a config-file or store integration.
+
+        A config-file integration gets its row here if it has none yet (as a run would).
+        """
+        planned = self.plan(integration)
+        wanted = planned.integration
+        if planned.stored is not None:
+            return planned.stored.id, planned.stored.name, wanted.direction
+        row = self.store.integrations.ensure(
+            wanted.name,
+            source=planned.source.kind,
+            target=planned.target.kind,
+            direction=wanted.direction,
+        )
+        return row.id, wanted.name, wanted.direction
+
     @contextmanager
     def spec(
-        self, integration: Integration, *, reconcile: bool = False, confirm_deletes: bool = False
+        self,
+        integration: Integration | str,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        reconcile: bool = False,
+        confirm_deletes: bool = False,
     ) -> Iterator[SyncSpec]:
-        """A :class:`SyncSpec` with live connectors for ``integration``, closed after."""
-        wanted = self.integration_config(integration)
+        """A :class:`SyncSpec` with live connectors for ``integration``, closed after.
+
+        The connectors share their OAuth tokens through the store with every other run and
+        process of the same account (a run does not fetch a token of its own).
+        """
+        planned = self.plan(integration)
+        wanted = planned.integration
         with ExitStack() as stack:
-            source = stack.enter_context(self.connector(wanted.source))
-            target = stack.enter_context(self.connector(wanted.target))
+            source = stack.enter_context(self._connector(planned.source))
+            target = stack.enter_context(self._connector(planned.target))
             yield SyncSpec(
-                name=integration.name,
+                name=wanted.name,
                 source=source,
                 target=target,
                 direction=wanted.direction,
-                fieldmap=FieldMap.from_config(wanted.mapping, "settings.mapping"),
+                fieldmap=FieldMap.from_config(wanted.mapping, f"{planned.where}.mapping"),
                 options=pass_options(
                     wanted,
-                    full=False,
-                    dry_run=False,
+                    full=full,
+                    dry_run=dry_run,
                     reconcile=reconcile,
                     confirm_deletes=confirm_deletes,
                 ),
-                source_connection=self.connection(wanted.source).name,
-                target_connection=self.connection(wanted.target).name,
+                source_connection=planned.source.name,
+                target_connection=planned.target.name,
             )
 
     def references(self, connection_id: str) -> list[Integration]:

@@ -9,9 +9,9 @@ import pytest
 
 from bridge.config import parse_config
 from bridge.errors import ConfigError
+from bridge.runs.scheduler import Schedule, Scheduler
 from bridge.store.repos.leases import LockHeld
 from bridge.sync.report import SyncReport
-from bridge.sync.scheduler import Schedule, Scheduler
 
 T0 = datetime(2026, 11, 22, 10, 0, 30, tzinfo=UTC)
 

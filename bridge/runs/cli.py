@@ -1,9 +1,15 @@
-"""``soapbridge sync`` and ``soapbridge deadletters``."""
+"""``soapbridge sync``, ``soapbridge deadletters`` and ``soapbridge schedule``.
+
+Each command reads and checks its config before it imports what runs (the engine brings
+the store, SQLAlchemy and Alembic with it), so help and config errors answer at once.
+"""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -21,17 +27,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bridge.config import load_config
+from bridge.config import config_option, load_config
 from bridge.sync.report import Counts, SyncReport
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    envvar="SOAPBRIDGE_CONFIG",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The TOML config file (or SOAPBRIDGE_CONFIG).",
-)
+CONFIG_OPTION = config_option()
 
 
 @click.command()
@@ -69,7 +68,7 @@ def sync(
     """Run the integration NAME once; exits 1 when records failed or deletes wait."""
     config = load_config(config_path)
     # Imported once the config is known to be good: the engine brings the store with it.
-    from bridge.sync.runner import run_integration
+    from bridge.runs.launch import run_integration
 
     console = Console(stderr=True)
     run = partial(
@@ -152,10 +151,13 @@ def deadletters() -> None:
 def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> None:
     """Dead letters of the integration NAME, oldest first."""
     config = load_config(config_path)
-    from bridge.sync.runner import open_store
+    from bridge.store import open_store
 
     store = open_store(config)
-    integration = store.integrations.by_name(config.integration(name).name)
+    # A config-file integration, or one kept in the store (created through /v1).
+    integration = store.integrations.by_name(name)
+    if integration is None:
+        config.integration(name)  # unknown to both: the config's clear error
     letters = (
         []
         if integration is None
@@ -200,8 +202,34 @@ def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> 
 def replay(name: str, config_path: str) -> None:
     """Send the unresolved dead letters of NAME again; exits 1 if some still fail."""
     config = load_config(config_path)
-    from bridge.sync.replay import replay_dead_letters
+    from bridge.runs.replay import replay_dead_letters
 
     result = replay_dead_letters(config, name)
     click.echo(f"replayed {result.resolved} of {result.tried}; {result.failed} still failing")
     sys.exit(0 if result.failed == 0 else 1)
+
+
+@click.command()
+@CONFIG_OPTION
+def schedule(config_path: str) -> None:
+    """Run every integration on its cron ``schedule`` until interrupted.
+
+    Schedules come from the config file and from integrations created through /v1.
+    """
+    config = load_config(config_path)
+    from bridge.runs.scheduler import build_scheduler
+    from bridge.store import open_store
+
+    scheduler = build_scheduler(config, open_store(config))
+    for item in scheduler.schedules.values():
+        click.echo(
+            f"{item.name}: '{item.expression}', next at {item.next_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+    if not scheduler.schedules:
+        click.echo("no schedules yet; watching the store for integrations given one")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        scheduler.serve_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,11 +1,18 @@
 """Scheduled runs: each integration's ``schedule`` (cron syntax) fires its sync.
 
+Schedules come from the config file (read once) and from integrations kept in the store
+(created through ``/v1``): their ``settings.schedule`` is read again before every look at
+the clock (:func:`refresh_from_store`), so a schedule set, changed or removed through the
+API takes effect within a minute without a restart. Only installed store integrations
+(``mode`` = settings) fire.
+
 One run per integration at a time, across processes: a run that finds the integration's
 lease taken (a run still going here, or in another process or host) is skipped and
 counted, not queued, so a slow run never piles up copies of itself. Runs happen in a
-small thread pool so one slow integration does not hold back the others. With a broker
-(``[queue] broker_url``) a firing only queues the run for ``soapbridge worker``, and is
-skipped as well while a run of that integration is queued.
+small thread pool so one slow integration does not hold back the others. Where a firing
+runs is the launcher's business (:mod:`bridge.runs.launch`): with a broker
+(``[queue] broker_url``) it only queues the run for ``soapbridge worker``, and is skipped
+as well while a run of that integration is queued.
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ from croniter import croniter
 
 from bridge.config import Config
 from bridge.errors import BridgeError, ConfigError
+from bridge.runs.launch import Launcher, RunRequest, launcher_for
+from bridge.runs.wiring import Wiring
 from bridge.store import Store
 from bridge.store.repos.leases import LockHeld
 from bridge.sync.report import SyncReport
-from bridge.sync.runner import run_integration
 
 log = logging.getLogger(__name__)
 Runner = Callable[[str], SyncReport]
@@ -76,7 +84,9 @@ class Scheduler:
     def from_config(
         cls, config: Config, store: Store, *, now: datetime | None = None, workers: int = 4
     ) -> Scheduler:
+        """The config file's schedules, each firing through the launcher the config asks for."""
         start = now or datetime.now(UTC)
+        launcher = launcher_for(Wiring(store, config))
         schedules = {}
         for integration in config.integrations:
             if not integration.schedule:
@@ -89,20 +99,13 @@ class Scheduler:
             expression = integration.options.get("reconcile_schedule")
             if expression:
                 name = f"{integration.name} (reconcile)"
-                schedules[name] = Schedule.starting(
-                    name, str(expression), start, run=_reconciling(config, store, integration.name)
-                )
+                run = firing(launcher, integration.name, reconcile=True)
+                schedules[name] = Schedule.starting(name, str(expression), start, run=run)
 
-        def run_here(name: str) -> SyncReport:
-            return run_integration(config, name, store=store)
+        def run_named(name: str) -> SyncReport:
+            return launcher.launch(RunRequest(name, skip_if_busy=True))
 
-        run: Runner = run_here
-        if config.queue.get("broker_url"):
-            # A broker is configured: firings queue runs for the workers (bridge.queue).
-            from bridge.queue.submit import scheduled_runner
-
-            run = scheduled_runner(config, store)
-        return cls(schedules, run, workers)
+        return cls(schedules, run_named, workers)
 
     def tick(self, now: datetime | None = None) -> list[str]:
         """Start every integration that is due; the names started."""
@@ -160,8 +163,50 @@ class Scheduler:
         self._pool.shutdown(wait=True)
 
 
-def _reconciling(config: Config, store: Store, name: str) -> Runner:
+def firing(launcher: Launcher, integration: str, *, reconcile: bool = False) -> Runner:
+    """A schedule's way to run ``integration`` (a name or a store ``_id``) through ``launcher``."""
+
     def run(_schedule_name: str) -> SyncReport:
-        return run_integration(config, name, store=store, reconcile=True)
+        return launcher.launch(RunRequest(integration, reconcile=reconcile, skip_if_busy=True))
 
     return run
+
+
+def refresh_from_store(config: Config, store: Store) -> Callable[[Scheduler], None]:
+    """Brings the schedules of store integrations up to date (the scheduler's ``refresh``)."""
+    configured = {i.name for i in config.integrations}
+    launcher = launcher_for(Wiring(store, config))
+
+    def refresh(scheduler: Scheduler) -> None:
+        now = datetime.now(UTC)
+        wanted: dict[str, tuple[str, str]] = {}
+        for integration in store.integrations.all(limit=100_000):
+            expression = integration.settings.get("schedule")
+            if integration.name in configured or not expression or integration.mode != "settings":
+                continue
+            wanted[integration.name] = (str(expression), integration.id)
+        for name in [n for n in scheduler.schedules if n not in configured and n not in wanted]:
+            del scheduler.schedules[name]
+            log.info("%s: no longer scheduled", name)
+        for name, (expression, integration_id) in wanted.items():
+            current = scheduler.schedules.get(name)
+            if current is not None and current.expression == expression:
+                continue
+            try:
+                scheduler.schedules[name] = Schedule.starting(
+                    name, expression, now, firing(launcher, integration_id)
+                )
+            except ConfigError as exc:
+                log.warning("%s", exc)
+                continue
+            log.info("%s: scheduled '%s' (from the API)", name, expression)
+
+    return refresh
+
+
+def build_scheduler(config: Config, store: Store) -> Scheduler:
+    """Every schedule, of the config file and of the store (``soapbridge schedule``)."""
+    scheduler = Scheduler.from_config(config, store)
+    scheduler.refresh = refresh_from_store(config, store)
+    scheduler.refresh(scheduler)
+    return scheduler

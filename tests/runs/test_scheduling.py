@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bridge.api.wiring import Wiring
 from bridge.config import parse_config
-from bridge.scheduling import build_scheduler
+from bridge.runs.scheduler import build_scheduler
+from bridge.runs.wiring import Wiring
 from bridge.store import Store
 
 
