@@ -32,7 +32,7 @@ from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
-from bridge.soap import wire
+from bridge.soap.contract import wire
 from bridge.store import Store
 from bridge.ui import build_console
 

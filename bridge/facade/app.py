@@ -1,7 +1,7 @@
 """The facade as a WSGI app: routing, WSDL, the XML guard, spyne dispatch, legacy bytes.
 
 A request goes: path check (any case) -> ``?WSDL`` or POST -> size limit -> the guard
-(:func:`bridge.soap.wire.parse_request`: no DOCTYPE, bounded depth and element count) ->
+(:func:`bridge.soap.contract.wire.parse_request`: no DOCTYPE, bounded depth and element count) ->
 SOAP version from the Content-Type -> SOAPAction check -> spyne deserializes into the
 contract's types and calls the operation -> the answer or fault is written in the legacy
 wire format. Every refusal on the way is a SOAP fault; nothing escapes as a plain 500.
@@ -21,7 +21,7 @@ from spyne.server._base import ServerBase
 
 from bridge.facade.operations import ContactFacade
 from bridge.facade.service import OPERATIONS, RequestScope, build_applications
-from bridge.soap import wire
+from bridge.soap.contract import wire
 from bridge.wsdl import NAMESPACE, wsdl_bytes
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,11 @@ from bridge.connectors.base import (
     UpsertStatus,
 )
 from bridge.connectors.legacy.client import LegacyClient
-from bridge.connectors.legacy.mapping import (
+from bridge.connectors.legacy.paging import OffsetPager
+from bridge.errors import ConfigError, NotFound, RateLimited, RemoteError
+from bridge.model import Contact
+from bridge.retry import RetrySchedule, call_with_retry
+from bridge.soap.contract.record import (
     COMPANY_ENTITY_TYPE,
     NO_DATE,
     SYSTEM,
@@ -29,10 +33,6 @@ from bridge.connectors.legacy.mapping import (
     record_to_contact,
     to_local,
 )
-from bridge.connectors.legacy.paging import OffsetPager
-from bridge.errors import ConfigError, NotFound, RateLimited, RemoteError
-from bridge.model import Contact
-from bridge.retry import RetrySchedule, call_with_retry
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Serves ``/CatalystWebService/CatalystCRMWebservice.asmx`` (any case): ``GET ?WSD
 the project's contract WSDL with its addresses set to the URL the client used; ``POST``
 takes SOAP 1.1 (``text/xml``) or SOAP 1.2 (``application/soap+xml``) for the seven
 contact operations. Answers and faults are written byte for byte as ASMX writes them
-(see :mod:`bridge.soap.wire`).
+(see :mod:`bridge.soap.contract.wire`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lxml import etree
 from bridge.emulators.legacy.records import T, read_struct, write_contact
 from bridge.emulators.legacy.store import BatchRejected, LegacyStore
 from bridge.emulators.server import Faults
-from bridge.soap import wire
+from bridge.soap.contract import wire
 from bridge.wsdl import NAMESPACE, wsdl_bytes
 
 SERVICE_PATH = "/catalystwebservice/catalystcrmwebservice.asmx"
