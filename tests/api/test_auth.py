@@ -60,7 +60,7 @@ def test_readyz_answers_503_when_the_store_is_unreachable(tmp_path):
     from bridge.api.context import ApiContext
     from bridge.api.runs import JobRunner
     from bridge.api.wiring import Wiring
-    from bridge.emulators.server import EmulatorServer
+    from bridge.emulators.kit.server import EmulatorServer
 
     unreachable = Store(f"sqlite:///{tmp_path / 'missing-dir' / 'store.db'}")
     wiring = Wiring(unreachable)

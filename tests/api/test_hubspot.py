@@ -11,7 +11,7 @@ import requests
 
 from bridge.emulators import hubspot
 from bridge.emulators.hubspot.webhooks import sign_v3
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 
 
 class RunningHubSpot:

@@ -24,7 +24,7 @@ from bridge.emulators.bigin.limits import ConcurrencyGate, CreditMeter
 from bridge.emulators.bigin.oauth import TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.bigin.watch import Notifier, WatchChannels, notification
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 TOKEN_PATH = "/oauth/v2/token"
 API_PREFIX = "/bigin/v2/"

@@ -6,8 +6,8 @@ from typing import Any
 
 from bridge.emulators.egito.app import EgitoAccount, EgitoApp
 from bridge.emulators.egito.store import EgitoStore
-from bridge.emulators.engagifii.restkit import Throttle, TokenStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import Throttle, TokenStore
+from bridge.emulators.kit.server import Faults, Stats
 
 
 def build_app(

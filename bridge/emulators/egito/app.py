@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.egito.store import EgitoStore, Invalid, Missing
-from bridge.emulators.engagifii.restkit import (
+from bridge.emulators.kit.rest import (
     BadBody,
     Request,
     StartResponse,
@@ -49,7 +49,7 @@ from bridge.emulators.engagifii.restkit import (
     json_response,
     retry_after_header,
 )
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 API = "/services/restapi/json/"
 MODULES = {"contact": "Contact", "account": "Account"}

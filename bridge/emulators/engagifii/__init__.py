@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.emulators.engagifii.app import EngagifiiApp, IssuedClient
-from bridge.emulators.engagifii.restkit import Throttle, TokenStore
 from bridge.emulators.engagifii.store import EngagifiiStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import Throttle, TokenStore
+from bridge.emulators.kit.server import Faults, Stats
 
 DEFAULT_RATE_LIMIT = 1000
 

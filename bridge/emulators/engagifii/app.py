@@ -34,7 +34,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.emulators.engagifii.restkit import (
+from bridge.emulators.engagifii.store import (
+    EngagifiiStore,
+    Tenant,
+    ValidationFailed,
+    iso,
+)
+from bridge.emulators.kit import utc_now
+from bridge.emulators.kit.rest import (
     FORM_TYPE,
     BadBody,
     Request,
@@ -44,14 +51,7 @@ from bridge.emulators.engagifii.restkit import (
     json_response,
     retry_after_header,
 )
-from bridge.emulators.engagifii.store import (
-    EngagifiiStore,
-    Tenant,
-    ValidationFailed,
-    iso,
-)
-from bridge.emulators.server import Faults, Stats
-from bridge.model import utc_now
+from bridge.emulators.kit.server import Faults, Stats
 
 API = "/api/v1/"
 

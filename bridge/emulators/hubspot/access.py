@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bridge.emulators.engagifii.restkit import TokenStore
+from bridge.emulators.kit.rest import TokenStore
 
 ACCESS_TTL = 1800.0
 

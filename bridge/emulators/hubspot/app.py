@@ -30,13 +30,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from bridge.emulators.engagifii.restkit import FORM_TYPE, BadBody, Request, StartResponse
 from bridge.emulators.hubspot import batch
 from bridge.emulators.hubspot.access import App, DailyLimit, OAuthGrants, RollingLimit
 from bridge.emulators.hubspot.search import search
 from bridge.emulators.hubspot.store import BASIC_PROPERTIES, ContactStore, Record, Refused, iso_ms
 from bridge.emulators.hubspot.webhooks import WebhookSender
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse
+from bridge.emulators.kit.server import Faults, Stats
 
 OBJECT_PREFIXES = (
     "/crm/v3/objects/contacts",

@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy.records import T, read_struct, write_contact
 from bridge.emulators.legacy.store import BatchRejected, LegacyStore
-from bridge.emulators.server import Faults
-from bridge.soap.contract import wire
-from bridge.wsdl import NAMESPACE, wsdl_bytes
+from bridge.soap.contract import NAMESPACE, wire, wsdl_bytes
 
 SERVICE_PATH = "/catalystwebservice/catalystcrmwebservice.asmx"
 PLACEHOLDER_ADDRESS = b"http://localhost/CatalystWebService/CatalystCRMWebservice.asmx"

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bridge.connectors.base import UpsertStatus
+from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy import LegacySite
-from bridge.emulators.server import Faults
 from bridge.errors import AuthError, ProtocolError
 from bridge.model import Contact
 from bridge.soap.contract.record import to_utc

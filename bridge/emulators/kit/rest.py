@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 
 StartResponse = Callable[..., Any]
 JSON_TYPES = ("application/json", "application/json-patch+json", "text/json")

@@ -1,0 +1,136 @@
+"""The click options every ``soapbridge emulate <crm>`` command shares, and its serve loop.
+
+Each emulator command declares only what is its own (credentials, quirks, limits of its
+CRM); :func:`emulator_command` adds the rest alike for all: where to listen (``--port``,
+``--threads``), what to seed (``--records``, ``--seed``) and the faults to inject
+(``--latency``, ``--fail-rate``, ``--throttle-rate``, ``--retry-after``), handed to the
+command as one :class:`EmulatorRun`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from bridge.emulators.kit.server import (
+    EmulatorServer,
+    Faults,
+    Stats,
+    WSGIApp,
+    print_connection_table,
+    with_admin,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorRun:
+    """The shared options of one ``soapbridge emulate`` command, as given."""
+
+    port: int
+    records: int
+    seed: int
+    threads: int
+    faults: Faults
+
+    def serve(
+        self,
+        app: WSGIApp,
+        table: Callable[[Any, str], dict[str, Any]],
+        *,
+        stats: Stats | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        """Serve ``app`` in the foreground; the first stdout line is its connection table."""
+        server = EmulatorServer(
+            with_admin(app, stats or Stats()), port=self.port, threads=self.threads
+        )
+        print_connection_table(table(app, server.url))
+        try:
+            server.serve_forever()
+        finally:
+            if on_exit is not None:
+                on_exit()
+
+
+def _head(seeded: str) -> list[click.Option]:
+    return [
+        click.Option(
+            ["--port"], type=int, default=0, show_default=True,
+            help="Port on 127.0.0.1 (0 picks a free one).",
+        ),
+        click.Option(
+            ["--records"], type=int, default=250, show_default=True,
+            help=f"{seeded} to seed (0 starts empty).",
+        ),
+        click.Option(
+            ["--seed"], type=int, default=42, show_default=True, help="Seed for generated data."
+        ),
+    ]  # fmt: skip
+
+
+def _tail(calls: str, failure: str) -> list[click.Option]:
+    return [
+        click.Option(
+            ["--throttle-rate"], type=float, default=0.0, show_default=True,
+            help=f"Fraction of {calls} refused with 429 and Retry-After regardless of counts.",
+        ),
+        click.Option(
+            ["--retry-after"], type=float, default=1.0, show_default=True,
+            help="Seconds a random 429 (--throttle-rate) asks the client to wait "
+            "(rounded up to whole seconds).",
+        ),
+        click.Option(
+            ["--fail-rate"], type=float, default=0.0, show_default=True,
+            help=f"Fraction of {calls} answered {failure} (retryable).",
+        ),
+        click.Option(
+            ["--latency"], type=float, default=0.0, show_default=True,
+            help=f"Seconds added to every one of the {calls}.",
+        ),
+        click.Option(
+            ["--threads"], type=int, default=8, show_default=True, help="Server worker threads."
+        ),
+    ]  # fmt: skip
+
+
+def emulator_command(
+    name: str, *, seeded: str = "Contacts", calls: str = "API calls", failure: str
+) -> Callable[[Callable[..., None]], click.Command]:
+    """Make ``soapbridge emulate <name>`` from a function of ``(run, **own_options)``.
+
+    ``seeded`` names what ``--records`` seeds, ``calls`` what the faults hit and
+    ``failure`` the answer ``--fail-rate`` gives, for the help texts.
+    """
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        @functools.wraps(function)
+        def command(
+            port: int,
+            records: int,
+            seed: int,
+            throttle_rate: float,
+            retry_after: float,
+            fail_rate: float,
+            latency: float,
+            threads: int,
+            **own: Any,
+        ) -> None:
+            faults = Faults(
+                latency=latency,
+                fail_rate=fail_rate,
+                seed=seed,
+                throttle_rate=throttle_rate,
+                retry_after=retry_after,
+            )
+            function(EmulatorRun(port, records, seed, threads, faults), **own)
+
+        # click lists the options a function's decorators attached bottom-up.
+        own_options: list[click.Parameter] = list(getattr(function, "__click_params__", []))
+        params = [*_head(seeded), *reversed(own_options), *_tail(calls, failure)]
+        return click.Command(name, callback=command, params=params, help=function.__doc__)
+
+    return decorate
