@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-import click
-
 from bridge.emulators.bigin import build_app, connection_table
-from bridge.emulators.kit.cli import EmulatorRun, emulator_command
+from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 
 
 @emulator_command("bigin", failure="500 INTERNAL_ERROR")
-@click.option(
+@option(
     "--token-ttl",
-    type=float,
-    default=3600.0,
-    show_default=True,
-    help="Access token lifetime in seconds (Zoho: 3600). Short values exercise refresh.",
+    3600.0,
+    "Access token lifetime in seconds (Zoho: 3600). Short values exercise refresh.",
 )
-@click.option(
+@option(
     "--refresh-limit",
-    type=int,
-    default=5,
-    show_default=True,
-    help="Access tokens one refresh token may mint per minute (Zoho: 5; 0 = no limit).",
+    5,
+    "Access tokens one refresh token may mint per minute (Zoho: 5; 0 = no limit).",
 )
-@click.option(
+@option(
     "--credits",
-    type=int,
-    default=0,
-    show_default=True,
-    help="API credits per window (Bigin Free: 5000 per 24 h; 0 = no limit). "
+    0,
+    "API credits per window (Bigin Free: 5000 per 24 h; 0 = no limit). "
     "Reads cost 1, writes 1 per 10 records; over the limit answers 429.",
 )
-@click.option(
-    "--credit-window",
-    type=float,
-    default=86400.0,
-    show_default=True,
-    help="Length of the rolling credit window in seconds.",
-)
-@click.option(
-    "--concurrency",
-    type=int,
-    default=10,
-    show_default=True,
-    help="API calls in flight at once before 429 (0 = no limit).",
-)
-@click.option(
-    "--search-lag",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Seconds before a write shows in search results (Zoho: about 10-20).",
-)
-@click.option(
+@option("--credit-window", 86400.0, "Length of the rolling credit window in seconds.")
+@option("--concurrency", 10, "API calls in flight at once before 429 (0 = no limit).")
+@option("--search-lag", 0.0, "Seconds before a write shows in search results (Zoho: about 10-20).")
+@option(
     "--timezone",
-    default="Asia/Kolkata",
-    show_default=True,
-    help="Timezone of the datetimes the API writes (always with a numeric offset).",
+    "Asia/Kolkata",
+    "Timezone of the datetimes the API writes (always with a numeric offset).",
 )
 def command(
     run: EmulatorRun,

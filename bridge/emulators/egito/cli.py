@@ -5,44 +5,30 @@ from __future__ import annotations
 import click
 
 from bridge.emulators.egito import EgitoAccount, build_app, connection_table
-from bridge.emulators.kit.cli import EmulatorRun, emulator_command
+from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("egito", failure="503 with an HTML page")
-@click.option("--client-id", default="egito-api-id", show_default=True, help="API_ID.")
-@click.option("--client-secret", default="egito-api-secret", show_default=True, help="API_SECRET.")
-@click.option("--username", default="api@emulator", show_default=True, help="API user login.")
-@click.option("--password", default="egito-password", show_default=True, help="API user password.")
-@click.option(
-    "--timezone",
-    default="Europe/Warsaw",
-    show_default=True,
-    help="Instance timezone: createDate/modifyDate are local to it.",
+@option("--client-id", "egito-api-id", "API_ID.")
+@option("--client-secret", "egito-api-secret", "API_SECRET.")
+@option("--username", "api@emulator", "API user login.")
+@option("--password", "egito-password", "API user password.")
+@option("--timezone", "Europe/Warsaw", "Instance timezone: createDate/modifyDate are local to it.")
+@option(
+    "--rate-limit", 0, "API requests per minute before 429 (0: no limit; Egito documents none)."
 )
-@click.option(
-    "--rate-limit",
-    type=int,
-    default=0,
-    show_default=True,
-    help="API requests per minute before 429 (0: no limit; Egito documents none).",
-)
-@click.option(
-    "--token-ttl", type=float, default=3600.0, show_default=True, help="Access token lifetime (s)."
-)
-@click.option(
+@option("--token-ttl", 3600.0, "Access token lifetime (s).")
+@option(
     "--error-status",
-    type=int,
-    default=200,
-    show_default=True,
-    help='HTTP status of {"errors": [...]} answers (200: errors only in the body).',
+    200,
+    'HTTP status of {"errors": [...]} answers (200: errors only in the body).',
 )
-@click.option(
+@option(
     "--error-items",
+    "objects",
+    "Shape of errors[] items: objects (message, code, field) or bare message strings.",
     type=click.Choice(["objects", "strings"]),
-    default="objects",
-    show_default=True,
-    help="Shape of errors[] items: objects (message, code, field) or bare message strings.",
 )
 @click.option(
     "--no-modified-filter",

@@ -10,15 +10,13 @@ from bridge.emulators.engagifii import (
     build_app,
     connection_table,
 )
-from bridge.emulators.kit.cli import EmulatorRun, emulator_command
+from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("engagifii", seeded="People", failure="503 SERVICE_UNAVAILABLE")
-@click.option("--client-id", default="engagifii-client", show_default=True, help="OAuth client id.")
-@click.option(
-    "--client-secret", default="engagifii-secret", show_default=True, help="OAuth client secret."
-)
+@option("--client-id", "engagifii-client", "OAuth client id.")
+@option("--client-secret", "engagifii-secret", "OAuth client secret.")
 @click.option(
     "--tenant",
     "tenants",
@@ -27,20 +25,13 @@ from bridge.emulators.kit.server import Stats
     show_default=True,
     help="Tenant codes the client may use (repeat); the first is seeded and printed.",
 )
-@click.option(
+@option(
     "--rate-limit",
+    DEFAULT_RATE_LIMIT,
+    "API requests per minute before 429 RATE_LIMIT_EXCEEDED (0: unlimited).",
     type=int,
-    default=DEFAULT_RATE_LIMIT,
-    show_default=True,
-    help="API requests per minute before 429 RATE_LIMIT_EXCEEDED (0: unlimited).",
 )
-@click.option(
-    "--token-ttl",
-    type=float,
-    default=3600.0,
-    show_default=True,
-    help="Access token lifetime in seconds.",
-)
+@option("--token-ttl", 3600.0, "Access token lifetime in seconds.")
 @click.option(
     "--no-modified-filter",
     is_flag=True,

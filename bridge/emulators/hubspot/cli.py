@@ -5,60 +5,33 @@ from __future__ import annotations
 import click
 
 from bridge.emulators.hubspot import AUTH_STYLES, build_app, connection_table
-from bridge.emulators.kit.cli import EmulatorRun, emulator_command
+from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("hubspot", failure="502")
-@click.option(
+@option(
     "--auth",
+    "oauth",
+    "Credentials printed: an OAuth refresh token, or a private-app token.",
     type=click.Choice(AUTH_STYLES),
-    default="oauth",
-    show_default=True,
-    help="Credentials printed: an OAuth refresh token, or a private-app token.",
 )
-@click.option(
-    "--token-ttl",
-    type=float,
-    default=1800.0,
-    show_default=True,
-    help="OAuth access token lifetime in seconds (HubSpot: 1800).",
-)
-@click.option(
+@option("--token-ttl", 1800.0, "OAuth access token lifetime in seconds (HubSpot: 1800).")
+@option(
     "--burst-limit",
-    type=int,
-    default=190,
-    show_default=True,
-    help="Private-app calls per rolling 10 s before 429 (HubSpot Pro: 190; 0 = no limit).",
+    190,
+    "Private-app calls per rolling 10 s before 429 (HubSpot Pro: 190; 0 = no limit).",
 )
-@click.option(
+@option(
     "--oauth-burst-limit",
-    type=int,
-    default=110,
-    show_default=True,
-    help="OAuth calls per rolling 10 s before 429 (HubSpot: 110; 0 = no limit).",
+    110,
+    "OAuth calls per rolling 10 s before 429 (HubSpot: 110; 0 = no limit).",
 )
-@click.option(
-    "--daily-limit",
-    type=int,
-    default=625_000,
-    show_default=True,
-    help="Private-app calls per UTC day (HubSpot Pro: 625,000; 0 = no limit).",
+@option(
+    "--daily-limit", 625000, "Private-app calls per UTC day (HubSpot Pro: 625,000; 0 = no limit)."
 )
-@click.option(
-    "--search-limit",
-    type=int,
-    default=5,
-    show_default=True,
-    help="Search calls per second (HubSpot: 5; 0 = no limit).",
-)
-@click.option(
-    "--index-lag",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Seconds before a write shows in search results.",
-)
+@option("--search-limit", 5, "Search calls per second (HubSpot: 5; 0 = no limit).")
+@option("--index-lag", 1.0, "Seconds before a write shows in search results.")
 def command(
     run: EmulatorRun,
     auth: str,

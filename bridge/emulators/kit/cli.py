@@ -9,6 +9,7 @@ command as one :class:`EmulatorRun`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,52 +50,41 @@ class EmulatorRun:
             with_admin(app, stats or Stats()), port=self.port, threads=self.threads
         )
         print_connection_table(table(app, server.url))
-        try:
-            server.serve_forever()
-        finally:
+        with contextlib.ExitStack() as cleanup:
             if on_exit is not None:
-                on_exit()
+                cleanup.callback(on_exit)
+            server.serve_forever()
+
+
+def _option(flag: str, default: Any, help: str) -> click.Option:
+    return click.Option([flag], default=default, show_default=True, help=help)
 
 
 def _head(seeded: str) -> list[click.Option]:
     return [
-        click.Option(
-            ["--port"], type=int, default=0, show_default=True,
-            help="Port on 127.0.0.1 (0 picks a free one).",
-        ),
-        click.Option(
-            ["--records"], type=int, default=250, show_default=True,
-            help=f"{seeded} to seed (0 starts empty).",
-        ),
-        click.Option(
-            ["--seed"], type=int, default=42, show_default=True, help="Seed for generated data."
-        ),
-    ]  # fmt: skip
+        _option("--port", 0, "Port on 127.0.0.1 (0 picks a free one)."),
+        _option("--records", 250, f"{seeded} to seed (0 starts empty)."),
+        _option("--seed", 42, "Seed for generated data."),
+    ]
 
 
 def _tail(calls: str, failure: str) -> list[click.Option]:
     return [
-        click.Option(
-            ["--throttle-rate"], type=float, default=0.0, show_default=True,
-            help=f"Fraction of {calls} refused with 429 and Retry-After regardless of counts.",
+        _option(
+            "--throttle-rate",
+            0.0,
+            f"Fraction of {calls} refused with 429 and Retry-After regardless of counts.",
         ),
-        click.Option(
-            ["--retry-after"], type=float, default=1.0, show_default=True,
-            help="Seconds a random 429 (--throttle-rate) asks the client to wait "
+        _option(
+            "--retry-after",
+            1.0,
+            "Seconds a random 429 (--throttle-rate) asks the client to wait "
             "(rounded up to whole seconds).",
         ),
-        click.Option(
-            ["--fail-rate"], type=float, default=0.0, show_default=True,
-            help=f"Fraction of {calls} answered {failure} (retryable).",
-        ),
-        click.Option(
-            ["--latency"], type=float, default=0.0, show_default=True,
-            help=f"Seconds added to every one of the {calls}.",
-        ),
-        click.Option(
-            ["--threads"], type=int, default=8, show_default=True, help="Server worker threads."
-        ),
-    ]  # fmt: skip
+        _option("--fail-rate", 0.0, f"Fraction of {calls} answered {failure} (retryable)."),
+        _option("--latency", 0.0, f"Seconds added to every one of the {calls}."),
+        _option("--threads", 8, "Server worker threads."),
+    ]
 
 
 def emulator_command(
@@ -134,3 +124,8 @@ def emulator_command(
         return click.Command(name, callback=command, params=params, help=function.__doc__)
 
     return decorate
+
+
+def option(flag: str, default: Any, help: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """A click option shown with its default (click takes the type from the default)."""
+    return click.option(flag, default=default, show_default=True, help=help, **kwargs)

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import click
 
-from bridge.emulators.kit.cli import EmulatorRun, emulator_command
+from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 from bridge.emulators.legacy import LegacySite, build_app, connection_table
 from bridge.emulators.legacy.app import QUIRKS
 
 
 @emulator_command("legacy", calls="SOAP calls", failure="503 Service Unavailable")
-@click.option(
-    "--site-id", type=int, default=10101, show_default=True, help="The site id consumers send."
-)
-@click.option("--username", default="api@example.com", show_default=True, help="The API user name.")
-@click.option(
-    "--password", default="legacy-secret", show_default=True, help="The API user's password."
-)
-@click.option(
+@option("--site-id", 10101, "The site id consumers send.")
+@option("--username", "api@example.com", "The API user name.")
+@option("--password", "legacy-secret", "The API user's password.")
+@option(
     "--timezone",
-    default="Australia/Sydney",
-    show_default=True,
-    help="The site's timezone: every dateTime on the wire is local to it.",
+    "Australia/Sydney",
+    "The site's timezone: every dateTime on the wire is local to it.",
 )
-@click.option(
-    "--max-batch",
-    type=int,
-    default=1000,
-    show_default=True,
-    help="Most contacts one ContactList_UpdateInsert may carry.",
-)
+@option("--max-batch", 1000, "Most contacts one ContactList_UpdateInsert may carry.")
 @click.option(
     "--quirk",
     type=click.Choice(QUIRKS),
