@@ -35,7 +35,7 @@ from bridge.emulators.hubspot.access import App, DailyLimit, OAuthGrants, Rollin
 from bridge.emulators.hubspot.search import search
 from bridge.emulators.hubspot.store import BASIC_PROPERTIES, ContactStore, Record, Refused, iso_ms
 from bridge.emulators.hubspot.webhooks import WebhookSender
-from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse
+from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, status_line
 from bridge.emulators.kit.server import Faults, Stats
 
 OBJECT_PREFIXES = (
@@ -45,20 +45,6 @@ OBJECT_PREFIXES = (
     "/crm/objects/2026-03/0-1",
 )
 PROPERTY_PREFIXES = ("/crm/v3/properties/contacts", "/crm/v3/properties/0-1")
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    207: "Multi-Status",
-    302: "Found",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    429: "Too Many Requests",
-    502: "Bad Gateway",
-}
 
 
 class Answer(Exception):
@@ -156,7 +142,7 @@ class HubSpotApp:
         if body is not None:
             headers.append(("Content-Type", "application/json;charset=utf-8"))
         headers.append(("Content-Length", str(len(payload))))
-        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        start_response(status_line(status), headers)
         return [payload]
 
     def _dispatch(self, request: Request) -> tuple[int, Any, list[tuple[str, str]]]:
