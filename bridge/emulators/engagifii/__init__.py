@@ -33,14 +33,10 @@ def build_app(
     ``tokens_issued`` there (serve it through ``with_admin`` with the same object).
     """
     client = client or IssuedClient()
-    faults = faults or Faults(seed=seed)
+    faults = Faults.given(faults, seed=seed, throttle_rate=throttle_rate, retry_after=retry_after)
     store = EngagifiiStore(list(client.tenants))
     store.modified_filter = modified_filter
     store.seed(client.tenants[0], records, seed=seed)
-    if throttle_rate is not None:
-        faults.throttle_rate = throttle_rate
-    if retry_after is not None:
-        faults.retry_after = retry_after
     throttle = Throttle(limit=rate_limit, faults=faults)
     return EngagifiiApp(
         store,

@@ -18,7 +18,7 @@ from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import parse_qs
 
-from bridge.emulators.kit.server import Faults
+from bridge.emulators.kit.server import Faults, Stats
 
 StartResponse = Callable[..., Any]
 JSON_TYPES = ("application/json", "application/json-patch+json", "text/json")
@@ -238,6 +238,25 @@ class Throttle:
             return max(self._window_start + self.window - self.clock(), 0.0)
 
 
+class RestApp:
+    """What every JSON REST emulator app holds: the tokens it issues, faults, a rate limit
+    and the admin counters; all public, so tests can shorten a TTL or drain a window."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenStore | None,
+        throttle: Throttle | None,
+        faults: Faults | None,
+        stats: Stats | None,
+        rate_limit: int,
+    ) -> None:
+        self.tokens = tokens or TokenStore()
+        self.faults = faults or Faults()
+        self.throttle = throttle or Throttle(limit=rate_limit, faults=self.faults)
+        self.stats = stats or Stats()
+
+
 def retry_after_header(seconds: float) -> str:
     """Retry-After in whole seconds (the form HTTP clients parse), never below 0."""
     return str(max(math.ceil(seconds), 0))
@@ -248,6 +267,7 @@ __all__ = [
     "JSON_TYPES",
     "BadBody",
     "Request",
+    "RestApp",
     "Throttle",
     "TokenStore",
     "json_response",
