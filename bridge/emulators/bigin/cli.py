@@ -43,7 +43,6 @@ def command(
 ) -> None:
     """Serve Zoho Bigin v2 (Contacts, Accounts, Watch) and its OAuth token endpoint.
 
-    The first line on stdout is a JSON connection table for [connections.<name>];
     GET /_emulator/stats counts requests, statuses, credits and tokens issued.
     """
     app = build_app(

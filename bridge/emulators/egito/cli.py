@@ -6,7 +6,6 @@ import click
 
 from bridge.emulators.egito import EgitoAccount, build_app, connection_table
 from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
-from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("egito", failure="503 with an HTML page")
@@ -48,11 +47,7 @@ def command(
     error_items: str,
     no_modified_filter: bool,
 ) -> None:
-    """Serve the Egito CRM REST API (contacts, accounts, dictionaries, OAuth2) on loopback.
-
-    The first line on stdout is a JSON connection table for [connections.<name>].
-    """
-    stats = Stats()
+    """Serve the Egito CRM REST API (contacts, accounts, dictionaries, OAuth2) on loopback."""
     app = build_app(
         run.records,
         account=EgitoAccount(client_id, client_secret, username, password),
@@ -64,6 +59,6 @@ def command(
         modified_filter=not no_modified_filter,
         timezone=timezone,
         seed=run.seed,
-        stats=stats,
+        stats=run.stats,
     )
-    run.serve(app, connection_table, stats=stats)
+    run.serve(app, connection_table)

@@ -11,7 +11,6 @@ from bridge.emulators.engagifii import (
     connection_table,
 )
 from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
-from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("engagifii", seeded="People", failure="503 SERVICE_UNAVAILABLE")
@@ -46,11 +45,7 @@ def command(
     token_ttl: float,
     no_modified_filter: bool,
 ) -> None:
-    """Serve the Engagifii CRM API (people, organizations, OAuth2) on loopback.
-
-    The first line on stdout is a JSON connection table for [connections.<name>].
-    """
-    stats = Stats()
+    """Serve the Engagifii CRM API (people, organizations, OAuth2) on loopback."""
     app = build_app(
         run.records,
         client=IssuedClient(client_id, client_secret, tuple(tenants)),
@@ -59,6 +54,6 @@ def command(
         token_ttl=token_ttl,
         modified_filter=not no_modified_filter,
         seed=run.seed,
-        stats=stats,
+        stats=run.stats,
     )
-    run.serve(app, connection_table, stats=stats)
+    run.serve(app, connection_table)

@@ -6,7 +6,6 @@ import click
 
 from bridge.emulators.hubspot import AUTH_STYLES, build_app, connection_table
 from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
-from bridge.emulators.kit.server import Stats
 
 
 @emulator_command("hubspot", failure="502")
@@ -42,11 +41,7 @@ def command(
     search_limit: int,
     index_lag: float,
 ) -> None:
-    """Serve HubSpot's CRM v3 contacts API (OAuth, search, batches, webhooks) on loopback.
-
-    The first line on stdout is a JSON connection table for [connections.<name>].
-    """
-    stats = Stats()
+    """Serve HubSpot's CRM v3 contacts API (OAuth, search, batches, webhooks) on loopback."""
     app = build_app(
         run.records,
         faults=run.faults,
@@ -58,6 +53,6 @@ def command(
         index_lag=index_lag,
         auth=auth,
         seed=run.seed,
-        stats=stats,
+        stats=run.stats,
     )
-    run.serve(app, connection_table, stats=stats)
+    run.serve(app, connection_table)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -26,6 +27,8 @@ from bridge.emulators.kit.server import (
     with_admin,
 )
 
+TABLE_LINE = "The first line on stdout is a JSON connection table for [connections.<name>]."
+
 
 @dataclass(frozen=True, slots=True)
 class EmulatorRun:
@@ -36,6 +39,7 @@ class EmulatorRun:
     seed: int
     threads: int
     faults: Faults
+    stats: Stats = field(default_factory=Stats)
 
     def serve(
         self,
@@ -45,9 +49,12 @@ class EmulatorRun:
         stats: Stats | None = None,
         on_exit: Callable[[], None] | None = None,
     ) -> None:
-        """Serve ``app`` in the foreground; the first stdout line is its connection table."""
+        """Serve ``app`` in the foreground; the first stdout line is its connection table.
+
+        ``/_emulator/stats`` shows ``stats`` (the run's own unless the app keeps its own).
+        """
         server = EmulatorServer(
-            with_admin(app, stats or Stats()), port=self.port, threads=self.threads
+            with_admin(app, stats or self.stats), port=self.port, threads=self.threads
         )
         print_connection_table(table(app, server.url))
         with contextlib.ExitStack() as cleanup:
@@ -109,19 +116,14 @@ def emulator_command(
             threads: int,
             **own: Any,
         ) -> None:
-            faults = Faults(
-                latency=latency,
-                fail_rate=fail_rate,
-                seed=seed,
-                throttle_rate=throttle_rate,
-                retry_after=retry_after,
-            )
+            faults = Faults(latency, fail_rate, seed, throttle_rate, retry_after)
             function(EmulatorRun(port, records, seed, threads, faults), **own)
 
         # click lists the options a function's decorators attached bottom-up.
         own_options: list[click.Parameter] = list(getattr(function, "__click_params__", []))
         params = [*_head(seeded), *reversed(own_options), *_tail(calls, failure)]
-        return click.Command(name, callback=command, params=params, help=function.__doc__)
+        help = f"{inspect.cleandoc(function.__doc__ or '')}\n\n{TABLE_LINE}".strip()
+        return click.Command(name, callback=command, params=params, help=help)
 
     return decorate
 

@@ -35,10 +35,7 @@ def command(
     max_batch: int,
     quirk: str | None,
 ) -> None:
-    """Serve the legacy CRM's SOAP contact service on loopback.
-
-    The first line on stdout is a JSON connection table for [connections.<name>].
-    """
+    """Serve the legacy CRM's SOAP contact service on loopback."""
     site = LegacySite(site_id=site_id, username=username, password=password, timezone=timezone)
     app = build_app(
         run.records,
