@@ -22,23 +22,14 @@ from zoneinfo import ZoneInfo
 
 from bridge.model import Contact
 from bridge.soap.contract.record import COMPANY_ENTITY_TYPE, NO_DATE_TEXT, SYSTEM
-
-
-def _esc(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+from bridge.soap.contract.wire import escape_text
 
 
 def _s(parts: list[str], name: str, value: str | None) -> None:
     if value is None:
         return
     if value:
-        parts.append(f"<{name}>{_esc(value)}</{name}>")
+        parts.append(f"<{name}>{escape_text(value)}</{name}>")
     else:
         parts.append(f"<{name} />")
 

@@ -72,6 +72,19 @@ def plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[
     return [body]
 
 
+def escape_text(text: str) -> str:
+    """Text content as lxml writes it (a carriage return survives the parse as ``&#13;``)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
 def envelope_ns(version: int) -> str:
     return SOAP12_ENV if version == 12 else SOAP11_ENV
 
