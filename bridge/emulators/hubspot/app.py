@@ -31,10 +31,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bridge.emulators.hubspot import batch
-from bridge.emulators.hubspot.access import App, DailyLimit, OAuthGrants, RollingLimit
+from bridge.emulators.hubspot.access import App, OAuthGrants
 from bridge.emulators.hubspot.search import search
 from bridge.emulators.hubspot.store import BASIC_PROPERTIES, ContactStore, Record, Refused, iso_ms
 from bridge.emulators.hubspot.webhooks import WebhookSender
+from bridge.emulators.kit.limits import DailyLimit, RollingLimit
 from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, status_line
 from bridge.emulators.kit.server import Faults, Stats
 
