@@ -56,7 +56,8 @@ class LazyGroup(click.Group):
 # Commands that live beside the code they drive, imported only when run.
 COMMANDS: dict[str, LazyCommand] = {
     "sync": LazyCommand(
-        "bridge.sync.cli:sync", "Run the integration NAME once; exits 1 when records failed."
+        "bridge.sync.cli:sync",
+        "Run the integration NAME once; exits 1 when records failed or deletes wait.",
     ),
     "deadletters": LazyCommand(
         "bridge.sync.cli:deadletters", "List and replay records that failed to sync."

@@ -12,6 +12,10 @@ threads), and then for ``timeout`` seconds at most (default 60). A body cut off 
 the blocked ``recv``. So slow senders hold at most the slow slots for long, and the
 other threads keep serving. A client that hangs up mid-body is one INFO line.
 
+**Slow headers.** :class:`GuardedThreadWorker` arms the same deadline when a request's
+first byte arrives, so a client trickling its headers is cut (its connection closed) by
+the same rules; the guard carries that deadline on through the body.
+
 **Refusals before the app.** gunicorn answers a request line or headers past its limits
 itself, with an HTML page; :class:`GuardedThreadWorker` answers those two in the API's
 JSON error envelope (414 ``uri_too_long``, 431 ``headers_too_large``).
@@ -34,7 +38,7 @@ from typing import Any
 
 from gunicorn import util
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -91,6 +95,8 @@ class Deadlines:
 
     def disarm(self, ticket: _Ticket) -> None:
         with self._cond:
+            if ticket.done:
+                return
             ticket.done = True
             if ticket.slow:
                 self._slow_in_use -= 1
@@ -136,15 +142,21 @@ class BodyGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        # The worker armed the request's deadline when its first byte came (headers are
+        # in now); the body read goes on under the same one.
+        ticket = _REQUEST.__dict__.pop("ticket", None)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         try:
             declared = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return self.app(environ, start_response)  # the app refuses it as it sees fit
+            declared = 0  # the app refuses it as it sees fit
         if not chunked and (declared <= 0 or declared > self.max_bytes):
+            if ticket is not None:
+                self.deadlines.disarm(ticket)
             return self.app(environ, start_response)
         wanted = declared if not chunked else self.max_bytes + 1
-        ticket = self.deadlines.arm(environ.get("gunicorn.socket"))
+        if ticket is None:
+            ticket = self.deadlines.arm(environ.get("gunicorn.socket"))
         body, failure = b"", None
         try:
             body = _read(environ["wsgi.input"], wanted)
@@ -213,8 +225,35 @@ def _read(stream: Any, wanted: int) -> bytes:
     return b"".join(parts)
 
 
+#: The deadline the worker armed for the request its thread is reading.
+_REQUEST = threading.local()
+
+
 class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker, answering an over-long request line or header in JSON."""
+    """gunicorn's gthread worker with the request deadline running from the first byte.
+
+    Headers, too, are read in the request's thread, so a client trickling its headers
+    would hold a thread as a slow body does: the deadline (:class:`Deadlines`, the app's
+    :class:`BodyGuard`'s) is armed once the connection has data, and the guard carries it
+    on through the body. An over-long request line or header is answered in JSON.
+    """
+
+    def handle(self, conn: Any) -> Any:
+        guard = self.wsgi
+        if not isinstance(guard, BodyGuard):
+            return super().handle(conn)
+        # As gunicorn does: a connection without data goes back to the poller rather than
+        # holding a thread; its deadline starts when its first byte arrives.
+        fresh = not conn.initialized and not conn.data_ready
+        if fresh and not conn.wait_for_data(DEFAULT_WORKER_DATA_TIMEOUT):
+            return _DEFER
+        ticket = guard.deadlines.arm(conn.sock)
+        _REQUEST.ticket = ticket
+        try:
+            return super().handle(conn)
+        finally:
+            _REQUEST.__dict__.pop("ticket", None)
+            guard.deadlines.disarm(ticket)
 
     _REFUSALS: dict[type[Exception], tuple[int, str, str, str]] = {
         LimitRequestLine: (

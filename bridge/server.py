@@ -8,10 +8,11 @@ runs it under gunicorn: ``server.workers`` processes (gthread), each with
 ``server.threads`` threads (default 8); ``server.timeout`` (seconds, default 120),
 ``server.accesslog`` (a path or ``-``) and ``server.loglevel`` are passed through. The
 store is migrated once before the workers start; each worker opens its own engine.
-Under gunicorn every request body is read by :class:`~bridge.request_guard.BodyGuard`
-before an app runs (``server.body_grace_seconds``, default 2; ``server.body_timeout_seconds``,
-default 60; ``server.slow_body_slots``, default a quarter of ``threads``), and an over-long
-request line or header is answered in JSON (:mod:`bridge.request_guard`).
+Under gunicorn every request's headers and body are read under a deadline, the body by
+:class:`~bridge.request_guard.BodyGuard` before an app runs (``server.body_grace_seconds``,
+default 2; ``server.body_timeout_seconds``, default 60; ``server.slow_body_slots``,
+default a quarter of ``threads``), and an over-long request line or header is answered
+in JSON (:mod:`bridge.request_guard`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bridge.api import build_control_plane, instrument_soap
 from bridge.api.app import MAX_BODY_BYTES
 from bridge.api.web import ApiError
 from bridge.config import Config
+from bridge.errors import ConfigError
 from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
 from bridge.facade.activity import ActivityRecorder, record_activity
 from bridge.facade.generations import StoreCacheGenerations
@@ -98,11 +100,14 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
 def guard_bodies(config: Config, app: WSGIApp, threads: int) -> BodyGuard:
     """``app`` behind the body deadlines (see :mod:`bridge.request_guard`)."""
     options = config.server.options
-    deadlines = Deadlines(
-        grace=float(options.get("body_grace_seconds", 2)),
-        timeout=float(options.get("body_timeout_seconds", 60)),
-        slow_slots=int(options.get("slow_body_slots", max(1, threads // 4))),
-    )
+    try:
+        deadlines = Deadlines(
+            grace=float(options.get("body_grace_seconds", 2)),
+            timeout=float(options.get("body_timeout_seconds", 60)),
+            slow_slots=int(options.get("slow_body_slots", max(1, threads // 4))),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"server: {exc}") from None
     facade_limit = limits_from(dict(options.get("facade", {}))).max_bytes
     return BodyGuard(app, deadlines, max_bytes=max(facade_limit, MAX_BODY_BYTES), refuse=refusal)
 
@@ -143,9 +148,9 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     # worker starts; each worker then opens its own engine (connections do not survive fork).
     store = config.store.open()
     store.migrate()
-    build_app(config, store)
-    store.dispose()
     threads = int(config.server.options.get("threads", 8))
+    guard_bodies(config, build_app(config, store), threads)
+    store.dispose()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -12,9 +12,9 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.mark.parametrize(
-    ("script", "args"),
+    ("script", "args", "figures"),
     [
-        ("client_decode.py", ["--pages", "1", "--repeat", "1"]),
+        ("client_decode.py", ["--pages", "1", "--repeat", "1"], ["/s", "ratio"]),
         (
             "sync_e2e.py",
             [
@@ -26,16 +26,21 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
                 "150",
                 "--resume",
                 "300",
+                "--resume-repeat",
+                "1",
                 "--skip-rss",
             ],
+            ["contacts per CPU-second", "engine / limit", "ratio", "resumed / fresh"],
         ),
-        ("reconcile_memory.py", ["--sizes", "300", "600", "--deleted", "0.05"]),
-        ("facade_activity.py", ["--calls", "20", "--rounds", "2"]),
+        ("reconcile_memory.py", ["--sizes", "300", "600", "--deleted", "0.05"], ["peak RSS ratio"]),
+        ("facade_activity.py", ["--calls", "20", "--rounds", "2"], ["ratio hooked/bare"]),
+        ("hubspot_emulator.py", ["--records", "300"], ["records/CPU-s"]),
+        ("emulators.py", ["--records", "200"], ["read", "write", "egito"]),
     ],
 )
-def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str]):
+def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str], figures: list[str]):
     out = subprocess.run(
         [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr
-    assert "/s" in out.stdout and "ratio" in out.stdout
+    assert all(figure in out.stdout for figure in figures), out.stdout

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -77,7 +77,6 @@ class View:
     request: Request
     session: ConsoleSession | None
     cookie: str | None = None
-    extra_cookies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def ctx(self) -> ApiContext:
@@ -127,7 +126,8 @@ class ConsoleApp:
         response = self.dispatch(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if response.mimetype == "text/html":
+        if not request.path.startswith(PREFIX + "/static/"):
+            # Pages and figures are the signed-in operator's: no cache keeps a copy.
             response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
 

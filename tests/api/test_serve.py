@@ -81,8 +81,8 @@ def served(tmp_path, start_legacy, start_bigin, store_secret_key):
         try:
             if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a loaded machine
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode() if process.stdout else ""
             process.kill()

@@ -60,12 +60,7 @@ timezone = "Europe/Berlin"
     return path
 
 
-@pytest.fixture
-def served(tmp_path):
-    crm = bigin_emulator.build_app(450)
-    crm_server = EmulatorServer(crm).start()
-    port = _free_port()
-    config = write_config(tmp_path, bigin_emulator.connection_table(crm, crm_server.url), port)
+def _start_serve(config: Path, port: int) -> tuple[str, subprocess.Popen[bytes]]:
     env = {**os.environ, "SHOP_PASSWORD": "s3cret"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge", "serve", "--config", str(config), "--workers", "2"],
@@ -78,23 +73,52 @@ def served(tmp_path):
     while True:
         try:
             if requests.get(url + "?WSDL", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
+                return url, process
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a loaded machine
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode() if process.stdout else ""
             process.kill()
-            crm_server.stop()
             pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
         time.sleep(0.2)
-    yield url, process
+
+
+def _stop_serve(process: subprocess.Popen[bytes]) -> None:
     # SIGINT is gunicorn's quick shutdown (SIGTERM waits for keep-alive connections).
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def served_hosts(tmp_path):
+    """``start()`` -> (url, process): `soapbridge serve`s sharing one SQLite store and CRM."""
+    crm = bigin_emulator.build_app(450)
+    crm_server = EmulatorServer(crm).start()
+    table = bigin_emulator.connection_table(crm, crm_server.url)
+    started = []
+
+    def start():
+        port = _free_port()
+        # Each host its own config file (its port); the store and the CRM are the same.
+        folder = tmp_path / f"host{len(started)}"
+        folder.mkdir()
+        config = write_config(folder, table, port)
+        config.write_text(config.read_text().replace(str(folder), str(tmp_path)))
+        started.append(_start_serve(config, port))
+        return started[-1]
+
+    yield start
+    for _, process in started:
+        _stop_serve(process)
     crm_server.stop()
+
+
+@pytest.fixture
+def served(served_hosts):
+    return served_hosts()
 
 
 def _retrieve(url: str, start: int, password: str = "s3cret") -> requests.Response:
@@ -169,11 +193,28 @@ def test_mounts_dispatch_by_longest_prefix_any_case():
     assert call("/v10")[0] == "404 Not Found"
 
 
-def test_a_write_is_read_back_at_once_through_either_worker(served):
-    """SQLite store, two workers that both cache pages: the next read includes the write."""
-    url, _ = served
-    for _ in range(4):  # both workers read (and cache) the whole feed
-        assert len(_walk(url)) == 450
+def _walk_alternating(urls: list[str]) -> list[str]:
+    """Every page from the next host in turn (as a round-robin balancer would send it)."""
+    emails, start, turn = [], 0, 0
+    while True:
+        response = _retrieve(urls[turn % len(urls)], start)
+        assert response.status_code == 200, response.content[:300]
+        wrapper = etree.fromstring(response.content)[0][0]
+        emails += [r.findtext(T + "emailAddress")
+                   for r in wrapper.find(T + "ContactList_RetrieveResult")]
+        start, turn = int(wrapper.findtext(T + "recordStart")), turn + 1
+        if wrapper.findtext(T + "moreRecords") != "true":
+            return emails
+
+
+def test_a_write_is_read_back_at_once_through_another_serve_on_the_same_sqlite_store(
+    served_hosts,
+):
+    """Two `soapbridge serve`s (two workers each) on one SQLite store, both caching pages:
+    a write through one is in the very next read through the other."""
+    urls = [served_hosts()[0], served_hosts()[0]]
+    for order in (urls, urls[::-1], urls[:1], urls[1:]):  # every host reads and caches the feed
+        assert len(_walk_alternating(order)) == 450
     body = (
         '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
         f'<ContactList_UpdateInsert xmlns="{NAMESPACE}"><username>shop</username>'
@@ -181,9 +222,9 @@ def test_a_write_is_read_back_at_once_through_either_worker(served):
         "<emailAddress>read-back@example.com</emailAddress><lastName>Mine</lastName>"
         "</ContactRecord></contactsList></ContactList_UpdateInsert></soap:Body></soap:Envelope>"
     )
-    written = requests.post(url, data=body, timeout=60,
+    written = requests.post(urls[0], data=body, timeout=60,
                             headers={"Content-Type": "text/xml; charset=utf-8"})
     assert written.status_code == 200, written.content[:300]
-    for _ in range(4):  # new connections: calls land on either worker
-        emails = [email for _, email in _walk(url)]
+    for order in (urls[1:], urls[::-1], urls, urls[1:]):
+        emails = _walk_alternating(order)
         assert "read-back@example.com" in emails and len(emails) == 451

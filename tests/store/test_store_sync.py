@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -115,6 +116,7 @@ def test_jobs_query_by_integration_status_and_created_range(store, integration_i
     other = store.integrations.create("other").id
     first = store.jobs.create(integration_id)
     second = store.jobs.create(integration_id)
+    time.sleep(0.002)  # created_at keeps milliseconds: the range below needs a later one
     third = store.jobs.create(other)
     store.jobs.start(second.id)
     store.jobs.finish(second.id, "failed", error="remote down")

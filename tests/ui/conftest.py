@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,53 +27,16 @@ from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators import legacy as legacy_emulator
 from bridge.emulators.kit.server import EmulatorServer, Faults
 
-CHROMIUM = os.environ.get("SOAPBRIDGE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("SOAPBRIDGE_CHROMEDRIVER", "/usr/bin/chromedriver")
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+from .harness import (
+    SCREENSHOTS_ENV,
+    SITE,
+    XSS_NAME,
+    Console,
+    chromium,
+    connection_lines,
+    fernet_key,
+    free_port,
 )
-XSS_NAME = "<img src=x onerror=alert(1)>"
-SITE = {"site_id": 31337, "username": "shop", "password": "site-password"}
-#: Where the screenshots go: ``SOAPBRIDGE_SCREENSHOTS=docs`` refreshes the README's; by
-#: default a temporary folder, so a test run leaves the working tree as it was.
-SCREENSHOTS_ENV = "SOAPBRIDGE_SCREENSHOTS"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _table(values: dict[str, Any]) -> str:
-    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items() if k != "kind")
-
-
-@dataclass
-class Console:
-    url: str
-    token: str
-    legacy: Any
-    legacy_faults: Faults
-    bigin: Any
-    bigin_table: dict[str, Any]
-    bad_entity_id: int
-    facade_endpoint: str
-
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
-
-    def integration_id(self, name: str) -> str:
-        found = [i for i in self.api("GET", "/v1/integrations").json() if i["name"] == name]
-        return str(found[0]["_id"])
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +68,12 @@ workers = 2
 
 [connections.crm]
 kind = "legacy"
-{_table(legacy_table)}
+{connection_lines(legacy_table)}
 
 [connections.bigin]
 kind = "bigin"
 max_calls_per_second = 0
-{_table(bigin_table)}
+{connection_lines(bigin_table)}
 
 [[sites]]
 site_id = {SITE["site_id"]}
@@ -131,7 +89,7 @@ direction = "source-to-target"
 schedule = "0 3 * * *"
 """
     )
-    env = {**os.environ, "SOAPBRIDGE_SECRET_KEY": _fernet_key()}
+    env = {**os.environ, "SOAPBRIDGE_SECRET_KEY": fernet_key()}
     made = CliRunner().invoke(
         cli, ["tokens", "create", "ops", "--config", str(config), "--json"], env=env
     )
@@ -148,8 +106,8 @@ schedule = "0 3 * * *"
         try:
             if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a loaded machine
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode() if process.stdout else ""
             process.kill()
@@ -177,51 +135,12 @@ schedule = "0 3 * * *"
         bigin_app.close()
 
 
-def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
-
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     chosen = os.environ.get(SCREENSHOTS_ENV)
     folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@contextmanager
-def chromium(*, javascript: bool = True) -> Iterator[Any]:
-    """Headless Chromium at 1280 px, from the system packages (never downloaded)."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).is_file()]
-    if missing:
-        pytest.fail(
-            f"the browser tests need Debian's chromium and chromium-driver ({', '.join(missing)} "
-            "not found): run scripts/install-system-deps as root, or apt-get install chromium "
-            "chromium-driver"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="soapbridge-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in BROWSER_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1280,900")
-    if not javascript:
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2}
-        )
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bridge.config import ConnectionConfig
 from bridge.connectors.legacy import LegacyConnector
 from bridge.errors import BridgeError
-from tests.ui.conftest import SITE, XSS_NAME, chromium
+
+from .harness import SITE, XSS_NAME, chromium
 
 PAGES = ["/ui/", "/ui/integrations", "/ui/jobs", "/ui/connections", "/ui/facade"]
 

@@ -66,6 +66,7 @@ def test_unknown_things_and_wrong_methods_are_refused_with_a_page(client):
     page = client.get("/ui/integrations")
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert page.headers["Cache-Control"] == "no-store"
+    assert client.get("/ui/jobs/6b0000000000000000000000/progress").headers["Cache-Control"] == "no-store"
     assert client.get("/ui/static/console.css").status_code == 200
     assert client.get("/ui/static/..%2Fapp.py").status_code == 404
 

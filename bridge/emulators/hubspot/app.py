@@ -32,9 +32,11 @@ from urllib.parse import urlencode
 
 from bridge.emulators.hubspot import batch
 from bridge.emulators.hubspot.access import App, OAuthGrants
+from bridge.emulators.hubspot.schema import BASIC_PROPERTIES
 from bridge.emulators.hubspot.search import search
-from bridge.emulators.hubspot.store import BASIC_PROPERTIES, ContactStore, Record, Refused, iso_ms
+from bridge.emulators.hubspot.store import ContactStore, Record, Refused
 from bridge.emulators.hubspot.webhooks import WebhookSender
+from bridge.emulators.hubspot.wire import Answer, error, to_json
 from bridge.emulators.kit.limits import DailyLimit, RollingLimit
 from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, status_line
 from bridge.emulators.kit.server import Faults, Stats
@@ -46,44 +48,6 @@ OBJECT_PREFIXES = (
     "/crm/objects/2026-03/0-1",
 )
 PROPERTY_PREFIXES = ("/crm/v3/properties/contacts", "/crm/v3/properties/0-1")
-
-
-class Answer(Exception):
-    """An error answer: HTTP status and HubSpot's error body."""
-
-    def __init__(
-        self, status: int, body: dict[str, Any], headers: list[tuple[str, str]] | None = None
-    ):
-        super().__init__(body.get("message"))
-        self.status, self.body, self.headers = status, body, headers or []
-
-
-def error(status: int, category: str, message: str, **extra: Any) -> Answer:
-    return Answer(
-        status,
-        {
-            "status": "error",
-            "message": message,
-            "correlationId": str(uuid.uuid4()),
-            "category": category,
-            **extra,
-        },
-    )
-
-
-def to_json(record: Record, properties: Iterable[str], portal: int) -> dict[str, Any]:
-    props = record.props
-    body: dict[str, Any] = {
-        "id": str(record.id),
-        "properties": {name: props.get(name) for name in properties},
-        "createdAt": props.get("createdate"),
-        "updatedAt": props.get("lastmodifieddate"),
-        "archived": record.archived_at is not None,
-        "url": f"https://app.hubspot.com/contacts/{portal}/record/0-1/{record.id}",
-    }
-    if record.archived_at is not None:
-        body["archivedAt"] = iso_ms(record.archived_at)
-    return body
 
 
 class HubSpotApp:

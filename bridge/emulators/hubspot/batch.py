@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bridge.emulators.hubspot.store import Record, Refused, iso_ms
+from bridge.emulators.hubspot.schema import iso_ms
+from bridge.emulators.hubspot.store import Record, Refused
 
 if TYPE_CHECKING:
     from bridge.emulators.hubspot.app import HubSpotApp

@@ -13,13 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bridge.emulators.hubspot.store import (
-    BASIC_PROPERTIES,
-    ContactStore,
-    Record,
-    Refused,
-    parse_ms,
-)
+from bridge.emulators.hubspot.schema import BASIC_PROPERTIES, parse_ms
+from bridge.emulators.hubspot.store import ContactStore, Record, Refused
 
 MAX_GROUPS = 5
 MAX_FILTERS_PER_GROUP = 6

@@ -74,6 +74,7 @@ class GenerationReader:
             pooled.detach()
             connection = pooled.dbapi_connection
             if hasattr(connection, "autocommit"):
+                connection.rollback()  # autocommit cannot change inside a transaction
                 connection.autocommit = True
             self._local.connection = connection
         return connection

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import zip_longest
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
@@ -136,8 +137,8 @@ class IdLinkRepo(Repository):
         """Create or update links, matched by source id, else by target id.
 
         Fields left ``None`` keep their stored values. Returns the stored links in order.
-        Core statements, not ORM objects: a page of links is one select per id column, one
-        multi-row insert and one executemany update, which matters on the sync's hot path.
+        Core statements, not ORM objects: a page of links is one select for both id columns,
+        one multi-row insert and one executemany update, which matters on the sync's hot path.
         """
         for link in links:
             if link.source_id is None and link.target_id is None:
@@ -147,16 +148,25 @@ class IdLinkRepo(Repository):
         with self._write() as session:
             by_source: dict[str, dict[str, Any]] = {}
             by_target: dict[str, dict[str, Any]] = {}
-            for column in (table.c.source_id, table.c.target_id):
-                wanted = {getattr(link, column.key) for link in links} - {None}
-                for chunk in chunked(wanted):
-                    result = session.execute(
-                        select(table).where(
-                            table.c.integration_id == integration_id, column.in_(chunk)
-                        )
+            sources = list(dict.fromkeys(k.source_id for k in links if k.source_id is not None))
+            targets = list(dict.fromkeys(k.target_id for k in links if k.target_id is not None))
+            # Both id columns in one round trip, each branch served by its unique index.
+            # A row found by both branches comes twice, alike: the later copy is kept.
+            nothing: list[str] = []
+            for source_chunk, target_chunk in zip_longest(
+                chunked(sources), chunked(targets), fillvalue=nothing
+            ):
+                branches = [
+                    select(table).where(table.c.integration_id == integration_id, column.in_(ids))
+                    for column, ids in (
+                        (table.c.source_id, source_chunk),
+                        (table.c.target_id, target_chunk),
                     )
-                    for found in result.mappings():
-                        _index(dict(found), by_source, by_target)
+                    if ids
+                ]
+                query = branches[0] if len(branches) == 1 else union_all(*branches)
+                for found in session.execute(query).mappings():
+                    _index(dict(found), by_source, by_target)
             saved: list[dict[str, Any]] = []
             for link in links:
                 link = replace(link, email=normalize_email(link.email))

@@ -330,3 +330,15 @@ def test_watch_channel_lifecycle_and_notifications(start_bigin, webhook_receiver
     assert connector.watch.delete(channel.channel_id) is True
     assert connector.watch.delete(channel.channel_id) is False
     assert connector.watch.list() == []
+
+
+def test_normalize_holds_an_account_by_name_whether_or_not_its_id_is_known(start_bigin):
+    """A write names a known Account by id only; the held form must still carry its name."""
+    connector = start_bigin().connector()
+    by_id = Contact(email="a@example.com", company=Company("Acme Corp", {"bigin": "42"}))
+    by_name = Contact(email="a@example.com", company=Company("Acme Corp"))
+    assert contact_to_record(by_id)["Account_Name"] == {"id": "42"}
+    for contact in (by_id, by_name):
+        held = connector.normalize(contact)
+        assert held.company is not None and held.company.name == "Acme Corp"
+    assert connector.normalize(by_id).company.ids == {"bigin": "42"}
