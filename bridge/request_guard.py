@@ -189,13 +189,11 @@ class BodyGuard:
                 environ, start_response, "400 Bad Request", "The request body ended early."
             )
         environ["wsgi.input"] = io.BytesIO(body)
-        if len(body) > self.max_bytes:
-            # Chunked and too long: the app sees more than its limit and refuses it.
-            environ.pop("CONTENT_LENGTH", None)
-            environ["wsgi.input_terminated"] = True
-        else:
-            environ["CONTENT_LENGTH"] = str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        # The app gets the length it can read, also for a chunked body past the limit (one
+        # byte past it): every app refuses that by its length. Without a length, werkzeug
+        # cut such a body silently at its app's limit and parsed the rest as the form.
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
     def _refuse(

@@ -36,7 +36,8 @@ from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap.contract import wire
 from bridge.store import Store
-from bridge.ui import build_console
+from bridge.ui import PREFIX as CONSOLE_PREFIX
+from bridge.ui import SECURITY_HEADERS, build_console, refusal_page
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -116,10 +117,14 @@ def refusal(
     environ: dict[str, Any], status: str, message: str
 ) -> tuple[list[tuple[str, str]], bytes]:
     """A refusal before any app ran, in the format of the app the path belongs to."""
-    if (environ.get("PATH_INFO") or "").lower() == ENDPOINT_PATH.lower():
+    path = (environ.get("PATH_INFO") or "").lower()
+    if path == ENDPOINT_PATH.lower():
         version = wire.soap_version_of(environ.get("CONTENT_TYPE", ""))
         body = wire.fault(version, message, client=True, asmx_prefix=False)
         return [("Content-Type", wire.content_type(version))], body
+    if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+        return [*headers, *SECURITY_HEADERS.items()], refusal_page("Refused", message)
     code = status.split(" ", 1)[0]
     error = ApiError(int(code), "request_timeout" if code == "408" else "bad_request", message)
     return [("Content-Type", "application/json")], json.dumps(error.envelope()).encode()

@@ -153,7 +153,7 @@ def store(
 
 @dataclass
 class RunningRest:
-    """A REST CRM emulator (engagifii or egito) on loopback, and how to reach it."""
+    """A REST CRM emulator (engagifii, egito or hubspot) on loopback, and how to reach it."""
 
     kind: str
     app: Any
@@ -207,6 +207,25 @@ def start_egito() -> Iterator[Callable[..., RunningRest]]:
     yield _rest_starter("egito", running)
     for server in running:
         server.stop()
+
+
+@pytest.fixture
+def start_hubspot() -> Iterator[Callable[..., RunningRest]]:
+    """Start HubSpot emulators (``start_hubspot(records=..., **build_app options)``), with
+    the emulator's rate limits off unless asked for (tests here are about syncing)."""
+    running: list[EmulatorServer] = []
+    started: list[RunningRest] = []
+    start = _rest_starter("hubspot", running)
+
+    def start_unthrottled(records: int = 0, **options: Any) -> RunningRest:
+        started.append(start(records, **{"oauth_burst_limit": 0, "search_limit": 0, **options}))
+        return started[-1]
+
+    yield start_unthrottled
+    for server in running:
+        server.stop()
+    for hub in started:
+        hub.app.close()
 
 
 @dataclass

@@ -7,8 +7,14 @@ checked against each HubSpot connection's ``client_secret``; none matching is a 
 the error envelope. Webhooks are set per app, not per integration [V], so every integration
 over that connection whose direction carries HubSpot's changes gets the created, changed
 and merged contact ids pushed toward its other side, as a job of type ``webhook``.
-Deletions are acknowledged and counted as ``ignored`` (carrying deletes is the
-deletions work's; the connector's archived list is its feed).
+
+A ``contact.deletion`` (or ``contact.privacyDeletion``) files a tombstone for the contact
+on every integration over the connection, whatever the direction, as Bigin's ``delete``
+notifications do (:func:`bridge.api.webhooks.file_deletes`); when the direction carries
+HubSpot's changes the id is pushed too, and the push finds it gone (archived) and carries
+the delete under the integration's policy and guard. An id whose last event in the
+delivery is a restore or a change is alive: it is pushed, not filed. The archived list,
+read by every run, is the backstop for deliveries that never arrive.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from bridge.api import metrics
 from bridge.api.context import ApiContext
 from bridge.api.runs import push_direction
 from bridge.api.web import ApiError, json_response
+from bridge.api.webhooks import file_deletes
 from bridge.connectors.hubspot import WebhookEvent, parse_events, verify_signature
 from bridge.errors import AuthError, ProtocolError
 from bridge.store.repos.tokens import WebhookChannel
@@ -32,11 +39,21 @@ PUSHED = ("contact.creation", "contact.propertyChange", "contact.merge", "contac
 
 
 def _pushed_ids(events: list[WebhookEvent]) -> list[str]:
+    """Ids to push: changed, merged, restored and deleted ones (events in time order)."""
     ids: dict[str, None] = {}
     for event in events:
-        if event.kind in PUSHED:
+        if event.kind in PUSHED or event.deleted:
             ids[event.new_id or event.object_id] = None
     return list(ids)
+
+
+def _deleted_ids(events: list[WebhookEvent]) -> list[str]:
+    """Ids whose last event in the delivery is a deletion."""
+    last: dict[str, bool] = {}
+    for event in events:
+        if event.kind in PUSHED or event.deleted:
+            last[event.object_id] = event.deleted
+    return [record_id for record_id, deleted in last.items() if deleted]
 
 
 def hubspot_notification(ctx: ApiContext, request: Request) -> Response:
@@ -69,9 +86,12 @@ def hubspot_notification(ctx: ApiContext, request: Request) -> Response:
         metrics.WEBHOOKS.labels("hubspot", "refused").inc()
         raise ApiError(400, "invalid_json", exc.message) from None
     ids = _pushed_ids(events)
+    deleted = _deleted_ids(events)
     now = datetime.now(UTC)
     pushed = 0
     for integration in ctx.wiring.references(connection.id) if ids else []:
+        if deleted:
+            file_deletes(ctx, integration, connection.name, "hubspot", deleted)
         direction = push_direction(ctx.wiring, integration, connection.name)
         if direction is None:
             continue

@@ -6,7 +6,8 @@ here the functions are:
 - ``verifyConnection``: one cheap authenticated call through the connection's connector
   (its ``verify()``); refused credentials fail the step.
 - ``createHubSpotProperty``: the unique contact property that holds the External ID on a
-  HubSpot connection, created when missing (upserts are keyed on it).
+  HubSpot connection (upserts are keyed on it) and the checkbox property the ``flag``
+  deletes policy sets, each created when missing.
 - ``createBiginWatch``: a Bigin watch channel on the connection, notifying this server's
   ``/webhooks/bigin`` with a random token; the channel and its token are kept in the store
   (the token hashed for checks, encrypted for renewals).
@@ -65,6 +66,7 @@ def run_step(wiring: Wiring, integration: Integration, index: int, base_url: str
                         422, "invalid_connection", f"{function} needs a hubspot connection"
                     )
                 connector.ensure_external_id_property()
+                connector.ensure_deleted_property()
             elif function == "createBiginWatch":
                 _create_watch(wiring, integration, connection_id, connector, base_url)
             else:

@@ -3,12 +3,16 @@
 Every refusal is integrator.io's envelope, ``{"errors": [{"code", "message", "field"?}]}``
 [V], raised anywhere in a handler as :class:`ApiError`. Lists answer a bare JSON array and
 page with ``skip``/``limit`` plus an RFC 8288 ``Link`` header (``rel="next"``/``"prev"``),
-as integrator.io does [V]; the default page is 100 and the largest 1000.
+as integrator.io does [V]; the default page is 100 and the largest 1000. A request body's
+strings (values and keys, at any depth) must be text: a control character other than tab,
+newline and carriage return, or an unpaired surrogate, is refused (422 ``invalid_text``
+naming the field) before anything is stored; emoji and markup are stored as sent.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +24,10 @@ from werkzeug.wrappers import Request, Response
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_SKIP = 10**9
+#: Not text: C0 controls but tab, newline and carriage return; DEL and the C1 controls;
+#: unpaired surrogates (``"\ud800"`` in JSON decodes to one, and no encoding stores it).
+#: PostgreSQL refuses NUL in text; terminals and log viewers act on escapes.
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -84,11 +92,42 @@ def parse_json(raw: bytes, message: str = "the request body is not valid JSON") 
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 400 for bad JSON, 422 for anything but an object."""
+    """The request's JSON object; 400 for bad JSON, 422 for anything but an object or for
+    a string in it that is not text (:func:`check_text`)."""
     body = parse_json(request.get_data(cache=True) or b"{}")
     if not isinstance(body, dict):
         raise ApiError(422, "invalid_body", "the request body must be a JSON object")
+    check_text(body)
     return body
+
+
+def check_text(value: Any, field: str = "") -> None:
+    """422 ``invalid_text`` for the first string in ``value`` (a parsed JSON document)
+    holding a character that is not text (:data:`NOT_TEXT`); the field is named as the
+    API's refusals name it (``settings.mapping.defaults.title``, ``install[0].name``)."""
+    stack: list[tuple[str, Any]] = [(field, value)]
+    while stack:  # a loop, not recursion: the document may be as deep as JSON allows
+        where, item = stack.pop()
+        if isinstance(item, str):
+            found = NOT_TEXT.search(item)
+            if found:
+                raise invalid(
+                    where or "body",
+                    f"`{where or 'body'}` holds U+{ord(found.group()):04X}, which is not "
+                    "text (of the control characters only tab and newlines are allowed)",
+                    "invalid_text",
+                )
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                # A key that is not text is named with U+FFFD in its place, so the
+                # refusal itself stays encodable.
+                name = NOT_TEXT.sub("\ufffd", key)
+                path = f"{where}.{name}" if where else name
+                stack.append((path, child))
+                if name != key:
+                    stack.append((path, key))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in reversed(list(enumerate(item))))
 
 
 def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:

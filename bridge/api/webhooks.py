@@ -55,7 +55,7 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
     )
     direction = push_direction(ctx.wiring, integration, channel.connection) if integration else None
     if operation == "delete" and integration is not None and ids:
-        _file_deletes(ctx, integration, channel.connection, ids)
+        file_deletes(ctx, integration, channel.connection, "bigin", ids)
     pushed = bool(ids) and operation in PUSHED_OPERATIONS and direction is not None
     metrics.WEBHOOKS.labels("bigin", "accepted" if pushed else "ignored").inc()
     if pushed:
@@ -67,13 +67,14 @@ def bigin_notification(ctx: ApiContext, request: Request) -> Response:
     return json_response({"accepted": len(ids), "pushed": pushed})
 
 
-def _file_deletes(
-    ctx: ApiContext, integration: Integration, connection: str, ids: list[str]
+def file_deletes(
+    ctx: ApiContext, integration: Integration, connection: str, system: str, ids: list[str]
 ) -> None:
-    """A tombstone per notified id, on the integration's side that is this connection."""
+    """A tombstone per notified id, on the integration's side that is this connection
+    (``system`` its kind); HubSpot's deletion events file theirs here too."""
     for end in ("source", "target"):
         ident = integration.settings.get(end)
         if ident and ctx.wiring.connection(str(ident)).name == connection:
-            ref = SideRef(integration.id, end, connection, "bigin")
+            ref = SideRef(integration.id, end, connection, system)
             for record_id in ids:
                 ctx.store.tombstones.record(ref, record_id, seen_by="webhook")

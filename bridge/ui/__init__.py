@@ -13,6 +13,6 @@ Every action calls the same functions as the ``/v1`` handlers (``bridge.api``), 
 console has no rules of its own: a refusal there is the message shown here.
 """
 
-from bridge.ui.app import ConsoleApp, build_console
+from bridge.ui.app import PREFIX, SECURITY_HEADERS, ConsoleApp, build_console, refusal_page
 
-__all__ = ["ConsoleApp", "build_console"]
+__all__ = ["PREFIX", "SECURITY_HEADERS", "ConsoleApp", "build_console", "refusal_page"]

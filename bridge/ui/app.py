@@ -4,11 +4,14 @@ Every route but sign-in and the static files needs a live session: a request wit
 one is redirected to ``/ui/signin`` (a page) or refused the same way (a form post).
 Every POST must carry the session's CSRF token in its ``csrf`` field (403 otherwise).
 Answers carry a strict Content-Security-Policy (no inline script or style), so even a
-value that slipped past escaping could not run.
+value that slipped past escaping could not run. A body is 1 MB at most (413), never
+compressed (``Content-Encoding``: 415, so nothing is inflated); :func:`refusal_page` is
+the same refusal page for answers made before the console runs (the request guard's 408).
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from collections.abc import Callable, Iterable
@@ -91,6 +94,31 @@ class View:
         )
         return Response(page, status=status, content_type="text/html; charset=utf-8")
 
+    def refuse(self, status: int, reason: str, title: str = "Refused") -> Response:
+        return self.render("refused.html", status, title=title, reason=reason)
+
+
+@functools.cache
+def environment() -> Environment:
+    """The console's templates (one per process: they depend on nothing configured)."""
+    env = Environment(
+        loader=PackageLoader("bridge.ui", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals["prefix"] = PREFIX
+    return env
+
+
+def refusal_page(title: str, reason: str) -> bytes:
+    """The console's refusal page for a visitor not known yet (no session looked up)."""
+    page = environment().get_template("refused.html").render(
+        csrf="", signed_in=False, path=PREFIX, title=title, reason=reason
+    )
+    return page.encode()
+
 
 class ConsoleApp:
     """WSGI callable for everything under :data:`PREFIX`."""
@@ -100,14 +128,7 @@ class ConsoleApp:
         self.config = config or ctx.wiring.config
         minutes = self.config.server.options.get("console_session_minutes", DEFAULT_SESSION_MINUTES)
         self.session_lifetime = timedelta(minutes=float(minutes))
-        self.env = Environment(
-            loader=PackageLoader("bridge.ui", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters.update(FILTERS)
-        self.env.globals["prefix"] = PREFIX
+        self.env = environment()
         self._handlers: dict[str, Handler] = {}
         rules = [
             Rule(PREFIX + "/signin", methods=["GET", "POST"], endpoint="signin"),
@@ -134,6 +155,9 @@ class ConsoleApp:
     def dispatch(self, request: Request) -> Response:
         view = View(self, request, None)
         try:
+            if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+                # A browser's form is never compressed; inflating one could take gigabytes.
+                return view.refuse(415, "Compressed request bodies are not accepted.")
             endpoint, params = self._map.bind_to_environ(request.environ).match()
             if endpoint == "static":
                 return _static(str(params["name"]))
@@ -143,28 +167,25 @@ class ConsoleApp:
             if view.session is None:
                 return _to_sign_in(request)
             if request.method == "POST" and not _csrf_ok(request, view.session):
-                return view.render(
-                    "refused.html",
+                return view.refuse(
                     403,
-                    title="Refused",
-                    message="The form was refused: its CSRF token is missing or wrong. "
+                    "The form was refused: its CSRF token is missing or wrong. "
                     "Reload the page and try again.",
                 )
             return self._handlers[str(endpoint)](view, **params)
         except NotFound:
-            return view.render("refused.html", 404, title="Not found", message="No such page.")
+            return view.refuse(404, "No such page.", title="Not found")
         except MethodNotAllowed:
-            return view.render("refused.html", 405, title="Refused", message="Method not allowed.")
+            return view.refuse(405, "Method not allowed.")
         except ApiError as error:
-            return view.render("refused.html", error.status, title="Refused", message=error.message)
+            return view.refuse(error.status, error.message)
         except HTTPException as exc:
-            message = exc.description or exc.name
-            return view.render("refused.html", exc.code or 400, title="Refused", message=message)
+            return view.refuse(exc.code or 400, exc.description or exc.name)
         except BridgeError as exc:
-            return view.render("refused.html", 422, title="Refused", message=str(exc))
+            return view.refuse(422, str(exc))
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
-            return view.render("refused.html", 500, title="Error", message="Internal error.")
+            return view.refuse(500, "Internal error.", title="Error")
 
 
 def _csrf_ok(request: Request, session: ConsoleSession) -> bool:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from bridge.api import integrations as api
 from bridge.api.installers import run_step
 from bridge.api.replays import open_letters, replay
-from bridge.api.web import ApiError
+from bridge.api.web import ApiError, check_text
 from bridge.config import DIRECTIONS
 from bridge.errors import ConfigError
 from bridge.store import Integration, Job
@@ -162,6 +162,8 @@ def save_settings(view: View, _id: str) -> Response:
     except ValueError:
         return detail_page(view, _id, error="The mapping is not valid JSON.", status=422)
     try:
+        # The form's text meets /v1's rule (JSON bodies are checked as they are read).
+        check_text(settings, "settings")
         api.apply_update(view.ctx, integration, {"settings": settings})
     except ApiError as refusal:
         return detail_page(view, _id, error=refusal.message, status=refusal.status)
@@ -190,6 +192,7 @@ def clone(view: View, _id: str) -> Response:
     }
     body = {"name": form.get("name", "").strip(), "connectionMap": mapping}
     try:
+        check_text(body)
         copy = api.clone_with_map(view.ctx, integration, body)
     except ApiError as refusal:
         return detail_page(

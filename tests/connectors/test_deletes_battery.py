@@ -31,7 +31,7 @@ def ids_of(pages: list[IdPage]) -> list[str]:
 
 
 def test_every_builtin_connector_can_be_reconciled_and_flagged() -> None:
-    for kind in ("legacy", "bigin", "engagifii", "egito"):
+    for kind in ("legacy", "bigin", "engagifii", "egito", "hubspot"):
         declared = factory_for(kind).__self__.capabilities  # type: ignore[attr-defined]
         assert {Capability.LIST_IDS, Capability.FLAG_DELETED} <= declared, kind
 
@@ -66,7 +66,13 @@ def test_flag_deleted_marks_a_record_once_and_says_when_there_is_none(
     listed = ids_of(list(connector.list_ids()))
     # The record is kept, not destroyed; systems whose flag reads as deleted (legacy's
     # `deleted`, Engagifii's inactive person) no longer list it among the live ones.
-    reads_as_deleted = {"legacy": True, "engagifii": True, "bigin": False, "egito": False}
+    reads_as_deleted = {
+        "legacy": True,
+        "engagifii": True,
+        "bigin": False,
+        "egito": False,
+        "hubspot": False,
+    }
     assert (first not in listed) is reads_as_deleted[harness.kind]
     assert len(listed) == (4 if reads_as_deleted[harness.kind] else 5)
 

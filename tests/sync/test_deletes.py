@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from bridge.connectors.base import Connector
+from bridge.connectors.base import Capability, Connector
+from bridge.connectors.hubspot import HubSpotConnector
+from bridge.connectors.hubspot.mapping import DEFAULT_DELETED_PROPERTY as HUBSPOT_FLAG
 from bridge.connectors.registry import build_connector
 from bridge.model import Contact
 from bridge.store import Store
@@ -65,10 +67,15 @@ class Bridge:
 
 
 @pytest.fixture
-def make_bridge(start_legacy, start_bigin, start_engagifii, start_egito, store):
+def make_bridge(start_legacy, start_bigin, start_engagifii, start_egito, start_hubspot, store):
     def make(kind: str = "bigin", records: int = RECORDS) -> Bridge:
         legacy = start_legacy(records=records)
-        starters = {"bigin": start_bigin, "engagifii": start_engagifii, "egito": start_egito}
+        starters = {
+            "bigin": start_bigin,
+            "engagifii": start_engagifii,
+            "egito": start_egito,
+            "hubspot": start_hubspot,
+        }
         return Bridge(store, legacy, starters[kind](records=0), kind)
 
     return make
@@ -90,6 +97,11 @@ def rest_state(bridge: Bridge, rest_id: str) -> str:
             if person is None:
                 return "gone"
             return "flagged" if person.get("isActive") is False else "live"
+        if bridge.kind == "hubspot":
+            held = bridge.rest.app.store.live.get(int(rest_id))
+            if held is None:
+                return "gone"
+            return "flagged" if held.props.get(HUBSPOT_FLAG) == "true" else "live"
         record = target.client.get("Contact", rest_id)  # type: ignore[attr-defined]
         if record is None:
             return "gone"
@@ -102,7 +114,7 @@ def delete_in_legacy(bridge: Bridge, legacy_id: str) -> None:
         assert source.delete(legacy_id)
 
 
-@pytest.mark.parametrize("kind", ["bigin", "engagifii", "egito"])
+@pytest.mark.parametrize("kind", ["bigin", "engagifii", "egito", "hubspot"])
 @pytest.mark.parametrize("policy", ["propagate", "flag"])
 def test_a_contact_deleted_in_legacy_is_deleted_or_flagged_on_the_rest_side(
     make_bridge, kind, policy
@@ -473,3 +485,67 @@ def test_the_cli_holds_lists_and_confirms_deletes(start_legacy, start_bigin, tmp
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["deleted"] == 3
     assert len(bigin.app.store.select("Contacts")) == RECORDS - 3
+
+
+@pytest.mark.parametrize("policy", ["propagate", "flag"])
+def test_a_contact_archived_in_hubspot_reaches_legacy_through_the_archived_list(
+    make_bridge, policy
+):
+    bridge = make_bridge("hubspot")
+    bridge.run("both", policy=policy)
+    victim = bridge.legacy_ids()[4]
+    _, target = bridge.connectors()
+    with target:
+        assert target.delete(bridge.link_of(victim))  # archived: HubSpot's delete
+
+    report = bridge.run("both", policy=policy)  # no reconciliation: the feed tells
+
+    assert report.ok, report.error
+    assert report.directions["target-to-source"].deleted == 1
+    rows = {str(r["entityId"]): r for r in bridge.legacy.app.store.all_records()}
+    if policy == "propagate":
+        assert victim not in rows and len(rows) == RECORDS - 1
+    else:
+        assert rows[victim]["deleted"] is True and len(rows) == RECORDS
+    stones = bridge.store.tombstones.for_side(
+        SideRef(bridge.integration_id(), TARGET, None, "hubspot")
+    )
+    assert [s.seen_by for s in stones] == ["feed"]
+    again = bridge.run("both", policy=policy)
+    assert (again.totals.deleted, again.totals.created, again.totals.updated) == (0, 0, 0)
+    assert len(bridge.legacy.app.store.all_records()) == len(rows)
+
+
+class HubSpotWithoutFlag(HubSpotConnector):
+    """A connector that cannot flag (no ``Capability.FLAG_DELETED``), as a kit connector may."""
+
+    capabilities = HubSpotConnector.capabilities - {Capability.FLAG_DELETED}
+
+
+def test_under_flag_a_system_that_cannot_flag_keeps_its_record_and_the_delete_is_noted(
+    make_bridge,
+):
+    bridge = make_bridge("hubspot")
+    bridge.run(policy="flag")
+    victim = bridge.legacy_ids()[1]
+    rest_victim = bridge.link_of(victim)
+    delete_in_legacy(bridge, victim)
+
+    def run() -> SyncReport:
+        source, target = bridge.connectors()
+        unflagging = HubSpotWithoutFlag(target.client)  # type: ignore[attr-defined]
+        with source, unflagging:
+            options = PassOptions(deletes=DeleteOptions(policy="flag", reconcile=True))
+            spec = SyncSpec("members", source, unflagging, "source-to-target", options=options)
+            return SyncEngine(bridge.store, spec).run()
+
+    report = run()
+
+    assert report.ok, report.error
+    assert report.totals.deleted == 0
+    assert rest_state(bridge, rest_victim) == "live"
+    assert bridge.rest.app.store.live[int(rest_victim)].props.get(HUBSPOT_FLAG) is None
+    assert bridge.store.tombstones.outcomes(bridge.integration_id()) == {"ignored": 1}
+    again = run()
+    assert (again.totals.deleted, again.totals.created, again.totals.updated) == (0, 0, 0)
+    assert bridge.store.tombstones.outcomes(bridge.integration_id()) == {"ignored": 1}

@@ -77,6 +77,20 @@ def says(browser, text: str, role: str = "status") -> None:
     wait(browser).until(ec.text_to_be_present_in_element(selector, text))
 
 
+def replaced(page):
+    """A wait condition: ``page`` (the old ``html`` element) left the document. Chromedriver
+    says so either as a stale element or as a node that "does not belong to the document"."""
+
+    def check(_browser) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException is one of these
+            return True
+        return False
+
+    return check
+
+
 def click(browser, selector: str, *, navigates: bool = True) -> None:
     """Click what ``selector`` finds; for a submit, wait until the next page replaced this one
     (so what is looked at next is never the old page)."""
@@ -89,12 +103,12 @@ def click(browser, selector: str, *, navigates: bool = True) -> None:
             # Chromedriver at times loses a node it just found ("does not belong to the
             # document"); unless the click went through anyway (the page moved on), again.
             time.sleep(0.3)
-            if navigates and ec.staleness_of(page)(browser):
+            if navigates and replaced(page)(browser):
                 break
             if attempt == 4:
                 raise
     if navigates:
-        wait(browser).until(ec.staleness_of(page))
+        wait(browser).until(replaced(page))
 
 
 def row_of(browser, selector: str):

@@ -3,10 +3,18 @@
 The External ID property (a custom unique contact property) is created on first use when
 missing, and by the ``createHubSpotProperty`` install step.
 
+The ``flag`` deletes policy (``Capability.FLAG_DELETED``): HubSpot has no soft delete of
+its own (archiving is its delete, and archived contacts are purged after 90 days), so
+:meth:`HubSpotConnector.flag_deleted` sets a custom checkbox property, ``bridge_deleted``
+(``deleted_property``), to ``true``; the install step creates it too, and the first flag
+creates it when missing. The contact stays live and listed; the bridge holds it as deleted
+in its tombstones, so it never travels back.
+
 Settings (``[connections.<name>]``, ``kind = "hubspot"``): ``base_url`` (required), then
 either ``access_token`` (a private-app token) or ``client_id`` + ``client_secret`` +
 ``refresh_token`` (OAuth); ``client_secret`` also checks webhook signatures.
-``external_id_property`` (default ``bridge_external_id``); ``batch_size`` (1-100, default
+``external_id_property`` (default ``bridge_external_id``); ``deleted_property`` (default
+``bridge_deleted``); ``batch_size`` (1-100, default
 100); ``overlap_seconds`` (how far before ``since`` a change feed opens, default 300: the
 search index lag); ``calls_per_10s`` (default 100, the smallest tier; the
 ``X-HubSpot-RateLimit-Max`` header corrects it); ``searches_per_second`` (default 5);
@@ -33,6 +41,7 @@ from bridge.connectors.base import (
 from bridge.connectors.hubspot import feed
 from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError
 from bridge.connectors.hubspot.mapping import (
+    DEFAULT_DELETED_PROPERTY,
     DEFAULT_EXTERNAL_ID_PROPERTY,
     READ_PROPERTIES,
     SYSTEM,
@@ -53,13 +62,17 @@ class HubSpotConnector(Connector):
     """One HubSpot account's contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset({Capability.LIST_IDS, Capability.DELETIONS_FEED})
+    capabilities = frozenset(
+        {Capability.LIST_IDS, Capability.DELETIONS_FEED, Capability.FLAG_DELETED}
+    )
+    deleted_flag = f"the `{DEFAULT_DELETED_PROPERTY}` checkbox property set to true"
 
     def __init__(
         self,
         client: HubSpotClient,
         *,
         external_id_property: str = DEFAULT_EXTERNAL_ID_PROPERTY,
+        deleted_property: str = DEFAULT_DELETED_PROPERTY,
         batch_size: int = MAX_BATCH,
         overlap: float = 300.0,
     ) -> None:
@@ -67,9 +80,11 @@ class HubSpotConnector(Connector):
             raise ConfigError(f"hubspot batch_size must be 1..{MAX_BATCH}, got {batch_size}")
         self.client = client
         self.external_id_property = external_id_property
+        self.deleted_property = deleted_property
         self.batch_size = batch_size
         self.overlap = timedelta(seconds=overlap)
         self._property_ready = False
+        self._deleted_property_ready = False
         self.writer = ContactWriter(client, external_id_property, self._get)
 
     @classmethod
@@ -91,6 +106,7 @@ class HubSpotConnector(Connector):
         return cls(
             client,
             external_id_property=str(s.get("external_id_property", DEFAULT_EXTERNAL_ID_PROPERTY)),
+            deleted_property=str(s.get("deleted_property", DEFAULT_DELETED_PROPERTY)),
             batch_size=int(s.get("batch_size", MAX_BATCH)),
             overlap=float(s.get("overlap_seconds", 300)),
         )
@@ -144,8 +160,10 @@ class HubSpotConnector(Connector):
         """Ids archived (deleted) at or after ``since``, from the archived list."""
         return feed.archived_since(self.client, since)
 
-    def _get(self, key: str, id_property: str | None = None) -> dict[str, Any] | None:
-        params: dict[str, Any] = {"properties": ",".join(self.properties)}
+    def _get(
+        self, key: str, id_property: str | None = None, properties: str | None = None
+    ) -> dict[str, Any] | None:
+        params: dict[str, Any] = {"properties": properties or ",".join(self.properties)}
         if id_property:
             params["idProperty"] = id_property
         try:
@@ -181,33 +199,55 @@ class HubSpotConnector(Connector):
         held.created_at, held.updated_at = contact.created_at, contact.updated_at
         return held
 
-    # -- the External ID property ----------------------------------------------------
+    # -- the bridge's own properties ---------------------------------------------------
 
-    def ensure_external_id_property(self) -> bool:
-        """Create the unique External ID property when missing; True when created now."""
-        path = f"/crm/v3/properties/contacts/{self.external_id_property}"
+    def _ensure_property(self, definition: dict[str, Any]) -> bool:
+        """Create a contact property when missing; True when created now."""
         try:
-            self.client.call("GET", path)
-            self._property_ready = True
+            self.client.call("GET", f"/crm/v3/properties/contacts/{definition['name']}")
             return False
         except HubSpotError as exc:
             if exc.status != 404:
                 raise
-        definition = {
-            "name": self.external_id_property,
-            "label": "Bridge external ID",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "contactinformation",
-            "hasUniqueValue": True,
-        }
         try:
             self.client.call("POST", "/crm/v3/properties/contacts", json=definition)
         except HubSpotError as exc:
             if exc.status != 409:  # created meanwhile by another worker
                 raise
-        self._property_ready = True
         return True
+
+    def ensure_external_id_property(self) -> bool:
+        """Create the unique External ID property when missing; True when created now."""
+        created = self._ensure_property(
+            {
+                "name": self.external_id_property,
+                "label": "Bridge external ID",
+                "type": "string",
+                "fieldType": "text",
+                "groupName": "contactinformation",
+                "hasUniqueValue": True,
+            }
+        )
+        self._property_ready = True
+        return created
+
+    def ensure_deleted_property(self) -> bool:
+        """Create the checkbox property ``flag_deleted`` sets, when missing."""
+        created = self._ensure_property(
+            {
+                "name": self.deleted_property,
+                "label": "Deleted on the other side of the bridge",
+                "type": "bool",
+                "fieldType": "booleancheckbox",
+                "groupName": "contactinformation",
+                "options": [
+                    {"label": "Yes", "value": "true", "displayOrder": 0},
+                    {"label": "No", "value": "false", "displayOrder": 1},
+                ],
+            }
+        )
+        self._deleted_property_ready = True
+        return created
 
     # -- writes ----------------------------------------------------------------------
 
@@ -225,6 +265,27 @@ class HubSpotConnector(Connector):
         if record is None or str(record.get("id")) != contact_id:
             return False
         self.client.call("DELETE", f"{CONTACTS}/{contact_id}")
+        return True
+
+    def flag_deleted(self, contact_id: str) -> bool:
+        """Set the deleted property to ``true``, keeping the contact; False when there is none.
+
+        As in :meth:`delete`, an old id of a merged contact is not ours to flag.
+        """
+        if not contact_id.isdigit():
+            return False
+        if not self._deleted_property_ready:
+            self.ensure_deleted_property()
+        record = self._get(contact_id, properties=self.deleted_property)
+        if record is None or str(record.get("id")) != contact_id:
+            return False
+        props = record.get("properties") or {}
+        if str(props.get(self.deleted_property) or "") != "true":
+            self.client.call(
+                "PATCH",
+                f"{CONTACTS}/{contact_id}",
+                json={"properties": {self.deleted_property: "true"}},
+            )
         return True
 
     def close(self) -> None:

@@ -20,6 +20,8 @@ from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneTyp
 
 SYSTEM = "hubspot"
 DEFAULT_EXTERNAL_ID_PROPERTY = "bridge_external_id"
+#: The checkbox property ``flag_deleted`` sets (HubSpot has no soft delete of its own).
+DEFAULT_DELETED_PROPERTY = "bridge_deleted"
 # Read back as these kinds; a home phone or fax lands in the same slot when it is free.
 PHONE_PROPERTIES = {
     PhoneType.WORK_PHONE: "phone",

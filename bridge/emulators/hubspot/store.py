@@ -357,4 +357,6 @@ class ContactStore:
                     "lastname": rng.choice(last),
                     "phone": f"+1555{rng.randrange(10**6, 10**7)}",
                 }
+                if i % 2:  # half of them name a company (the contact's own text property)
+                    props["company"] = f"Seed Company {i % 5}"
                 self._insert(props, at=base + (i // 3), notify=False)  # type: ignore[arg-type]
