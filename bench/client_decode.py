@@ -20,11 +20,11 @@ import requests
 import zeep
 
 from bridge.connectors.legacy.client import LegacyClient
-from bridge.connectors.legacy.mapping import record_to_contact
 from bridge.emulators.legacy.records import complete, write_contact
 from bridge.emulators.legacy.store import seed_record
-from bridge.soap import wire
 from bridge.soap.client import SOAP11_BINDING
+from bridge.soap.contract import wire
+from bridge.soap.contract.record import record_to_contact
 from bridge.wsdl import wsdl_path
 
 TARGET = 5.0

@@ -38,12 +38,12 @@ from spyne.server._base import ServerBase
 
 from bridge.config import parse_config
 from bridge.connectors.base import Connector, Page, Position
-from bridge.connectors.legacy.mapping import contact_to_record, record_to_contact
 from bridge.emulators.legacy.records import complete
 from bridge.emulators.legacy.store import seed_record
 from bridge.facade import build_facade
 from bridge.facade.models import ArrayOfContactRecord, from_dict
 from bridge.model import Contact
+from bridge.soap.contract.record import contact_to_record, record_to_contact
 from bridge.wsdl import NAMESPACE
 
 TARGET = 5.0

@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 
 from bridge.emulators import bigin as bigin_emulator
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH
 from bridge.wsdl import NAMESPACE
 

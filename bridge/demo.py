@@ -23,7 +23,7 @@ from bridge.config import Config, ConnectionConfig, parse_config
 from bridge.connectors.legacy import LegacyConnector
 from bridge.connectors.registry import build_connector
 from bridge.emulators import bigin, egito, engagifii, hubspot, legacy
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.model import Contact, Phone, PhoneType
 from bridge.runs.launch import run_integration
 from bridge.server import build_app

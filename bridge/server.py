@@ -35,7 +35,7 @@ from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.metrics import instrument_soap
 from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
-from bridge.soap import wire
+from bridge.soap.contract import wire
 from bridge.store import Store, open_store
 from bridge.ui import PREFIX as CONSOLE_PREFIX
 from bridge.ui import SECURITY_HEADERS, build_console, refusal_page

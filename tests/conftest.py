@@ -17,8 +17,8 @@ from sqlalchemy import text
 from bridge.config import ConnectionConfig
 from bridge.connectors.legacy import LegacyConnector
 from bridge.emulators import legacy as legacy_emulator
+from bridge.emulators.kit.server import EmulatorServer, Stats, with_admin
 from bridge.emulators.legacy import LegacyApp
-from bridge.emulators.server import EmulatorServer, Stats, with_admin
 from bridge.store import Store
 from bridge.store.models import Base
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.http import RetryPolicy, build_session, redact, redact_headers
 
 

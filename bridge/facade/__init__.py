@@ -35,7 +35,7 @@ from bridge.facade.page_cache import PageCache
 from bridge.facade.paging import FeedPager
 from bridge.facade.sites import SiteDirectory, hash_password
 from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
-from bridge.soap.wire import XmlLimits
+from bridge.soap.contract.wire import XmlLimits
 from bridge.store.repos.tombstones import TombstoneRepo
 
 ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"

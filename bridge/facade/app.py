@@ -1,7 +1,7 @@
 """The facade as a WSGI app: routing, WSDL, the XML guard, spyne dispatch, legacy bytes.
 
 A request goes: path check (any case) -> ``?WSDL`` or POST -> size limit -> the guard
-(:func:`bridge.soap.wire.parse_request`: no DOCTYPE, bounded depth and element count) ->
+(:func:`bridge.soap.contract.wire.parse_request`: no DOCTYPE, bounded depth and element count) ->
 SOAP version from the Content-Type -> SOAPAction check -> spyne deserializes into the
 contract's types and calls the operation -> the answer or fault is written in the legacy
 wire format. Every refusal on the way is a SOAP fault; nothing escapes as a plain 500.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from lxml import etree
 from spyne import MethodContext
@@ -21,12 +20,11 @@ from spyne.server._base import ServerBase
 
 from bridge.facade.operations import ContactFacade
 from bridge.facade.service import OPERATIONS, RequestScope, build_applications
-from bridge.soap import wire
-from bridge.wsdl import NAMESPACE, wsdl_bytes
+from bridge.soap.contract import wire
+from bridge.wsdl import NAMESPACE
 
 log = logging.getLogger(__name__)
-SERVICE_PATH = "/catalystwebservice/catalystcrmwebservice.asmx"
-PLACEHOLDER_ADDRESS = b"http://localhost/CatalystWebService/CatalystCRMWebservice.asmx"
+SERVICE_PATH = wire.SERVICE_PATH
 _ERROR = "500 Internal Server Error"
 _STATUS = {413: "413 Request Entity Too Large", 500: _ERROR}
 
@@ -47,17 +45,12 @@ class FacadeApp:
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.lower() != SERVICE_PATH:
-            return _plain(start_response, "404 Not Found", b"Not found")
+            return wire.plain(start_response, "404 Not Found", b"Not found")
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET":
-            query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), True)}
-            if "wsdl" in query:
-                return self._wsdl(environ, start_response)
-            return _plain(
-                start_response, "200 OK", b"CatalystCRMWebservice: append ?WSDL for the contract."
-            )
+            return wire.answer_get(environ, start_response)
         if method != "POST":
-            return _plain(start_response, "405 Method Not Allowed", b"Method not allowed")
+            return wire.plain(start_response, "405 Method Not Allowed", b"Method not allowed")
         content_type = environ.get("CONTENT_TYPE", "")
         version = wire.soap_version_of(content_type)
         try:
@@ -92,16 +85,6 @@ class FacadeApp:
             raise wire.RequestRejected(f"Request is larger than {limit} bytes.", status=413)
         return body
 
-    def _wsdl(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        address = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO')}"
-        document = wsdl_bytes().replace(PLACEHOLDER_ADDRESS, _xml_attr(address).encode())
-        start_response(
-            "200 OK",
-            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(document)))],
-        )
-        return [document]
-
     def handle(self, body: bytes, version: int, soap_action: str | None) -> tuple[str, bytes]:
         """Answer one SOAP request body: (HTTP status line, envelope bytes)."""
         root = wire.parse_request(body, self.limits)
@@ -119,7 +102,9 @@ class FacadeApp:
         error = self._dispatch(root, version, scope)
         if error is not None:
             return _ERROR, wire.fault(
-                version, f"Server was unable to read request. ---> {error}", client=True,
+                version,
+                f"Server was unable to read request. ---> {error}",
+                client=True,
                 asmx_prefix=False,
             )
         if scope.fault is not None:
@@ -143,8 +128,11 @@ class FacadeApp:
             return str(getattr(method_ctx.in_error, "faultstring", method_ctx.in_error))
         server.get_out_object(method_ctx)
         if method_ctx.out_error is not None:
-            log.error("facade: spyne could not run %s: %s", method_ctx.method_request_string,
-                      method_ctx.out_error)
+            log.error(
+                "facade: spyne could not run %s: %s",
+                method_ctx.method_request_string,
+                method_ctx.out_error,
+            )
             return "The request could not be processed."
         return None
 
@@ -159,14 +147,3 @@ def _soap_action(environ: dict[str, Any], content_type: str) -> str | None:
         if key.lower() == "action":
             return value.strip().strip('"') or None
     return None
-
-
-def _xml_attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
-def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return [body]

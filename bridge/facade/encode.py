@@ -8,8 +8,10 @@ legacy service's bytes look (value types always present, ``None`` strings omitte
 strings as ``<x />``, the password always blank). spyne still parses, dispatches and
 describes the service; only this answer skips its serializer.
 
-The mapping is the legacy connector's (:func:`bridge.connectors.legacy.mapping
-.contact_to_record`), written out inline: tests compare the two on the same contacts.
+The fields and the mapping are the contract's (:data:`bridge.soap.contract.record.STRUCTS`,
+:func:`bridge.soap.contract.record.contact_to_record`), unrolled here for speed: building
+the record dict first and walking the field table per element is the generic work this
+module exists to skip, so tests compare the two on the same contacts instead.
 """
 
 from __future__ import annotations
@@ -18,27 +20,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bridge.connectors.legacy.mapping import COMPANY_ENTITY_TYPE
 from bridge.model import Contact
-
-NO_DATE_TEXT = "0001-01-01T00:00:00"
-
-
-def _esc(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+from bridge.soap.contract.record import COMPANY_ENTITY_TYPE, NO_DATE_TEXT, SYSTEM
+from bridge.soap.contract.wire import escape_text
 
 
 def _s(parts: list[str], name: str, value: str | None) -> None:
     if value is None:
         return
     if value:
-        parts.append(f"<{name}>{_esc(value)}</{name}>")
+        parts.append(f"<{name}>{escape_text(value)}</{name}>")
     else:
         parts.append(f"<{name} />")
 
@@ -127,7 +118,7 @@ def _relationships(parts: list[str], contact: Contact, company_entity_type: int)
     rels = [(r.entity_id, int(r.entity_type), r.name) for r in contact.relationships]
     company = contact.company
     if company is not None and not any(kind == company_entity_type for _, kind, _ in rels):
-        company_id = company.ids.get("legacy")
+        company_id = company.ids.get(SYSTEM)
         rels.append(
             (
                 int(company_id) if company_id and company_id.isdigit() else 0,

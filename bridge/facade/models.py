@@ -2,7 +2,8 @@
 
 spyne's defaults differ from the contract (``Array(T)`` becomes ``TArray``, ``Integer`` is
 ``xs:integer``), so every name is set here on purpose: ``ArrayOfContactRecord`` with items
-``ContactRecord``, ``Integer32`` for ``xs:int``, fields in the contract's sequence order.
+``ContactRecord``, ``Integer32`` for ``xs:int``, fields in the contract's sequence order
+(built from :data:`bridge.soap.contract.record.STRUCTS`, the record's one home).
 Input is lenient (spyne runs without a validator): a missing value-type element arrives as
 None and the service supplies the contract's default.
 """
@@ -13,7 +14,8 @@ from typing import Any
 
 from spyne import Array, Boolean, ComplexModel, DateTime, Integer32, Unicode
 
-from bridge.wsdl import NAMESPACE
+from bridge.soap.contract import NAMESPACE
+from bridge.soap.contract.record import BOOLEAN, DATETIME, INT, STRING, STRUCTS, Fields
 
 
 class _Legacy(ComplexModel):
@@ -24,87 +26,38 @@ def _array_of(item: Any) -> Any:
     return Array(item).customize(type_name=f"ArrayOf{item.get_type_name()}")
 
 
-class Relationship(_Legacy):
-    _type_info = [("entityId", Integer32), ("entityType", Integer32), ("name", Unicode)]
+# The contract's element kinds as spyne types (``Integer32`` is ``xs:int``).
+_SCALARS: dict[str, Any] = {STRING: Unicode, INT: Integer32, BOOLEAN: Boolean, DATETIME: DateTime}
 
 
-class Address(_Legacy):
-    _type_info = [
-        ("addressTypeID", Integer32),
-        ("addressLine1", Unicode),
-        ("addressLine2", Unicode),
-        ("city", Unicode),
-        ("zipcode", Unicode),
-        ("state", Unicode),
-        ("countryCode", Unicode),
-    ]
+def _build(structs: dict[str, Fields]) -> dict[str, Any]:
+    """One spyne model per contract struct, named as the contract names it.
+
+    The contract lists inner structs before the ones that hold them, so every array's item
+    model exists by the time its holder is built.
+    """
+    models: dict[str, Any] = {}
+    for name, fields in structs.items():
+        type_info = [
+            (field, _SCALARS[kind] if kind in _SCALARS else _array_of(models[kind]))
+            for field, kind in fields
+        ]
+        models[name] = type(name, (_Legacy,), {"_type_info": type_info})
+    return models
 
 
-class PhoneNo(_Legacy):
-    _type_info = [("phoneNoTypeID", Integer32), ("phoneNo", Unicode)]
-
-
-class CrmFormFields(_Legacy):
-    _type_info = [
-        ("fieldId", Integer32),
-        ("fieldTypeId", Integer32),
-        ("fieldName", Unicode),
-        ("fieldValue", Unicode),
-    ]
-
-
-ArrayOfCrmFormFields = _array_of(CrmFormFields)
-
-
-class CrmForms(_Legacy):
-    _type_info = [
-        ("formId", Integer32),
-        ("formName", Unicode),
-        ("crmFormFields", ArrayOfCrmFormFields),
-    ]
-
-
-ArrayOfRelationship = _array_of(Relationship)
-ArrayOfAddress = _array_of(Address)
-ArrayOfPhoneNo = _array_of(PhoneNo)
-ArrayOfCrmForms = _array_of(CrmForms)
-
-
-class ContactRecord(_Legacy):
-    _type_info = [
-        ("entityId", Integer32),
-        ("externalId", Unicode),
-        ("emailAddress", Unicode),
-        ("contactTitle", Unicode),
-        ("deleted", Boolean),
-        ("fullName", Unicode),
-        ("firstName", Unicode),
-        ("lastName", Unicode),
-        ("username", Unicode),
-        ("password", Unicode),
-        ("dateOfBirth", DateTime),
-        ("createDate", DateTime),
-        ("lastUpdateDate", DateTime),
-        ("customerType", Unicode),
-        ("industryType", Unicode),
-        ("leadSourceType", Unicode),
-        ("ratingType", Unicode),
-        ("relationships", ArrayOfRelationship),
-        ("addresses", ArrayOfAddress),
-        ("phoneNos", ArrayOfPhoneNo),
-        ("crmForms", ArrayOfCrmForms),
-        ("MasterOptIn", Boolean),
-    ]
-
-
+MODELS = _build(STRUCTS)
+Relationship = MODELS["Relationship"]
+Address = MODELS["Address"]
+PhoneNo = MODELS["PhoneNo"]
+CrmFormFields = MODELS["CrmFormFields"]
+CrmForms = MODELS["CrmForms"]
+ContactRecord = MODELS["ContactRecord"]
 ArrayOfContactRecord = _array_of(ContactRecord)
 
+# {array element: item model}, for converting between models and record dicts.
 _ITEM_TYPES: dict[str, Any] = {
-    "relationships": Relationship,
-    "addresses": Address,
-    "phoneNos": PhoneNo,
-    "crmForms": CrmForms,
-    "crmFormFields": CrmFormFields,
+    field: MODELS[kind] for fields in STRUCTS.values() for field, kind in fields if kind in MODELS
 }
 
 

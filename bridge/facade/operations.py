@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.connectors.base import Capability, Connector
-from bridge.connectors.legacy.mapping import record_to_contact
 from bridge.errors import AuthError, BridgeError, RecordError, RetryableError
 from bridge.facade.deleted import DeletedTail
 from bridge.facade.encode import LocalTime, contact_element, retrieve_children
@@ -22,6 +21,7 @@ from bridge.facade.paging import FeedPager
 from bridge.facade.sites import BAD_LOGIN, Site, SiteDirectory
 from bridge.facade.state import EntityIdMap
 from bridge.model import Contact
+from bridge.soap.contract.record import record_to_contact
 from bridge.store.repos.tombstones import TombstoneRepo
 
 log = logging.getLogger(__name__)

@@ -27,23 +27,12 @@ from zeep.wsdl.messages.base import SerializedMessage
 from zeep.xsd import ComplexType, Element
 from zeep.xsd.types.builtins import Boolean, Integer, String
 
+from bridge.soap.contract.wire import escape_text
+
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 # writer(value, parts): append the XML of one element holding ``value``.
 Writer = Callable[[Any, list[str]], None]
-
-
-def escape_text(text: str) -> str:
-    """Text content as lxml writes it (a carriage return survives the parse as ``&#13;``)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
 
 
 def _lexical(xsd_type: Any) -> Callable[[Any], str]:

@@ -13,7 +13,7 @@ import requests
 
 from bridge.api import ControlPlane, build_control_plane
 from bridge.config import Config
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.store import Store
 
 

@@ -59,7 +59,7 @@ def test_readyz_answers_503_when_the_store_is_unreachable(tmp_path):
     from bridge.api.app import ControlPlane
     from bridge.api.context import ApiContext
     from bridge.api.runs import JobRunner
-    from bridge.emulators.server import EmulatorServer
+    from bridge.emulators.kit.server import EmulatorServer
     from bridge.runs.wiring import Wiring
 
     unreachable = Store(f"sqlite:///{tmp_path / 'missing-dir' / 'store.db'}")

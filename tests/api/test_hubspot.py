@@ -12,7 +12,7 @@ import requests
 
 from bridge.emulators import hubspot
 from bridge.emulators.hubspot.webhooks import sign_v3
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.store.repos.tombstones import SideRef
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from bridge.api import build_control_plane
 from bridge.api.openapi import openapi_document
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.store import Store
 
 schema = schemathesis.openapi.from_dict(openapi_document())

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 
 FIELDS = {"fields": "First_Name,Last_Name,Email,Modified_Time"}
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bridge.emulators import hubspot
-from bridge.emulators.server import EmulatorServer, Stats, with_admin
+from bridge.emulators.kit.server import EmulatorServer, Stats, with_admin
 
 CONTACTS = "/crm/v3/objects/contacts"
 

@@ -9,9 +9,9 @@ from typing import Any
 import requests
 
 from bridge.config import parse_config
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH, FacadeApp, build_facade
-from bridge.soap import wire
+from bridge.soap.contract import wire
 from bridge.wsdl import NAMESPACE
 
 SITE_ID = 4242

@@ -36,9 +36,9 @@ from lxml import etree
 
 from bridge.cli import cli
 from bridge.emulators import legacy as legacy_emulator
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH
-from bridge.soap.wire import SOAP11_ENV, SOAP12_ENV
+from bridge.soap.contract.wire import SOAP11_ENV, SOAP12_ENV
 from bridge.wsdl import NAMESPACE
 
 from .test_hardening import LAUGHS, QUADRATIC, XXE

@@ -14,7 +14,7 @@ from bridge.config import parse_config
 from bridge.connectors.legacy import LegacyConnector
 from bridge.connectors.registry import build_connector
 from bridge.emulators import bigin as bigin_emulator
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH, build_facade
 from bridge.store import Store
 from bridge.store.repos.tombstones import TARGET, SideRef

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from lxml import etree
 
-from bridge.soap.wire import SOAP11_ENV, SOAP12_ENV
+from bridge.soap.contract.wire import SOAP11_ENV, SOAP12_ENV
 from bridge.wsdl import NAMESPACE
 
 ENV = f'<soap:Envelope xmlns:soap="{SOAP11_ENV}"><soap:Body>{{}}</soap:Body></soap:Envelope>'

@@ -16,7 +16,7 @@ import requests
 from lxml import etree
 
 from bridge.emulators import bigin as bigin_emulator
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH
 from bridge.server import Mounts
 from bridge.wsdl import NAMESPACE

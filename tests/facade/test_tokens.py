@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from bridge.emulators import bigin as bigin_emulator
-from bridge.emulators.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH
 from bridge.facade.operations import UNAVAILABLE
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 from lxml import etree
 
-from bridge.soap.wire import SOAP12_ENV
+from bridge.soap.contract.wire import SOAP12_ENV
 from bridge.wsdl import NAMESPACE, wsdl_bytes
 
 T = f"{{{NAMESPACE}}}"
@@ -198,7 +198,7 @@ def test_site_credentials_never_open_another_sites_data(start_facade):
 def test_attributes_per_element_are_limited_before_spyne_reads_them():
     import time
 
-    from bridge.soap.wire import RequestRejected, XmlLimits, parse_request
+    from bridge.soap.contract.wire import RequestRejected, XmlLimits, parse_request
 
     many = " ".join(f'a{i}="x"' for i in range(100_000))
     body = (

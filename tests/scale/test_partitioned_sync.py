@@ -14,7 +14,7 @@ import pytest
 
 from bridge.config import ConnectionConfig
 from bridge.connectors.registry import build_connector
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 from bridge.runs.queueing import submit_run
 from bridge.store import Store
 from bridge.sync import PassOptions, SyncEngine, SyncSpec

@@ -11,9 +11,9 @@ import pytest
 import zeep
 from lxml import etree
 
-from bridge.connectors.legacy.mapping import contact_to_record
 from bridge.model import Address, Company, Contact, CrmForm, FormField, Phone, Relationship
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING
+from bridge.soap.contract.record import contact_to_record
 from bridge.soap.encode import install_fast_input
 from bridge.wsdl import wsdl_path
 

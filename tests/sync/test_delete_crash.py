@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 from bridge.store import Store
 
 from .conftest import write_config

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 from bridge.model import Contact
 from bridge.store.repos.leases import LockHeld, integration_lock
 from bridge.sync import PassOptions

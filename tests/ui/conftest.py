@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from bridge.cli import cli
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators import legacy as legacy_emulator
-from bridge.emulators.server import EmulatorServer, Faults
+from bridge.emulators.kit.server import EmulatorServer, Faults
 
 from .harness import (
     SCREENSHOTS_ENV,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 
 CHROMIUM = os.environ.get("SOAPBRIDGE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SOAPBRIDGE_CHROMEDRIVER", "/usr/bin/chromedriver")

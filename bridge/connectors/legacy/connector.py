@@ -22,7 +22,10 @@ from bridge.connectors.base import (
 from bridge.connectors.kit.paging import OffsetPager
 from bridge.connectors.kit.settings import in_range, time_zone
 from bridge.connectors.legacy.client import LegacyClient
-from bridge.connectors.legacy.mapping import (
+from bridge.errors import NotFound, RateLimited, RemoteError
+from bridge.model import Contact
+from bridge.retry import RetrySchedule, call_with_retry
+from bridge.soap.contract.record import (
     COMPANY_ENTITY_TYPE,
     NO_DATE,
     SYSTEM,
@@ -30,9 +33,6 @@ from bridge.connectors.legacy.mapping import (
     record_to_contact,
     to_local,
 )
-from bridge.errors import NotFound, RateLimited, RemoteError
-from bridge.model import Contact
-from bridge.retry import RetrySchedule, call_with_retry
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bridge.emulators.bigin.app import BiginApp
 from bridge.emulators.bigin.limits import CreditMeter
 from bridge.emulators.bigin.oauth import OAuthClient, TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 
 def _utc_now() -> datetime:

@@ -19,12 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.emulators.bigin import handlers
-from bridge.emulators.bigin.http import Reply, Request, encode, error, status_line
+from bridge.emulators.bigin.http import Reply, Request, encode, error
 from bridge.emulators.bigin.limits import ConcurrencyGate, CreditMeter
 from bridge.emulators.bigin.oauth import TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.bigin.watch import Notifier, WatchChannels, notification
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import status_line
+from bridge.emulators.kit.server import Faults, Stats
 
 TOKEN_PATH = "/oauth/v2/token"
 API_PREFIX = "/bigin/v2/"

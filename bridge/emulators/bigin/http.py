@@ -1,12 +1,13 @@
-"""Small request/response helpers for the Bigin emulator's WSGI app."""
+"""Small request/response helpers for the Bigin emulator's WSGI app, on the kit's."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
+
+from bridge.emulators.kit import rest
 
 
 class Reply(Exception):
@@ -27,36 +28,12 @@ def error(status: int, code: str, message: str, **details: Any) -> Reply:
 
 
 @dataclass(slots=True)
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    host: str
-    _json: Any = field(default=None, init=False)
+class Request(rest.Request):
+    """The kit's request, read the Zoho way: last query value wins, forms merge the query."""
 
-    @classmethod
-    def from_environ(cls, environ: dict[str, Any]) -> Request:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
-        host = headers.get("host") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        return cls(
-            method=environ.get("REQUEST_METHOD", "GET").upper(),
-            path=environ.get("PATH_INFO", ""),
-            query=query,
-            headers=headers,
-            body=body,
-            host=host,
-        )
+    @staticmethod
+    def parse_query(text: str) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(text).items()}
 
     @property
     def base_url(self) -> str:
@@ -65,20 +42,14 @@ class Request:
     def form(self) -> dict[str, str]:
         """Form fields from the body, with query parameters as fallback (Zoho takes both)."""
         fields = dict(self.query)
-        fields.update({k: v[-1] for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()})
+        fields.update({k: v[-1] for k, v in parse_qs(self.raw.decode("utf-8", "replace")).items()})
         return fields
 
     def json(self) -> Any:
-        if self._json is None:
-            try:
-                self._json = json.loads(self.body or b"null")
-            except ValueError:
-                raise error(400, "INVALID_DATA", "the body is not valid JSON") from None
-        return self._json
-
-
-def status_line(status: int) -> str:
-    return f"{status} {HTTPStatus(status).phrase}"
+        try:
+            return json.loads(self.raw or b"null")
+        except ValueError:
+            raise error(400, "INVALID_DATA", "the body is not valid JSON") from None
 
 
 def encode(body: dict[str, Any] | None) -> bytes:

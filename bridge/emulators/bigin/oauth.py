@@ -15,10 +15,11 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from bridge.emulators.kit.limits import RollingLimit
 
 SCOPE = "ZohoBigin.modules.ALL,ZohoBigin.notifications.ALL"
 
@@ -45,13 +46,13 @@ class TokenIssuer:
     ) -> None:
         self.client = client
         self.ttl = ttl
-        self.refresh_limit = refresh_limit
+        # Zoho counts the access tokens one refresh token mints in any minute.
+        self._refreshes = RollingLimit(refresh_limit or 0, 60.0, clock)
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._refresh_tokens = {client.refresh_token}
         self._codes: set[str] = set()
-        self._recent: deque[float] = deque()
         self.issued = 0
 
     def issue_code(self) -> str:
@@ -90,16 +91,16 @@ class TokenIssuer:
                 return self._mint(api_domain, refresh_token=refresh)
         return {"error": "unsupported_grant_type"}
 
+    @property
+    def refresh_limit(self) -> int | None:
+        return self._refreshes.limit or None
+
+    @refresh_limit.setter
+    def refresh_limit(self, value: int | None) -> None:
+        self._refreshes.limit = value or 0
+
     def _over_limit(self) -> bool:
-        if not self.refresh_limit:
-            return False
-        now = self._clock()
-        while self._recent and now - self._recent[0] >= 60:
-            self._recent.popleft()
-        if len(self._recent) >= self.refresh_limit:
-            return True
-        self._recent.append(now)
-        return False
+        return self._refreshes.take() is None
 
     def _mint(self, api_domain: str, refresh_token: str | None) -> dict[str, Any]:
         token = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)

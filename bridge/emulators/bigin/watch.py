@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bridge.emulators.server import Stats
+from bridge.emulators.kit.server import Stats
 
 log = logging.getLogger(__name__)
 

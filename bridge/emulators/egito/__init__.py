@@ -6,8 +6,8 @@ from typing import Any
 
 from bridge.emulators.egito.app import EgitoAccount, EgitoApp
 from bridge.emulators.egito.store import EgitoStore
-from bridge.emulators.engagifii.restkit import Throttle, TokenStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import Throttle, TokenStore
+from bridge.emulators.kit.server import Faults, Stats
 
 
 def build_app(
@@ -35,11 +35,7 @@ def build_app(
     the app counts ``tokens_issued`` there.
     """
     account = account or EgitoAccount()
-    faults = faults or Faults(seed=seed)
-    if throttle_rate is not None:
-        faults.throttle_rate = throttle_rate
-    if retry_after is not None:
-        faults.retry_after = retry_after
+    faults = Faults.given(faults, seed=seed, throttle_rate=throttle_rate, retry_after=retry_after)
     store = EgitoStore(timezone=timezone)
     store.seed(records, seed=seed)
     return EgitoApp(

@@ -40,16 +40,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.egito.store import EgitoStore, Invalid, Missing
-from bridge.emulators.engagifii.restkit import (
+from bridge.emulators.kit.rest import (
     BadBody,
     Request,
+    RestApp,
     StartResponse,
     Throttle,
     TokenStore,
     json_response,
     retry_after_header,
 )
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 API = "/services/restapi/json/"
 MODULES = {"contact": "Contact", "account": "Account"}
@@ -68,7 +69,7 @@ class EgitoAccount:
     instance: str = "emulator"
 
 
-class EgitoApp:
+class EgitoApp(RestApp):
     """The WSGI callable; ``store``, ``tokens`` and ``throttle`` are public for tests."""
 
     def __init__(
@@ -86,12 +87,9 @@ class EgitoApp:
     ) -> None:
         if error_items not in ERROR_ITEMS:
             raise ValueError(f"error_items must be one of {ERROR_ITEMS}")
+        super().__init__(tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=0)
         self.store = store
         self.account = account
-        self.tokens = tokens or TokenStore()
-        self.faults = faults or Faults()
-        self.throttle = throttle or Throttle(limit=0, faults=self.faults)
-        self.stats = stats or Stats()
         self.error_status = error_status
         self.error_items = error_items
         self.modified_filter = modified_filter

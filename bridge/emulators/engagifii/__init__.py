@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.emulators.engagifii.app import EngagifiiApp, IssuedClient
-from bridge.emulators.engagifii.restkit import Throttle, TokenStore
 from bridge.emulators.engagifii.store import EngagifiiStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.rest import Throttle, TokenStore
+from bridge.emulators.kit.server import Faults, Stats
 
 DEFAULT_RATE_LIMIT = 1000
 
@@ -33,14 +33,10 @@ def build_app(
     ``tokens_issued`` there (serve it through ``with_admin`` with the same object).
     """
     client = client or IssuedClient()
-    faults = faults or Faults(seed=seed)
+    faults = Faults.given(faults, seed=seed, throttle_rate=throttle_rate, retry_after=retry_after)
     store = EngagifiiStore(list(client.tenants))
     store.modified_filter = modified_filter
     store.seed(client.tenants[0], records, seed=seed)
-    if throttle_rate is not None:
-        faults.throttle_rate = throttle_rate
-    if retry_after is not None:
-        faults.retry_after = retry_after
     throttle = Throttle(limit=rate_limit, faults=faults)
     return EngagifiiApp(
         store,

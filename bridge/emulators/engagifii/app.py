@@ -34,24 +34,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.emulators.engagifii.restkit import (
-    FORM_TYPE,
-    BadBody,
-    Request,
-    StartResponse,
-    Throttle,
-    TokenStore,
-    json_response,
-    retry_after_header,
-)
 from bridge.emulators.engagifii.store import (
     EngagifiiStore,
     Tenant,
     ValidationFailed,
     iso,
 )
-from bridge.emulators.server import Faults, Stats
-from bridge.model import utc_now
+from bridge.emulators.kit import utc_now
+from bridge.emulators.kit.rest import (
+    FORM_TYPE,
+    BadBody,
+    Request,
+    RestApp,
+    StartResponse,
+    Throttle,
+    TokenStore,
+    json_response,
+    retry_after_header,
+)
+from bridge.emulators.kit.server import Faults, Stats
 
 API = "/api/v1/"
 
@@ -85,7 +86,7 @@ class ApiError(Exception):
 Handler = Callable[[Request, Tenant, str], tuple[int, Any]]
 
 
-class EngagifiiApp:
+class EngagifiiApp(RestApp):
     """The WSGI callable. ``store``, ``tokens`` and ``throttle`` are public for tests."""
 
     def __init__(
@@ -98,12 +99,11 @@ class EngagifiiApp:
         faults: Faults | None = None,
         stats: Stats | None = None,
     ) -> None:
+        super().__init__(
+            tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=1000
+        )
         self.store = store
-        self.stats = stats or Stats()
         self.client = client
-        self.tokens = tokens or TokenStore()
-        self.faults = faults or Faults()
-        self.throttle = throttle or Throttle(limit=1000, faults=self.faults)
         # (method, first path segments) -> handler taking the remaining segment.
         self._routes: dict[tuple[str, str], Handler] = {
             ("POST", "people/peoplepaginglist"): self._people_page,

@@ -9,7 +9,7 @@ from typing import Any
 from bridge.emulators.hubspot.access import App
 from bridge.emulators.hubspot.app import HubSpotApp
 from bridge.emulators.hubspot.store import ContactStore
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 AUTH_STYLES = ("oauth", "private")
 

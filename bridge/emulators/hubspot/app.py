@@ -30,15 +30,16 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from bridge.emulators.engagifii.restkit import FORM_TYPE, BadBody, Request, StartResponse
 from bridge.emulators.hubspot import batch
-from bridge.emulators.hubspot.access import App, DailyLimit, OAuthGrants, RollingLimit
+from bridge.emulators.hubspot.access import App, OAuthGrants
 from bridge.emulators.hubspot.schema import BASIC_PROPERTIES
 from bridge.emulators.hubspot.search import search
 from bridge.emulators.hubspot.store import ContactStore, Record, Refused
 from bridge.emulators.hubspot.webhooks import WebhookSender
-from bridge.emulators.hubspot.wire import REASONS, Answer, error, to_json
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.hubspot.wire import Answer, error, to_json
+from bridge.emulators.kit.limits import DailyLimit, RollingLimit
+from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, status_line
+from bridge.emulators.kit.server import Faults, Stats
 
 OBJECT_PREFIXES = (
     "/crm/v3/objects/contacts",
@@ -106,7 +107,7 @@ class HubSpotApp:
         if body is not None:
             headers.append(("Content-Type", "application/json;charset=utf-8"))
         headers.append(("Content-Length", str(len(payload))))
-        start_response(f"{status} {REASONS.get(status, 'Status')}", headers)
+        start_response(status_line(status), headers)
         return [payload]
 
     def _dispatch(self, request: Request) -> tuple[int, Any, list[tuple[str, str]]]:

@@ -14,21 +14,6 @@ from typing import Any
 from bridge.emulators.hubspot.schema import iso_ms
 from bridge.emulators.hubspot.store import Record
 
-REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    207: "Multi-Status",
-    302: "Found",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    429: "Too Many Requests",
-    502: "Bad Gateway",
-}
-
 
 class Answer(Exception):
     """An error answer: HTTP status and HubSpot's error body."""

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy.app import SERVICE_PATH, LegacyApp, LegacySite
 from bridge.emulators.legacy.store import LegacyStore
-from bridge.emulators.server import Faults
 
 ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
 

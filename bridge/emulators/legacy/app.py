@@ -4,7 +4,7 @@ Serves ``/CatalystWebService/CatalystCRMWebservice.asmx`` (any case): ``GET ?WSD
 the project's contract WSDL with its addresses set to the URL the client used; ``POST``
 takes SOAP 1.1 (``text/xml``) or SOAP 1.2 (``application/soap+xml``) for the seven
 contact operations. Answers and faults are written byte for byte as ASMX writes them
-(see :mod:`bridge.soap.wire`).
+(see :mod:`bridge.soap.contract.wire`).
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy.records import T, read_struct, write_contact
 from bridge.emulators.legacy.store import BatchRejected, LegacyStore
-from bridge.emulators.server import Faults
-from bridge.soap import wire
-from bridge.wsdl import NAMESPACE, wsdl_bytes
+from bridge.soap.contract import NAMESPACE, wire
 
-SERVICE_PATH = "/catalystwebservice/catalystcrmwebservice.asmx"
-PLACEHOLDER_ADDRESS = b"http://localhost/CatalystWebService/CatalystCRMWebservice.asmx"
+SERVICE_PATH = wire.SERVICE_PATH
 NOT_FOUND = "ERROR: Contact record could not be retrieved."
 BAD_LOGIN = "ERROR: Invalid Username/Password or Site ID."
 QUIRKS = ("empty-more", "ignore-offset")
@@ -81,18 +78,11 @@ class LegacyApp:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.lower() != SERVICE_PATH:
-            return _plain(start_response, "404 Not Found", b"Not found")
+            return wire.plain(start_response, "404 Not Found", b"Not found")
         if method == "GET":
-            query = {
-                k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-            }
-            if "wsdl" in query:
-                return self._wsdl(environ, start_response)
-            return _plain(
-                start_response, "200 OK", b"CatalystCRMWebservice: append ?WSDL for the contract."
-            )
+            return wire.answer_get(environ, start_response)
         if method != "POST":
-            return _plain(start_response, "405 Method Not Allowed", b"Method not allowed")
+            return wire.plain(start_response, "405 Method Not Allowed", b"Method not allowed")
         version = wire.soap_version_of(environ.get("CONTENT_TYPE", ""))
         self.faults.delay()
         if self.faults.throttled():
@@ -113,13 +103,6 @@ class LegacyApp:
             [("Content-Type", wire.content_type(version)), ("Content-Length", str(len(payload)))],
         )
         return [payload]
-
-    def _wsdl(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        address = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO')}"
-        document = wsdl_bytes().replace(PLACEHOLDER_ADDRESS, address.encode())
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
-        return [document]
 
     # -- SOAP ------------------------------------------------------------------------
 
@@ -245,11 +228,6 @@ class _Fault(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
-    return [body]
 
 
 def _boolean(element: str, value: bool) -> str:

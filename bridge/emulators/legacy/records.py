@@ -1,7 +1,8 @@
-"""The ``ContactRecord`` shape on the server side: lenient reading, complete writing.
+"""The ``ContactRecord`` on the server side: lenient reading, complete writing.
 
 Records are dicts keyed by the contract's element names (arrays as lists), with naive
-site-local datetimes, the same shape the client's decoder produces.
+site-local datetimes, the same shape the client's decoder produces. The fields, their
+kinds and order come from the contract (:mod:`bridge.soap.contract.record`).
 """
 
 from __future__ import annotations
@@ -12,59 +13,10 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from bridge.wsdl import NAMESPACE
+from bridge.soap.contract import NAMESPACE
+from bridge.soap.contract.record import DEFAULTS, NO_DATE, STRUCTS
 
-NO_DATE = datetime(1, 1, 1)
 T = f"{{{NAMESPACE}}}"
-
-# (element, kind) in sequence order; kind: s string, i int, b boolean, d dateTime, or an
-# array spec name.
-CONTACT_FIELDS: list[tuple[str, str]] = [
-    ("entityId", "i"),
-    ("externalId", "s"),
-    ("emailAddress", "s"),
-    ("contactTitle", "s"),
-    ("deleted", "b"),
-    ("fullName", "s"),
-    ("firstName", "s"),
-    ("lastName", "s"),
-    ("username", "s"),
-    ("password", "s"),
-    ("dateOfBirth", "d"),
-    ("createDate", "d"),
-    ("lastUpdateDate", "d"),
-    ("customerType", "s"),
-    ("industryType", "s"),
-    ("leadSourceType", "s"),
-    ("ratingType", "s"),
-    ("relationships", "Relationship"),
-    ("addresses", "Address"),
-    ("phoneNos", "PhoneNo"),
-    ("crmForms", "CrmForms"),
-    ("MasterOptIn", "b"),
-]
-STRUCTS: dict[str, list[tuple[str, str]]] = {
-    "ContactRecord": CONTACT_FIELDS,
-    "Relationship": [("entityId", "i"), ("entityType", "i"), ("name", "s")],
-    "Address": [
-        ("addressTypeID", "i"),
-        ("addressLine1", "s"),
-        ("addressLine2", "s"),
-        ("city", "s"),
-        ("zipcode", "s"),
-        ("state", "s"),
-        ("countryCode", "s"),
-    ],
-    "PhoneNo": [("phoneNoTypeID", "i"), ("phoneNo", "s")],
-    "CrmForms": [("formId", "i"), ("formName", "s"), ("crmFormFields", "CrmFormFields")],
-    "CrmFormFields": [
-        ("fieldId", "i"),
-        ("fieldTypeId", "i"),
-        ("fieldName", "s"),
-        ("fieldValue", "s"),
-    ],
-}
-_DEFAULTS = {"s": None, "i": 0, "b": False, "d": NO_DATE}
 _NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
@@ -132,7 +84,7 @@ def complete(record: dict[str, Any], struct: str = "ContactRecord") -> dict[str,
         if kind in STRUCTS:
             out[name] = [complete(v, kind) for v in (value or [])]
         else:
-            out[name] = _DEFAULTS[kind] if value is None and kind != "s" else value
+            out[name] = DEFAULTS[kind] if value is None and kind != "s" else value
     return out
 
 

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.emulators.legacy.records import NO_DATE, complete
+from bridge.emulators.legacy.records import complete
+from bridge.soap.contract.record import NO_DATE
 
 PAGE_SIZE = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -10,7 +10,7 @@ import pytest
 from bridge.connectors.base import Position, UpsertStatus
 from bridge.connectors.bigin import verify_notification
 from bridge.connectors.bigin.mapping import contact_to_record, record_to_contact
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 from bridge.errors import AuthError, ProtocolError, RateLimited, TransientError
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 from bridge.retry import RetrySchedule

@@ -10,8 +10,8 @@ To add a kind:
 
 1. Write ``start(records=0, *, fail_rate=0.0, throttle_rate=0.0, retry_after=1,
    token_ttl=None, bad_credentials=False) -> Started``: start the emulator
-   (``build_app`` + :class:`~bridge.emulators.server.EmulatorServer` wrapped in
-   :func:`~bridge.emulators.server.with_admin`, so ``GET {url}/_emulator/stats`` works),
+   (``build_app`` + :class:`~bridge.emulators.kit.server.EmulatorServer` wrapped in
+   :func:`~bridge.emulators.kit.server.with_admin`, so ``GET {url}/_emulator/stats`` works),
    then build the connector from the emulator's connection table through
    :func:`bridge.connectors.registry.build_connector`. ``bad_credentials`` means: the
    same table with a wrong secret. ``stop`` closes the connector and the server.
@@ -40,7 +40,7 @@ from typing import Any
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
-from bridge.emulators.server import EmulatorServer, with_admin
+from bridge.emulators.kit.server import EmulatorServer, with_admin
 
 CAPABILITIES = frozenset(
     {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.emulators import bigin as bigin_emulator
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults
 
 from . import Harness, Started, register, serve
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.emulators import egito as egito_emulator
-from bridge.emulators.server import Faults, Stats
+from bridge.emulators.kit.server import Faults, Stats
 
 from . import Harness, Started, register, serve
 

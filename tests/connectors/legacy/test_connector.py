@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bridge.connectors.base import UpsertStatus
-from bridge.connectors.legacy.mapping import to_utc
+from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy import LegacySite
-from bridge.emulators.server import Faults
 from bridge.errors import AuthError, ProtocolError
 from bridge.model import Contact
+from bridge.soap.contract.record import to_utc
 
 
 def ids_of(pages) -> list[str]:

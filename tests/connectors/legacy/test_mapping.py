@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge.connectors.legacy.mapping import (
+from bridge.emulators.legacy.records import complete
+from bridge.emulators.legacy.store import seed_record
+from bridge.model import AddressType, Company, Contact, PhoneType
+from bridge.soap.contract.record import (
     NO_DATE,
     contact_to_record,
     record_to_contact,
     to_local,
     to_utc,
 )
-from bridge.emulators.legacy.records import complete
-from bridge.emulators.legacy.store import seed_record
-from bridge.model import AddressType, Company, Contact, PhoneType
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 

@@ -46,6 +46,23 @@ class Faults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
 
+    @classmethod
+    def given(
+        cls,
+        faults: Faults | None,
+        *,
+        seed: int,
+        throttle_rate: float | None = None,
+        retry_after: float | None = None,
+    ) -> Faults:
+        """``faults`` (or new ones seeded with ``seed``) with the rates a builder was given."""
+        faults = faults or cls(seed=seed)
+        if throttle_rate is not None:
+            faults.throttle_rate = throttle_rate
+        if retry_after is not None:
+            faults.retry_after = retry_after
+        return faults
+
     def delay(self) -> None:
         if self.latency > 0:
             time.sleep(self.latency)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from bridge.wsdl import NAMESPACE
+from bridge.wsdl import NAMESPACE, wsdl_bytes
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -35,6 +38,51 @@ HEAD11 = _HEAD.format(env=SOAP11_ENV)
 HEAD12 = _HEAD.format(env=SOAP12_ENV)
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+# The service's path (matched in any case) and the address the shipped WSDL carries (a
+# GET ?WSDL answers with the caller's own).
+SERVICE_PATH = "/catalystwebservice/catalystcrmwebservice.asmx"
+PLACEHOLDER_ADDRESS = b"http://localhost/CatalystWebService/CatalystCRMWebservice.asmx"
+
+
+def answer_get(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A GET on the service, as ASMX answers it: ``?WSDL`` gives the contract, else a line."""
+    query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+    if "wsdl" not in query:
+        return plain(
+            start_response, "200 OK", b"CatalystCRMWebservice: append ?WSDL for the contract."
+        )
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    address = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO')}"
+    attribute = address.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    document = wsdl_bytes().replace(PLACEHOLDER_ADDRESS, attribute.encode())
+    start_response(
+        "200 OK",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(document)))],
+    )
+    return [document]
+
+
+def plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
+    """A short text answer (outside SOAP: GETs, wrong methods, wrong paths)."""
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def escape_text(text: str) -> str:
+    """Text content as lxml writes it (a carriage return survives the parse as ``&#13;``)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
 
 
 def envelope_ns(version: int) -> str:
@@ -143,9 +191,7 @@ def parse_request(body: bytes, limits: XmlLimits | None = None) -> etree._Elemen
         if text is not None and len(text) > limits.max_text:
             raise RequestRejected(f"A text value is longer than {limits.max_text} characters.")
         if len(elem.attrib) > limits.max_attributes:
-            raise RequestRejected(
-                f"An element has more than {limits.max_attributes} attributes."
-            )
+            raise RequestRejected(f"An element has more than {limits.max_attributes} attributes.")
     depth = _depth(root, limits.max_depth)
     if depth > limits.max_depth:
         raise RequestRejected(f"Request is nested deeper than {limits.max_depth} levels.")

@@ -1,4 +1,10 @@
-"""``ContactRecord`` (as decoded: a dict keyed by the wire's element names) <-> ``Contact``.
+"""The legacy ``ContactRecord``: its fields, types and order, and the mapping to ``Contact``.
+
+The one home of the record's shape: :data:`STRUCTS` lists every complex type of the record
+with its elements in the contract's sequence order, and the connector (decode), the facade
+(spyne models, hot-path writer) and the legacy emulator (lenient reader, complete writer)
+all read it from here. As code a record is a dict keyed by the wire's element names
+(arrays as lists), the shape the client's decoder produces.
 
 Every field of the record has a home in ``Contact``, so a record survives a round trip.
 Dates on this wire are site-local and naive; ``0001-01-01T00:00:00`` means "none".
@@ -27,6 +33,60 @@ from bridge.model import (
 
 SYSTEM = "legacy"
 NO_DATE = datetime(1, 1, 1)
+NO_DATE_TEXT = "0001-01-01T00:00:00"
+
+# Element kinds: "s" string, "i" int (xs:int), "b" boolean, "d" dateTime, or the name of
+# the struct an array holds (the array's items are elements named like that struct).
+STRING, INT, BOOLEAN, DATETIME = "s", "i", "b", "d"
+Fields = list[tuple[str, str]]
+CONTACT_FIELDS: Fields = [
+    ("entityId", INT),
+    ("externalId", STRING),
+    ("emailAddress", STRING),
+    ("contactTitle", STRING),
+    ("deleted", BOOLEAN),
+    ("fullName", STRING),
+    ("firstName", STRING),
+    ("lastName", STRING),
+    ("username", STRING),
+    ("password", STRING),
+    ("dateOfBirth", DATETIME),
+    ("createDate", DATETIME),
+    ("lastUpdateDate", DATETIME),
+    ("customerType", STRING),
+    ("industryType", STRING),
+    ("leadSourceType", STRING),
+    ("ratingType", STRING),
+    ("relationships", "Relationship"),
+    ("addresses", "Address"),
+    ("phoneNos", "PhoneNo"),
+    ("crmForms", "CrmForms"),
+    ("MasterOptIn", BOOLEAN),
+]
+# Every struct of the record, inner ones before the ones that hold them.
+STRUCTS: dict[str, Fields] = {
+    "Relationship": [("entityId", INT), ("entityType", INT), ("name", STRING)],
+    "Address": [
+        ("addressTypeID", INT),
+        ("addressLine1", STRING),
+        ("addressLine2", STRING),
+        ("city", STRING),
+        ("zipcode", STRING),
+        ("state", STRING),
+        ("countryCode", STRING),
+    ],
+    "PhoneNo": [("phoneNoTypeID", INT), ("phoneNo", STRING)],
+    "CrmFormFields": [
+        ("fieldId", INT),
+        ("fieldTypeId", INT),
+        ("fieldName", STRING),
+        ("fieldValue", STRING),
+    ],
+    "CrmForms": [("formId", INT), ("formName", STRING), ("crmFormFields", "CrmFormFields")],
+    "ContactRecord": CONTACT_FIELDS,
+}
+# The value a missing element of each scalar kind stands for (strings stay None).
+DEFAULTS: dict[str, object] = {STRING: None, INT: 0, BOOLEAN: False, DATETIME: NO_DATE}
 # Relationship entityType that links a contact to its company. Not in the contract's code
 # lists (inferred from the hosted CRM's "company" entity); configurable per connection.
 COMPANY_ENTITY_TYPE = 2

@@ -14,30 +14,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Self
 from urllib.parse import parse_qs
 
-from bridge.emulators.server import Faults
+from bridge.emulators.kit.server import Faults, Stats
 
 StartResponse = Callable[..., Any]
 JSON_TYPES = ("application/json", "application/json-patch+json", "text/json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+
+def status_line(status: int) -> str:
+    """``"429 Too Many Requests"``: the WSGI status line of a code (unknown codes: "Status")."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Status"
 
 
 class BadBody(ValueError):
@@ -54,9 +47,10 @@ class Request:
     headers: dict[str, str]
     raw: bytes
     content_type: str
+    host: str = ""
 
     @classmethod
-    def from_environ(cls, environ: dict[str, Any]) -> Request:
+    def from_environ(cls, environ: dict[str, Any]) -> Self:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length > 0 else b""
         headers = {
@@ -64,10 +58,7 @@ class Request:
             for key, value in environ.items()
             if key.startswith("HTTP_")
         }
-        query = {
-            k: v[0]
-            for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()
-        }
+        query = cls.parse_query(environ.get("QUERY_STRING", ""))
         content_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
         return cls(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
@@ -76,7 +67,13 @@ class Request:
             headers=headers,
             raw=raw,
             content_type=content_type,
+            host=headers.get("host") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}",
         )
+
+    @staticmethod
+    def parse_query(text: str) -> dict[str, str]:
+        """Query parameters, first value per name, blanks kept (the .NET and Spring way)."""
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     def is_json(self) -> bool:
         return self.content_type in JSON_TYPES or self.content_type.endswith("+json")
@@ -111,7 +108,7 @@ def json_response(
 ) -> list[bytes]:
     payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
     start_response(
-        f"{status} {_REASONS.get(status, 'Status')}",
+        status_line(status),
         [
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(payload))),
@@ -241,6 +238,25 @@ class Throttle:
             return max(self._window_start + self.window - self.clock(), 0.0)
 
 
+class RestApp:
+    """What every JSON REST emulator app holds: the tokens it issues, faults, a rate limit
+    and the admin counters; all public, so tests can shorten a TTL or drain a window."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenStore | None,
+        throttle: Throttle | None,
+        faults: Faults | None,
+        stats: Stats | None,
+        rate_limit: int,
+    ) -> None:
+        self.tokens = tokens or TokenStore()
+        self.faults = faults or Faults()
+        self.throttle = throttle or Throttle(limit=rate_limit, faults=self.faults)
+        self.stats = stats or Stats()
+
+
 def retry_after_header(seconds: float) -> str:
     """Retry-After in whole seconds (the form HTTP clients parse), never below 0."""
     return str(max(math.ceil(seconds), 0))
@@ -251,8 +267,10 @@ __all__ = [
     "JSON_TYPES",
     "BadBody",
     "Request",
+    "RestApp",
     "Throttle",
     "TokenStore",
     "json_response",
     "retry_after_header",
+    "status_line",
 ]

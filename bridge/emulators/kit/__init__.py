@@ -1,0 +1,21 @@
+"""The emulators' shared kit: what every emulator of a CRM needs and none should rebuild.
+
+- :mod:`bridge.emulators.kit.server`: the loopback WSGI server, fault injection
+  (:class:`Faults`: latency, failures, random 429s), the ``/_emulator/stats`` admin surface;
+- :mod:`bridge.emulators.kit.rest`: JSON REST plumbing (request decoding, JSON answers),
+  OAuth token issuing (:class:`TokenStore`) and request-rate limits (:class:`Throttle`);
+- :mod:`bridge.emulators.kit.cli`: the click options every ``soapbridge emulate <crm>``
+  command shares, and the foreground serve loop.
+
+Emulators stand on this kit and on the legacy contract (:mod:`bridge.soap.contract`) only:
+they model the remote systems, so nothing of the bridge's own machinery may leak into them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC, to the second (as the emulated wires write it)."""
+    return datetime.now(UTC).replace(microsecond=0)
