@@ -31,9 +31,7 @@ KIND_SPECIFIC: dict[str, str] = {
     "api/webhooks.py": "Bigin's notification endpoint (/webhooks/bigin)",
     "api/hubspot_webhooks.py": "HubSpot's webhook endpoint",
     "demo.py": "the demo's own story, told with named systems",
-    "facade/encode.py": "the legacy contract's own ids (the facade speaks legacy)",
-    # The emulator commands' table (part of the emulator kit's work, not the connectors').
-    "emulators/__init__.py": "soapbridge emulate's lazy command table",
+    "soap/contract/record.py": "the legacy contract's own system name (its ids are legacy's)",
 }
 
 
