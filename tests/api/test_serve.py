@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from serving import kill_and_read, wait_until_serving
 
 from bridge.cli import cli
 
@@ -76,18 +77,7 @@ def served(tmp_path, start_legacy, start_bigin, store_secret_key):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a worker still booting on a loaded machine
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
-        time.sleep(0.2)
+    wait_until_serving(process, f"{url}/readyz", lambda: kill_and_read(process))
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {json.loads(made.output)['token']}"
     yield url, session, legacy, bigin

@@ -33,6 +33,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from lxml import etree
+from serving import wait_until_serving
 
 from bridge.cli import cli
 from bridge.emulators import legacy as legacy_emulator
@@ -129,18 +130,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a worker still booting on a loaded machine
-        if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            crm_server.stop()
-            pytest.fail(f"serve did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.2)
+
+    def failed() -> str:
+        os.killpg(process.pid, signal.SIGKILL)
+        crm_server.stop()
+        return log.read_text()
+
+    wait_until_serving(process, f"{base}/readyz", failed)
     result = Served(base, port, process, log, json.loads(made.output)["token"])
     result.cookies = console_cookies(base, result.token)
     for endpoint in ENDPOINTS:  # warm both workers on every endpoint before measuring

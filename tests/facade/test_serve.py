@@ -8,12 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
+from serving import kill_and_read, wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
@@ -69,18 +69,8 @@ def _start_serve(config: Path, port: int) -> tuple[str, subprocess.Popen[bytes]]
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "?WSDL", timeout=2).status_code == 200:
-                return url, process
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a worker still booting on a loaded machine
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
-        time.sleep(0.2)
+    wait_until_serving(process, url + "?WSDL", lambda: kill_and_read(process))
+    return url, process
 
 
 def _stop_serve(process: subprocess.Popen[bytes]) -> None:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
+from serving import kill_and_read, wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
@@ -91,19 +91,12 @@ def short_tokens(tmp_path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "?WSDL", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            crm_server.stop()
-            pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
-        time.sleep(0.2)
+
+    def failed() -> str:
+        crm_server.stop()
+        return kill_and_read(process)
+
+    wait_until_serving(process, url + "?WSDL", failed)
     yield url, crm
     os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick shutdown
     try:

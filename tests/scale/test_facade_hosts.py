@@ -15,13 +15,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
+from serving import wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
@@ -59,17 +59,13 @@ def _serve(config: Path, port: int) -> tuple[str, subprocess.Popen[bytes]]:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "?WSDL", timeout=2).status_code == 200:
-                return url, process
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail(f"serve did not start: {process.stderr.read()[-2000:]!r}")
-        time.sleep(0.2)
+
+    def failed() -> str:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.stderr.read().decode(errors="replace") if process.stderr else ""
+
+    wait_until_serving(process, url + "?WSDL", failed)
+    return url, process
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from click.testing import CliRunner
+from serving import kill_and_read, wait_until_serving
 
 from bridge.cli import cli
 from bridge.emulators import bigin as bigin_emulator
@@ -101,18 +100,7 @@ schedule = "0 3 * * *"
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a worker still booting on a loaded machine
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"soapbridge serve did not start:\n{output[-3000:]}")
-        time.sleep(0.2)
+    wait_until_serving(process, f"{url}/readyz", lambda: kill_and_read(process))
     try:
         yield Console(
             url=url,
