@@ -1,328 +1,224 @@
-"""Initial schema: every table the store has (see bridge.store for who uses which).
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-22 17:14:25.646009
-"""
+"""Initial schema: every table the store has (see bridge.store for who uses which)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
+from bridge.store.migrations.columns import (
+    boolean,
+    create_table,
+    drop_table,
+    integer,
+    json,
+    stamp,
+    string,
+    text,
+)
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
-# Types spelled out here rather than imported from the models, so this revision keeps
-# creating the same schema however the models change later.
-DATETIME = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: The foreign key of every table that belongs to an integration.
+INTEGRATION = {"integration_id": "integrations.id"}
+#: The job counters of this revision (0005 adds ``num_deleted``).
+JOB_COUNTS = ("read", "created", "updated", "unchanged", "failed", "conflicts")
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "api_tokens",
-        sa.Column("id", sa.String(length=24), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_used_at", DATETIME, nullable=True),
-        sa.Column("revoked_at", DATETIME, nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        string("id", 24),
+        string("name", 200),
+        string("prefix", 16),
+        string("token_hash", 64),
+        stamp("created_at"),
+        stamp("last_used_at", nullable=True),
+        stamp("revoked_at", nullable=True),
+        primary_key=["id"],
+        unique=[["token_hash"]],
+        indexes=[["prefix"]],
     )
-    op.create_index(op.f("ix_api_tokens_prefix"), "api_tokens", ["prefix"], unique=False)
-
-    op.create_table(
+    create_table(
         "connections",
-        sa.Column("id", sa.String(length=24), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("settings", JSON, nullable=False),
-        sa.Column("secrets_encrypted", sa.Text(), nullable=True),
-        sa.Column("secret_keys", JSON, nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_modified", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_connections")),
-        sa.UniqueConstraint("name", name=op.f("uq_connections_name")),
+        string("id", 24),
+        string("name", 200),
+        string("kind", 32),
+        json("settings"),
+        text("secrets_encrypted", nullable=True),
+        json("secret_keys"),
+        stamp("created_at"),
+        stamp("last_modified"),
+        primary_key=["id"],
+        unique=[["name"]],
     )
-    op.create_table(
+    create_table(
         "entity_ids",
-        sa.Column("scope", sa.String(length=200), nullable=False),
-        sa.Column("entity_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("crm_id", sa.String(length=200), nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("scope", "entity_id", name=op.f("pk_entity_ids")),
-        sa.UniqueConstraint("scope", "crm_id", name=op.f("uq_entity_ids_scope_crm_id")),
+        string("scope", 200),
+        integer("entity_id", autoincrement=False),
+        string("crm_id", 200),
+        stamp("created_at"),
+        primary_key=["scope", "entity_id"],
+        unique=[["scope", "crm_id"]],
     )
-    op.create_table(
+    create_table(
         "facade_cursors",
-        sa.Column("id", sa.String(length=24), nullable=False),
-        sa.Column("scope", sa.String(length=200), nullable=False),
-        sa.Column("since_key", sa.String(length=40), nullable=False),
-        sa.Column("since", DATETIME, nullable=True),
-        sa.Column("snapshot", sa.String(length=64), nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("expires_at", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_facade_cursors")),
-        sa.UniqueConstraint(
-            "scope",
-            "since_key",
-            "snapshot",
-            name=op.f("uq_facade_cursors_scope_since_key_snapshot"),
-        ),
+        string("id", 24),
+        string("scope", 200),
+        string("since_key", 40),
+        stamp("since", nullable=True),
+        string("snapshot", 64),
+        stamp("created_at"),
+        stamp("expires_at"),
+        primary_key=["id"],
+        unique=[["scope", "since_key", "snapshot"]],
+        indexes=[["expires_at"]],
     )
-    op.create_index(
-        op.f("ix_facade_cursors_expires_at"), "facade_cursors", ["expires_at"], unique=False
-    )
-
-    op.create_table(
+    create_table(
         "integrations",
-        sa.Column("id", sa.String(length=24), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("readme", sa.Text(), nullable=False),
-        sa.Column("mode", sa.String(length=16), nullable=False),
-        sa.Column("settings", JSON, nullable=False),
-        sa.Column("version", sa.String(length=32), nullable=False),
-        sa.Column("update_in_progress", sa.Boolean(), nullable=False),
-        sa.Column("install_steps", JSON, nullable=False),
-        sa.Column("source", sa.String(length=200), nullable=True),
-        sa.Column("target", sa.String(length=200), nullable=True),
-        sa.Column("direction", sa.String(length=32), nullable=True),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_modified", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_integrations")),
-        sa.UniqueConstraint("name", name=op.f("uq_integrations_name")),
+        string("id", 24),
+        string("name", 200),
+        text("readme"),
+        string("mode", 16),
+        json("settings"),
+        string("version", 32),
+        boolean("update_in_progress"),
+        json("install_steps"),
+        string("source", 200, nullable=True),
+        string("target", 200, nullable=True),
+        string("direction", 32, nullable=True),
+        stamp("created_at"),
+        stamp("last_modified"),
+        primary_key=["id"],
+        unique=[["name"]],
     )
-    op.create_table(
+    create_table(
         "leases",
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("holder", sa.String(length=200), nullable=False),
-        sa.Column("acquired_at", DATETIME, nullable=False),
-        sa.Column("expires_at", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
+        string("name", 200),
+        string("holder", 200),
+        stamp("acquired_at"),
+        stamp("expires_at"),
+        primary_key=["name"],
     )
-    op.create_table(
+    create_table(
         "sites",
-        sa.Column("site_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("connection", sa.String(length=200), nullable=False),
-        sa.Column("username", sa.String(length=200), nullable=False),
-        sa.Column("password_hash", sa.String(length=400), nullable=True),
-        sa.Column("timezone", sa.String(length=64), nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_modified", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("site_id", name=op.f("pk_sites")),
+        integer("site_id", autoincrement=False),
+        string("connection", 200),
+        string("username", 200),
+        string("password_hash", 400, nullable=True),
+        string("timezone", 64),
+        stamp("created_at"),
+        stamp("last_modified"),
+        primary_key=["site_id"],
     )
-    op.create_table(
+    create_table(
         "checkpoints",
-        sa.Column("integration_id", sa.String(length=24), nullable=False),
-        sa.Column("direction", sa.String(length=32), nullable=False),
-        sa.Column("watermark", DATETIME, nullable=True),
-        sa.Column("position", JSON, nullable=True),
-        sa.Column("updated_at", DATETIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_checkpoints_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("integration_id", "direction", name=op.f("pk_checkpoints")),
+        string("integration_id", 24),
+        string("direction", 32),
+        stamp("watermark", nullable=True),
+        json("position", nullable=True),
+        stamp("updated_at"),
+        primary_key=["integration_id", "direction"],
+        references=INTEGRATION,
     )
-    op.create_table(
+    create_table(
         "dead_letters",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("integration_id", sa.String(length=24), nullable=False),
-        sa.Column("direction", sa.String(length=32), nullable=False),
-        sa.Column("record_key", sa.String(length=200), nullable=False),
-        sa.Column("payload", JSON, nullable=False),
-        sa.Column("error_code", sa.String(length=64), nullable=True),
-        sa.Column("error_message", sa.Text(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("resolved", sa.Boolean(), nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_attempt_at", DATETIME, nullable=False),
-        sa.Column("resolved_at", DATETIME, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_dead_letters_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
+        integer("id", autoincrement=True),
+        string("integration_id", 24),
+        string("direction", 32),
+        string("record_key", 200),
+        json("payload"),
+        string("error_code", 64, nullable=True),
+        text("error_message"),
+        integer("attempts"),
+        boolean("resolved"),
+        stamp("created_at"),
+        stamp("last_attempt_at"),
+        stamp("resolved_at", nullable=True),
+        primary_key=["id"],
+        references=INTEGRATION,
+        indexes=[["integration_id", "direction", "resolved", "record_key"]],
     )
-    op.create_index(
-        op.f("ix_dead_letters_integration_id_direction_resolved_record_key"),
-        "dead_letters",
-        ["integration_id", "direction", "resolved", "record_key"],
-        unique=False,
-    )
-
-    op.create_table(
+    create_table(
         "facade_cursor_positions",
-        sa.Column("cursor_id", sa.String(length=24), nullable=False),
-        sa.Column("record_start", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("position", JSON, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["cursor_id"],
-            ["facade_cursors.id"],
-            name=op.f("fk_facade_cursor_positions_cursor_id_facade_cursors"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint(
-            "cursor_id", "record_start", name=op.f("pk_facade_cursor_positions")
-        ),
+        string("cursor_id", 24),
+        integer("record_start", autoincrement=False),
+        json("position"),
+        primary_key=["cursor_id", "record_start"],
+        references={"cursor_id": "facade_cursors.id"},
     )
-    op.create_table(
+    create_table(
         "id_links",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("integration_id", sa.String(length=24), nullable=False),
-        sa.Column("source_id", sa.String(length=200), nullable=True),
-        sa.Column("target_id", sa.String(length=200), nullable=True),
-        sa.Column("external_id", sa.String(length=200), nullable=True),
-        sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column("source_hash", sa.String(length=64), nullable=True),
-        sa.Column("target_hash", sa.String(length=64), nullable=True),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("updated_at", DATETIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_id_links_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_id_links")),
-        sa.UniqueConstraint(
-            "integration_id", "source_id", name=op.f("uq_id_links_integration_id_source_id")
-        ),
-        sa.UniqueConstraint(
-            "integration_id", "target_id", name=op.f("uq_id_links_integration_id_target_id")
-        ),
+        integer("id", autoincrement=True),
+        string("integration_id", 24),
+        string("source_id", 200, nullable=True),
+        string("target_id", 200, nullable=True),
+        string("external_id", 200, nullable=True),
+        string("email", 320, nullable=True),
+        string("source_hash", 64, nullable=True),
+        string("target_hash", 64, nullable=True),
+        stamp("created_at"),
+        stamp("updated_at"),
+        primary_key=["id"],
+        references=INTEGRATION,
+        unique=[["integration_id", "source_id"], ["integration_id", "target_id"]],
+        indexes=[["integration_id", "email"], ["integration_id", "external_id"]],
     )
-    op.create_index(
-        op.f("ix_id_links_integration_id_email"),
-        "id_links",
-        ["integration_id", "email"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_id_links_integration_id_external_id"),
-        "id_links",
-        ["integration_id", "external_id"],
-        unique=False,
-    )
-
-    op.create_table(
+    create_table(
         "jobs",
-        sa.Column("id", sa.String(length=24), nullable=False),
-        sa.Column("integration_id", sa.String(length=24), nullable=False),
-        sa.Column("type", sa.String(length=16), nullable=False),
-        sa.Column("direction", sa.String(length=32), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("num_read", sa.Integer(), nullable=False),
-        sa.Column("num_created", sa.Integer(), nullable=False),
-        sa.Column("num_updated", sa.Integer(), nullable=False),
-        sa.Column("num_unchanged", sa.Integer(), nullable=False),
-        sa.Column("num_failed", sa.Integer(), nullable=False),
-        sa.Column("num_conflicts", sa.Integer(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("started_at", DATETIME, nullable=True),
-        sa.Column("finished_at", DATETIME, nullable=True),
-        sa.Column("last_modified", DATETIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_jobs_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+        string("id", 24),
+        string("integration_id", 24),
+        string("type", 16),
+        string("direction", 32, nullable=True),
+        string("status", 16),
+        *(integer(f"num_{count}") for count in JOB_COUNTS),
+        text("error", nullable=True),
+        stamp("created_at"),
+        stamp("started_at", nullable=True),
+        stamp("finished_at", nullable=True),
+        stamp("last_modified"),
+        primary_key=["id"],
+        references=INTEGRATION,
+        indexes=[["integration_id", "created_at"], ["status", "created_at"]],
     )
-    op.create_index(
-        op.f("ix_jobs_integration_id_created_at"),
-        "jobs",
-        ["integration_id", "created_at"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_jobs_status_created_at"), "jobs", ["status", "created_at"], unique=False
-    )
-
-    op.create_table(
+    create_table(
         "webhook_channels",
-        sa.Column("channel_id", sa.String(length=32), nullable=False),
-        sa.Column("connection", sa.String(length=200), nullable=False),
-        sa.Column("integration_id", sa.String(length=24), nullable=True),
-        sa.Column("events", JSON, nullable=False),
-        sa.Column("notify_url", sa.Text(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("token_encrypted", sa.Text(), nullable=False),
-        sa.Column("expires_at", DATETIME, nullable=False),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("last_modified", DATETIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_webhook_channels_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_webhook_channels")),
+        string("channel_id", 32),
+        string("connection", 200),
+        string("integration_id", 24, nullable=True),
+        json("events"),
+        text("notify_url"),
+        string("token_hash", 64),
+        text("token_encrypted"),
+        stamp("expires_at"),
+        stamp("created_at"),
+        stamp("last_modified"),
+        primary_key=["channel_id"],
+        references=INTEGRATION,
+        indexes=[["connection"]],
     )
-    op.create_index(
-        op.f("ix_webhook_channels_connection"), "webhook_channels", ["connection"], unique=False
-    )
-
-    op.create_table(
+    create_table(
         "job_errors",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("job_id", sa.String(length=24), nullable=False),
-        sa.Column("record_key", sa.String(length=200), nullable=True),
-        sa.Column("code", sa.String(length=64), nullable=True),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("source", sa.String(length=32), nullable=True),
-        sa.Column("created_at", DATETIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_job_errors_job_id_jobs"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_errors")),
+        integer("id", autoincrement=True),
+        string("job_id", 24),
+        string("record_key", 200, nullable=True),
+        string("code", 64, nullable=True),
+        text("message"),
+        string("source", 32, nullable=True),
+        stamp("created_at"),
+        primary_key=["id"],
+        references={"job_id": "jobs.id"},
+        indexes=[["job_id"]],
     )
-    op.create_index(op.f("ix_job_errors_job_id"), "job_errors", ["job_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_job_errors_job_id"), table_name="job_errors")
-
-    op.drop_table("job_errors")
-    op.drop_index(op.f("ix_webhook_channels_connection"), table_name="webhook_channels")
-
-    op.drop_table("webhook_channels")
-    op.drop_index(op.f("ix_jobs_status_created_at"), table_name="jobs")
-    op.drop_index(op.f("ix_jobs_integration_id_created_at"), table_name="jobs")
-
-    op.drop_table("jobs")
-    op.drop_index(op.f("ix_id_links_integration_id_external_id"), table_name="id_links")
-    op.drop_index(op.f("ix_id_links_integration_id_email"), table_name="id_links")
-
-    op.drop_table("id_links")
-    op.drop_table("facade_cursor_positions")
-    op.drop_index(
-        op.f("ix_dead_letters_integration_id_direction_resolved_record_key"),
-        table_name="dead_letters",
-    )
-
-    op.drop_table("dead_letters")
-    op.drop_table("checkpoints")
-    op.drop_table("sites")
-    op.drop_table("leases")
-    op.drop_table("integrations")
-    op.drop_index(op.f("ix_facade_cursors_expires_at"), table_name="facade_cursors")
-
-    op.drop_table("facade_cursors")
-    op.drop_table("entity_ids")
-    op.drop_table("connections")
-    op.drop_index(op.f("ix_api_tokens_prefix"), table_name="api_tokens")
-
-    op.drop_table("api_tokens")
+    drop_table("job_errors", indexes=[["job_id"]])
+    drop_table("webhook_channels", indexes=[["connection"]])
+    drop_table("jobs", indexes=[["status", "created_at"], ["integration_id", "created_at"]])
+    drop_table("id_links", indexes=[["integration_id", "external_id"], ["integration_id", "email"]])
+    drop_table("facade_cursor_positions")
+    drop_table("dead_letters", indexes=[["integration_id", "direction", "resolved", "record_key"]])
+    for name in ("checkpoints", "sites", "leases", "integrations"):
+        drop_table(name)
+    drop_table("facade_cursors", indexes=[["expires_at"]])
+    drop_table("entity_ids")
+    drop_table("connections")
+    drop_table("api_tokens", indexes=[["prefix"]])

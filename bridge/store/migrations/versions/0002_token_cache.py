@@ -1,35 +1,25 @@
-"""OAuth access tokens shared by every process of one account (encrypted).
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27 07:00:00.000000
-"""
+"""OAuth access tokens shared by every process of one account (encrypted)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from bridge.store.migrations.columns import create_table, drop_table, integer, stamp, string, text
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
-
-DATETIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "oauth_tokens",
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("system", sa.String(length=32), nullable=False),
-        sa.Column("token_encrypted", sa.Text(), nullable=False),
-        sa.Column("expires_at", DATETIME, nullable=True),
-        sa.Column("refreshes", sa.Integer(), nullable=False),
-        sa.Column("refreshed_at", DATETIME, nullable=False),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_oauth_tokens")),
+        string("key", 64),
+        string("system", 32),
+        text("token_encrypted"),
+        stamp("expires_at", nullable=True),
+        integer("refreshes"),
+        stamp("refreshed_at"),
+        primary_key=["key"],
     )
 
 
 def downgrade() -> None:
-    op.drop_table("oauth_tokens")
+    drop_table("oauth_tokens")
