@@ -1,4 +1,6 @@
-"""What every repository shares: how it gets a session, and dialect-neutral upserts.
+"""What every repository shares: how it gets a session, the query shapes they all use
+(get by key, first match, a page of a listing, count, one UPDATE or DELETE, upsert by key),
+and the frozen records they return.
 
 A repository never opens transactions of its own choosing: it asks its *scope* for a
 session. On the :class:`~bridge.store.Store` itself the scope is a fresh transaction per
@@ -8,13 +10,13 @@ session, so several repositories' writes commit or roll back together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Executable, Select, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -25,6 +27,7 @@ from bridge.store.crypto import SecretCipher
 SessionScope = Callable[[bool], AbstractContextManager[Session]]
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Record")
 #: Bound parameters per IN (...) list; well under every engine's limit.
 CHUNK = 500
 
@@ -44,6 +47,38 @@ def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield chunk
 
 
+def filter_conditions(
+    filters: Mapping[str, object], conditions: Mapping[str, Callable[[Any], Any]]
+) -> list[Any]:
+    """The WHERE conditions of ``filters``: ``conditions`` maps each filter's name to the
+    condition of its value; a filter left out or None does not filter."""
+    if unknown := set(filters) - set(conditions):
+        raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+    given = {name: value for name, value in filters.items() if value is not None}
+    return [make(given[name]) for name, make in conditions.items() if name in given]
+
+
+class Record:
+    """Base of the frozen dataclasses repositories return instead of ORM rows.
+
+    ``from_row`` reads each field from the row's attribute of the same name; a record whose
+    row holds mutable JSON overrides it to hand out copies (see :func:`record_of`).
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return record_of(cls, row)
+
+
+def record_of(cls: type[R], row: Any, **converted: Any) -> R:
+    """A ``cls`` of ``row``'s attributes, except the fields given ``converted``."""
+    names = [name for name in cls.__dataclass_fields__ if name not in converted]
+    return cls(**{name: getattr(row, name) for name in names}, **converted)
+
+
 class Repository:
     def __init__(self, scope: SessionScope, cipher: SecretCipher) -> None:
         self._scope = scope
@@ -54,6 +89,64 @@ class Repository:
 
     def _write(self) -> AbstractContextManager[Session]:
         return self._scope(True)
+
+    def _get(self, model: type[Any], key: Any, record: type[R], *, live: bool = False) -> R | None:
+        """The record of ``model``'s row with primary key ``key``, if there is one.
+
+        ``live``: only while the row's ``expires_at`` has not passed.
+        """
+        with self._read() as session:
+            row = session.get(model, key)
+            if row is None or (live and row.expires_at <= now_utc()):
+                return None
+            return record.from_row(row)
+
+    def _first(self, query: Select[Any], record: type[R]) -> R | None:
+        with self._read() as session:
+            row = session.scalars(query).first()
+            return record.from_row(row) if row is not None else None
+
+    def _list(
+        self, query: Select[Any], record: type[R], *, skip: int = 0, limit: int | None = None
+    ) -> list[R]:
+        """The records of ``query``'s rows (ordered by the query), ``limit`` after ``skip``."""
+        if skip:
+            query = query.offset(skip)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as session:
+            return [record.from_row(row) for row in session.scalars(query)]
+
+    def _count(self, source: Any, *conditions: Any) -> int:
+        """How many rows of ``source`` (a model or a subquery) meet every condition."""
+        with self._read() as session:
+            query = select(func.count()).select_from(source).where(*conditions)
+            return int(session.scalar(query) or 0)
+
+    def _change(self, statement: Executable) -> int:
+        """Run one UPDATE or DELETE in a write; how many rows it changed."""
+        with self._write() as session:
+            return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def _add(self, row: Any, record: type[R]) -> R:
+        """Insert ``row``; its record, with the values the database gave it."""
+        with self._write() as session:
+            session.add(row)
+            session.flush()
+            return record.from_row(row)
+
+    def _upsert(
+        self,
+        model: type[Any],
+        values: dict[str, Any],
+        *,
+        keys: Sequence[str],
+        update: Sequence[str],
+    ) -> None:
+        """Insert ``values`` into ``model``'s table, or update ``update`` where ``keys`` match."""
+        with self._write() as session:
+            table = cast(Table, model.__table__)
+            session.execute(upsert(session, table, values, keys=keys, update=update))
 
 
 def upsert(

@@ -19,12 +19,12 @@ from bridge.config import SECRET_KEYS, ConnectionConfig
 from bridge.errors import NotFound
 from bridge.kinds import connection_kinds
 from bridge.store.models import ConnectionRow
-from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
 from bridge.store.types import new_id
 
 
 @dataclass(frozen=True, slots=True)
-class Connection:
+class Connection(Record):
     id: str
     name: str
     kind: str
@@ -32,6 +32,11 @@ class Connection:
     secret_keys: tuple[str, ...]
     created_at: datetime
     last_modified: datetime
+
+    @classmethod
+    def from_row(cls, row: ConnectionRow) -> Connection:
+        settings, secret_keys = dict(row.settings or {}), tuple(row.secret_keys or ())
+        return record_of(cls, row, settings=settings, secret_keys=secret_keys)
 
 
 def split_secrets(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -42,17 +47,6 @@ def split_secrets(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 
 
 class ConnectionRepo(Repository):
-    def _record(self, row: ConnectionRow) -> Connection:
-        return Connection(
-            id=row.id,
-            name=row.name,
-            kind=row.kind,
-            settings=dict(row.settings or {}),
-            secret_keys=tuple(row.secret_keys or ()),
-            created_at=row.created_at,
-            last_modified=row.last_modified,
-        )
-
     def _secrets(self, row: ConnectionRow) -> dict[str, Any]:
         if not row.secrets_encrypted:
             return {}
@@ -78,7 +72,7 @@ class ConnectionRepo(Repository):
         with self._write() as session:
             with session.begin_nested():
                 session.add(row)
-            return self._record(row)
+            return Connection.from_row(row)
 
     def update(self, connection_id: str, settings: Mapping[str, Any]) -> Connection:
         """Merge ``settings`` into the stored ones; a value of ``None`` removes the key."""
@@ -95,27 +89,17 @@ class ConnectionRepo(Repository):
             row.secret_keys = sorted(merged_secret)
             row.last_modified = ms(now_utc())
             session.flush()
-            return self._record(row)
+            return Connection.from_row(row)
 
     def get(self, connection_id: str) -> Connection | None:
-        with self._read() as session:
-            row = session.get(ConnectionRow, connection_id)
-            return self._record(row) if row else None
+        return self._get(ConnectionRow, connection_id, Connection)
 
     def by_name(self, name: str) -> Connection | None:
-        with self._read() as session:
-            row = session.scalars(select(ConnectionRow).filter_by(name=name)).first()
-            return self._record(row) if row else None
+        return self._first(select(ConnectionRow).filter_by(name=name), Connection)
 
     def all(self, *, skip: int = 0, limit: int = 100) -> list[Connection]:
-        with self._read() as session:
-            rows = session.scalars(
-                select(ConnectionRow)
-                .order_by(ConnectionRow.created_at, ConnectionRow.id)
-                .offset(skip)
-                .limit(limit)
-            )
-            return [self._record(row) for row in rows]
+        query = select(ConnectionRow).order_by(ConnectionRow.created_at, ConnectionRow.id)
+        return self._list(query, Connection, skip=skip, limit=limit)
 
     def config(self, connection_id: str) -> ConnectionConfig:
         """The connection with its secrets decrypted, as a connector's factory takes it."""
@@ -127,6 +111,4 @@ class ConnectionRepo(Repository):
             return ConnectionConfig(name=row.name, kind=row.kind, settings=settings)
 
     def delete(self, connection_id: str) -> bool:
-        with self._write() as session:
-            result = session.execute(delete(ConnectionRow).filter_by(id=connection_id))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(self._change(delete(ConnectionRow).filter_by(id=connection_id)))

@@ -8,21 +8,28 @@ copies. Replay is: take :meth:`DeadLetterRepo.replayable`, write each payload ag
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from bridge.errors import NotFound
 from bridge.store.models import DeadLetterRow
-from bridge.store.repos.base import Repository, chunked, ms, now_utc
+from bridge.store.repos.base import (
+    Record,
+    Repository,
+    chunked,
+    filter_conditions,
+    ms,
+    now_utc,
+)
 from bridge.store.types import utc
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
+class DeadLetter(Record):
     id: int
     integration_id: str
     direction: str
@@ -36,9 +43,21 @@ class DeadLetter:
     last_attempt_at: datetime
     resolved_at: datetime | None
 
-    @classmethod
-    def from_row(cls, row: DeadLetterRow) -> DeadLetter:
-        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+class LetterFilters(TypedDict, total=False):
+    """Which letters a listing or a count is of: unresolved ones unless ``resolved`` says
+    otherwise (``resolved=None``: both kinds)."""
+
+    integration_id: str | None
+    direction: str | None
+    resolved: bool | None
+
+
+_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    "integration_id": lambda value: DeadLetterRow.integration_id == value,
+    "direction": lambda value: DeadLetterRow.direction == value,
+    "resolved": lambda value: DeadLetterRow.resolved.is_(value),
+}
 
 
 class DeadLetterRepo(Repository):
@@ -81,35 +100,17 @@ class DeadLetterRepo(Repository):
             return DeadLetter.from_row(row)
 
     def get(self, letter_id: int) -> DeadLetter | None:
-        with self._read() as session:
-            row = session.get(DeadLetterRow, letter_id)
-            return DeadLetter.from_row(row) if row else None
+        return self._get(DeadLetterRow, letter_id, DeadLetter)
 
     def query(
-        self,
-        *,
-        integration_id: str | None = None,
-        direction: str | None = None,
-        resolved: bool | None = False,
-        skip: int = 0,
-        limit: int = 100,
+        self, *, skip: int = 0, limit: int = 100, **filters: Unpack[LetterFilters]
     ) -> list[DeadLetter]:
-        """Letters oldest first; ``resolved=None`` lists both kinds."""
-        with self._read() as session:
-            query = _filtered(select(DeadLetterRow), integration_id, direction, resolved)
-            rows = session.scalars(query.order_by(DeadLetterRow.id).offset(skip).limit(limit))
-            return [DeadLetter.from_row(row) for row in rows]
+        """Letters oldest first."""
+        query = select(DeadLetterRow).where(*_conditions(filters)).order_by(DeadLetterRow.id)
+        return self._list(query, DeadLetter, skip=skip, limit=limit)
 
-    def count(
-        self,
-        *,
-        integration_id: str | None = None,
-        direction: str | None = None,
-        resolved: bool | None = False,
-    ) -> int:
-        with self._read() as session:
-            query = select(func.count()).select_from(DeadLetterRow)
-            return session.scalar(_filtered(query, integration_id, direction, resolved)) or 0
+    def count(self, **filters: Unpack[LetterFilters]) -> int:
+        return self._count(DeadLetterRow, *_conditions(filters))
 
     def replayable(
         self,
@@ -120,12 +121,11 @@ class DeadLetterRepo(Repository):
         limit: int = 100,
     ) -> list[DeadLetter]:
         """Unresolved letters to retry, oldest first, skipping those tried too often."""
-        with self._read() as session:
-            query = _filtered(select(DeadLetterRow), integration_id, direction, False)
-            if max_attempts is not None:
-                query = query.where(DeadLetterRow.attempts < max_attempts)
-            rows = session.scalars(query.order_by(DeadLetterRow.id).limit(limit))
-            return [DeadLetter.from_row(row) for row in rows]
+        filters = LetterFilters(integration_id=integration_id, direction=direction)
+        query = select(DeadLetterRow).where(*_conditions(filters))
+        if max_attempts is not None:
+            query = query.where(DeadLetterRow.attempts < max_attempts)
+        return self._list(query.order_by(DeadLetterRow.id), DeadLetter, limit=limit)
 
     def record_failure(
         self, letter_id: int, *, error_message: str, error_code: str | None = None
@@ -157,22 +157,10 @@ class DeadLetterRepo(Repository):
 
     def purge_resolved(self, before: datetime) -> int:
         """Delete letters resolved before ``before``; how many."""
-        with self._write() as session:
-            result = session.execute(
-                delete(DeadLetterRow).where(
-                    DeadLetterRow.resolved.is_(True), DeadLetterRow.resolved_at < utc(before)
-                )
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        resolved = (DeadLetterRow.resolved.is_(True), DeadLetterRow.resolved_at < utc(before))
+        return self._change(delete(DeadLetterRow).where(*resolved))
 
 
-def _filtered(
-    query: Select[Any], integration_id: str | None, direction: str | None, resolved: bool | None
-) -> Select[Any]:
-    if integration_id is not None:
-        query = query.where(DeadLetterRow.integration_id == integration_id)
-    if direction is not None:
-        query = query.where(DeadLetterRow.direction == direction)
-    if resolved is not None:
-        query = query.where(DeadLetterRow.resolved.is_(resolved))
-    return query
+def _conditions(filters: LetterFilters) -> list[ColumnElement[bool]]:
+    """``filters`` as WHERE conditions, unresolved letters only unless they say otherwise."""
+    return filter_conditions({"resolved": False, **filters}, _FILTERS)

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.errors import NotFound
 from bridge.store.models import IntegrationRow, SiteRow
-from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
 from bridge.store.types import new_id
 
 MODES = ("install", "settings", "uninstall")
@@ -32,7 +32,7 @@ _EDITABLE = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Integration:
+class Integration(Record):
     id: str
     name: str
     readme: str
@@ -49,21 +49,8 @@ class Integration:
 
     @classmethod
     def from_row(cls, row: IntegrationRow) -> Integration:
-        return cls(
-            id=row.id,
-            name=row.name,
-            readme=row.readme,
-            mode=row.mode,
-            settings=dict(row.settings or {}),
-            version=row.version,
-            update_in_progress=row.update_in_progress,
-            install_steps=list(row.install_steps or []),
-            source=row.source,
-            target=row.target,
-            direction=row.direction,
-            created_at=row.created_at,
-            last_modified=row.last_modified,
-        )
+        settings, steps = dict(row.settings or {}), list(row.install_steps or [])
+        return record_of(cls, row, settings=settings, install_steps=steps)
 
 
 def _check_mode(mode: str) -> None:
@@ -117,28 +104,17 @@ class IntegrationRepo(Repository):
         raise RuntimeError(f"integration {name!r} could not be created nor read")
 
     def get(self, integration_id: str) -> Integration | None:
-        with self._read() as session:
-            row = session.get(IntegrationRow, integration_id)
-            return Integration.from_row(row) if row else None
+        return self._get(IntegrationRow, integration_id, Integration)
 
     def by_name(self, name: str) -> Integration | None:
-        with self._read() as session:
-            row = session.scalars(select(IntegrationRow).filter_by(name=name)).first()
-            return Integration.from_row(row) if row else None
+        return self._first(select(IntegrationRow).filter_by(name=name), Integration)
 
     def all(self, *, skip: int = 0, limit: int = 100) -> list[Integration]:
-        with self._read() as session:
-            rows = session.scalars(
-                select(IntegrationRow)
-                .order_by(IntegrationRow.created_at, IntegrationRow.id)
-                .offset(skip)
-                .limit(limit)
-            )
-            return [Integration.from_row(row) for row in rows]
+        query = select(IntegrationRow).order_by(IntegrationRow.created_at, IntegrationRow.id)
+        return self._list(query, Integration, skip=skip, limit=limit)
 
     def count(self) -> int:
-        with self._read() as session:
-            return session.scalar(select(func.count()).select_from(IntegrationRow)) or 0
+        return self._count(IntegrationRow)
 
     def update(self, integration_id: str, **changes: Any) -> Integration:
         unknown = set(changes) - _EDITABLE
@@ -158,13 +134,11 @@ class IntegrationRepo(Repository):
 
     def delete(self, integration_id: str) -> bool:
         """Delete it and (by cascade) its links, checkpoints, jobs and dead letters."""
-        with self._write() as session:
-            result = session.execute(delete(IntegrationRow).filter_by(id=integration_id))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(self._change(delete(IntegrationRow).filter_by(id=integration_id)))
 
 
 @dataclass(frozen=True, slots=True)
-class Site:
+class Site(Record):
     site_id: int
     connection: str
     username: str
@@ -172,18 +146,6 @@ class Site:
     created_at: datetime
     last_modified: datetime
     password_hash: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_row(cls, row: SiteRow) -> Site:
-        return cls(
-            site_id=row.site_id,
-            connection=row.connection,
-            username=row.username,
-            timezone=row.timezone,
-            created_at=row.created_at,
-            last_modified=row.last_modified,
-            password_hash=row.password_hash,
-        )
 
 
 class SiteRepo(Repository):
@@ -212,16 +174,10 @@ class SiteRepo(Repository):
             return Site.from_row(row)
 
     def get(self, site_id: int) -> Site | None:
-        with self._read() as session:
-            row = session.get(SiteRow, site_id)
-            return Site.from_row(row) if row else None
+        return self._get(SiteRow, site_id, Site)
 
     def all(self) -> list[Site]:
-        with self._read() as session:
-            rows = session.scalars(select(SiteRow).order_by(SiteRow.site_id))
-            return [Site.from_row(row) for row in rows]
+        return self._list(select(SiteRow).order_by(SiteRow.site_id), Site)
 
     def delete(self, site_id: int) -> bool:
-        with self._write() as session:
-            result = session.execute(delete(SiteRow).filter_by(site_id=site_id))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(self._change(delete(SiteRow).filter_by(site_id=site_id)))

@@ -7,15 +7,16 @@ right even when several workers report into the same job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from bridge.errors import NotFound
 from bridge.store.models import JobErrorRow, JobRow
-from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.repos.base import Record, Repository, filter_conditions, ms, now_utc
 from bridge.store.types import new_id, utc
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
@@ -31,7 +32,7 @@ COUNTS = ("read", "created", "updated", "unchanged", "failed", "conflicts", "del
 
 
 @dataclass(frozen=True, slots=True)
-class Job:
+class Job(Record):
     id: str
     integration_id: str
     type: str
@@ -57,13 +58,9 @@ class Job:
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
-    @classmethod
-    def from_row(cls, row: JobRow) -> Job:
-        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True, slots=True)
-class JobError:
+class JobError(Record):
     id: int
     job_id: str
     record_key: str | None
@@ -71,6 +68,25 @@ class JobError:
     message: str
     source: str | None
     created_at: datetime
+
+
+class JobFilters(TypedDict, total=False):
+    """Which jobs a listing or a count is of; ``created_from``/``created_to`` are inclusive."""
+
+    integration_id: str | None
+    status: str | None
+    created_from: datetime | None
+    created_to: datetime | None
+    job_type: str | None
+
+
+_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    "integration_id": lambda value: JobRow.integration_id == value,
+    "status": lambda value: JobRow.status == value,
+    "job_type": lambda value: JobRow.type == value,
+    "created_from": lambda value: JobRow.created_at >= utc(value),
+    "created_to": lambda value: JobRow.created_at <= utc(value),
+}
 
 
 class JobRepo(Repository):
@@ -88,10 +104,7 @@ class JobRepo(Repository):
             created_at=now,
             last_modified=now,
         )
-        with self._write() as session:
-            session.add(row)
-            session.flush()
-            return Job.from_row(row)
+        return self._add(row, Job)
 
     def _set(self, job_id: str, only_from: tuple[str, ...], **values: Any) -> Job:
         """Update a job whose status is one of ``only_from``; the job as it is after."""
@@ -140,61 +153,28 @@ class JobRepo(Repository):
     def abandon_running(self, integration_id: str, error: str) -> int:
         """Mark jobs left ``running`` by a crashed worker as failed (call under the lease)."""
         now = ms(now_utc())
-        with self._write() as session:
-            result = session.execute(
-                update(JobRow)
-                .where(JobRow.integration_id == integration_id, JobRow.status == RUNNING)
-                .values(status=FAILED, error=error, finished_at=now, last_modified=now)
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return self._change(
+            update(JobRow)
+            .where(JobRow.integration_id == integration_id, JobRow.status == RUNNING)
+            .values(status=FAILED, error=error, finished_at=now, last_modified=now)
+        )
 
     def purge_finished(self, before: datetime) -> int:
         """Delete jobs (and their errors) that finished before ``before``; how many."""
-        with self._write() as session:
-            result = session.execute(
-                delete(JobRow).where(JobRow.status.in_(FINISHED), JobRow.finished_at < utc(before))
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        finished = (JobRow.status.in_(FINISHED), JobRow.finished_at < utc(before))
+        return self._change(delete(JobRow).where(*finished))
 
     def get(self, job_id: str) -> Job | None:
-        with self._read() as session:
-            row = session.get(JobRow, job_id)
-            return Job.from_row(row) if row else None
+        return self._get(JobRow, job_id, Job)
 
-    def query(
-        self,
-        *,
-        integration_id: str | None = None,
-        status: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        job_type: str | None = None,
-        skip: int = 0,
-        limit: int = 100,
-    ) -> list[Job]:
-        """Jobs newest first; ``created_from``/``created_to`` are inclusive bounds."""
-        filters = _filters(integration_id, status, created_from, created_to, job_type)
-        with self._read() as session:
-            rows = session.scalars(
-                filters(select(JobRow))
-                .order_by(JobRow.created_at.desc(), JobRow.id.desc())
-                .offset(skip)
-                .limit(limit)
-            )
-            return [Job.from_row(row) for row in rows]
+    def query(self, *, skip: int = 0, limit: int = 100, **filters: Unpack[JobFilters]) -> list[Job]:
+        """Jobs newest first."""
+        query = select(JobRow).where(*filter_conditions(filters, _FILTERS))
+        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        return self._list(query, Job, skip=skip, limit=limit)
 
-    def count(
-        self,
-        *,
-        integration_id: str | None = None,
-        status: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        job_type: str | None = None,
-    ) -> int:
-        filters = _filters(integration_id, status, created_from, created_to, job_type)
-        with self._read() as session:
-            return session.scalar(filters(select(func.count()).select_from(JobRow))) or 0
+    def count(self, **filters: Unpack[JobFilters]) -> int:
+        return self._count(JobRow, *filter_conditions(filters, _FILTERS))
 
     def add_error(
         self,
@@ -213,47 +193,8 @@ class JobRepo(Repository):
             source=source,
             created_at=ms(now_utc()),
         )
-        with self._write() as session:
-            session.add(row)
-            session.flush()
-            return _job_error(row)
+        return self._add(row, JobError)
 
     def errors(self, job_id: str, *, skip: int = 0, limit: int = 1000) -> list[JobError]:
-        with self._read() as session:
-            rows = session.scalars(
-                select(JobErrorRow)
-                .filter_by(job_id=job_id)
-                .order_by(JobErrorRow.id)
-                .offset(skip)
-                .limit(limit)
-            )
-            return [_job_error(row) for row in rows]
-
-
-def _job_error(row: JobErrorRow) -> JobError:
-    return JobError(
-        row.id, row.job_id, row.record_key, row.code, row.message, row.source, row.created_at
-    )
-
-
-def _filters(
-    integration_id: str | None,
-    status: str | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
-    job_type: str | None = None,
-) -> Any:
-    def apply(query: Select[Any]) -> Select[Any]:
-        if integration_id is not None:
-            query = query.where(JobRow.integration_id == integration_id)
-        if status is not None:
-            query = query.where(JobRow.status == status)
-        if job_type is not None:
-            query = query.where(JobRow.type == job_type)
-        if created_from is not None:
-            query = query.where(JobRow.created_at >= utc(created_from))
-        if created_to is not None:
-            query = query.where(JobRow.created_at <= utc(created_to))
-        return query
-
-    return apply
+        query = select(JobErrorRow).filter_by(job_id=job_id).order_by(JobErrorRow.id)
+        return self._list(query, JobError, skip=skip, limit=limit)

@@ -12,13 +12,14 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 
 from bridge.errors import NotFound
 from bridge.store.crypto import same_hash, token_hash
 from bridge.store.models import ApiTokenRow, WebhookChannelRow
-from bridge.store.repos.base import Repository, ms, now_utc
+from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
 from bridge.store.types import new_id, utc
 
 TOKEN_PREFIX = "sb_"
@@ -27,7 +28,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
-class ApiToken:
+class ApiToken(Record):
     id: str
     name: str
     prefix: str
@@ -38,10 +39,6 @@ class ApiToken:
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
-
-    @classmethod
-    def from_row(cls, row: ApiTokenRow) -> ApiToken:
-        return cls(row.id, row.name, row.prefix, row.created_at, row.last_used_at, row.revoked_at)
 
 
 class ApiTokenRepo(Repository):
@@ -55,10 +52,7 @@ class ApiTokenRepo(Repository):
             token_hash=token_hash(plaintext),
             created_at=ms(now_utc()),
         )
-        with self._write() as session:
-            session.add(row)
-            session.flush()
-            return ApiToken.from_row(row), plaintext
+        return self._add(row, ApiToken), plaintext
 
     def verify(self, plaintext: str) -> ApiToken | None:
         """The live token ``plaintext`` is, with ``last_used_at`` kept current; else None.
@@ -94,15 +88,14 @@ class ApiTokenRepo(Repository):
             return ApiToken.from_row(row)
 
     def all(self, *, include_revoked: bool = False) -> list[ApiToken]:
-        with self._read() as session:
-            query = select(ApiTokenRow).order_by(ApiTokenRow.created_at, ApiTokenRow.id)
-            if not include_revoked:
-                query = query.filter_by(revoked_at=None)
-            return [ApiToken.from_row(row) for row in session.scalars(query)]
+        query = select(ApiTokenRow).order_by(ApiTokenRow.created_at, ApiTokenRow.id)
+        if not include_revoked:
+            query = query.filter_by(revoked_at=None)
+        return self._list(query, ApiToken)
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookChannel:
+class WebhookChannel(Record):
     channel_id: str
     connection: str
     integration_id: str | None
@@ -114,16 +107,7 @@ class WebhookChannel:
 
     @classmethod
     def from_row(cls, row: WebhookChannelRow) -> WebhookChannel:
-        return cls(
-            channel_id=row.channel_id,
-            connection=row.connection,
-            integration_id=row.integration_id,
-            events=tuple(row.events or ()),
-            notify_url=row.notify_url,
-            expires_at=row.expires_at,
-            created_at=row.created_at,
-            last_modified=row.last_modified,
-        )
+        return record_of(cls, row, events=tuple(row.events or ()))
 
 
 class WebhookChannelRepo(Repository):
@@ -188,27 +172,22 @@ class WebhookChannelRepo(Repository):
             return WebhookChannel.from_row(row)
 
     def get(self, channel_id: str) -> WebhookChannel | None:
-        with self._read() as session:
-            row = session.get(WebhookChannelRow, channel_id)
-            return WebhookChannel.from_row(row) if row else None
+        return self._get(WebhookChannelRow, channel_id, WebhookChannel)
 
     def all(self, connection: str | None = None) -> list[WebhookChannel]:
-        with self._read() as session:
-            query = select(WebhookChannelRow).order_by(WebhookChannelRow.created_at)
-            if connection is not None:
-                query = query.filter_by(connection=connection)
-            return [WebhookChannel.from_row(row) for row in session.scalars(query)]
+        query = select(WebhookChannelRow).order_by(WebhookChannelRow.created_at)
+        return self._list(_of_connection(query, connection), WebhookChannel)
 
     def expiring(self, before: datetime, connection: str | None = None) -> list[WebhookChannel]:
         """Channels that expire before ``before`` (to renew them in time), soonest first."""
-        with self._read() as session:
-            query = select(WebhookChannelRow).where(WebhookChannelRow.expires_at < utc(before))
-            if connection is not None:
-                query = query.filter_by(connection=connection)
-            rows = session.scalars(query.order_by(WebhookChannelRow.expires_at))
-            return [WebhookChannel.from_row(row) for row in rows]
+        query = select(WebhookChannelRow).where(WebhookChannelRow.expires_at < utc(before))
+        query = _of_connection(query, connection).order_by(WebhookChannelRow.expires_at)
+        return self._list(query, WebhookChannel)
 
     def delete(self, channel_id: str) -> bool:
-        with self._write() as session:
-            result = session.execute(delete(WebhookChannelRow).filter_by(channel_id=channel_id))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(self._change(delete(WebhookChannelRow).filter_by(channel_id=channel_id)))
+
+
+def _of_connection(query: Select[Any], connection: str | None) -> Select[Any]:
+    """``query`` narrowed to the channels of ``connection`` (all channels for None)."""
+    return query if connection is None else query.filter_by(connection=connection)
