@@ -14,20 +14,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
-from sqlalchemy import Executable, Select, Table, func, select
+from sqlalchemy import Executable, Select, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from bridge.store.crypto import SecretCipher
+from bridge.store.types import new_id
 
 #: ``scope(write)`` -> a context manager yielding a session inside a transaction.
 SessionScope = Callable[[bool], AbstractContextManager[Session]]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="Record")
+M = TypeVar("M")
 #: Bound parameters per IN (...) list; well under every engine's limit.
 CHUNK = 500
 
@@ -128,10 +130,33 @@ class Repository:
         with self._write() as session:
             return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
-    def _add(self, row: Any, record: type[R]) -> R:
-        """Insert ``row``; its record, with the values the database gave it."""
+    def _add(self, row: Any, record: type[R], *, savepoint: bool = False) -> R:
+        """Insert ``row``; its record, with the values the database gave it.
+
+        ``savepoint``: inside one, so an insert refused (a duplicate name) raises and leaves
+        an enclosing ``store.transaction()`` usable.
+        """
         with self._write() as session:
-            session.add(row)
+            if savepoint:
+                with session.begin_nested():
+                    session.add(row)
+            else:
+                session.add(row)
+                session.flush()
+            return record.from_row(row)
+
+    def _put(self, model: type[Any], key: dict[str, Any], record: type[R], **values: Any) -> R:
+        """Create or replace the row with primary key ``key``: ``values`` set, its
+        ``created_at`` kept, ``last_modified`` now."""
+        now = ms(now_utc())
+        with self._write() as session:
+            row = session.get(model, key)
+            if row is None:
+                row = model(**key, created_at=now)
+                session.add(row)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.last_modified = now
             session.flush()
             return record.from_row(row)
 
@@ -170,3 +195,31 @@ def upsert(
     set_ = {name: stmt.excluded[name] for name in update}
     condition = where(stmt.excluded) if where is not None else None
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=condition)
+
+
+def new_row(model: Callable[..., M], **values: Any) -> M:
+    """A new row of an integrator.io-shaped table: a fresh ``id``, created and last
+    modified now (to the millisecond, as integrator.io reports them)."""
+    now = ms(now_utc())
+    return model(id=new_id(), created_at=now, last_modified=now, **values)
+
+
+class ResourceRepo(Repository, Generic[R]):
+    """Integrator.io-shaped resources: an ``id``, a unique ``name``, listed oldest first."""
+
+    model: type[Any]
+    record: type[R]
+
+    def get(self, resource_id: str) -> R | None:
+        return self._get(self.model, resource_id, self.record)
+
+    def by_name(self, name: str) -> R | None:
+        return self._first(select(self.model).filter_by(name=name), self.record)
+
+    def all(self, *, skip: int = 0, limit: int = 100) -> list[R]:
+        query = select(self.model).order_by(self.model.created_at, self.model.id)
+        return self._list(query, self.record, skip=skip, limit=limit)
+
+    def delete(self, resource_id: str) -> bool:
+        """Delete it, and by cascade what belongs to it; False if there was none."""
+        return bool(self._change(delete(self.model).filter_by(id=resource_id)))

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from bridge.store.models import CheckpointRow
-from bridge.store.repos.base import Repository, now_utc, upsert
+from bridge.store.repos.base import Record, Repository, now_utc, record_of
 from bridge.store.types import utc
 
 
 @dataclass(frozen=True, slots=True)
-class Checkpoint:
+class Checkpoint(Record):
     integration_id: str
     direction: str
     watermark: datetime | None
@@ -30,14 +30,12 @@ class Checkpoint:
     @classmethod
     def from_row(cls, row: CheckpointRow) -> Checkpoint:
         position = dict(row.position) if row.position is not None else None
-        return cls(row.integration_id, row.direction, row.watermark, position, row.updated_at)
+        return record_of(cls, row, position=position)
 
 
 class CheckpointRepo(Repository):
     def get(self, integration_id: str, direction: str) -> Checkpoint | None:
-        with self._read() as session:
-            row = session.get(CheckpointRow, (integration_id, direction))
-            return Checkpoint.from_row(row) if row else None
+        return self._get(CheckpointRow, (integration_id, direction), Checkpoint)
 
     def save(
         self,
@@ -57,16 +55,12 @@ class CheckpointRepo(Repository):
             "position": position,
             "updated_at": updated_at,
         }
-        with self._write() as session:
-            session.execute(
-                upsert(
-                    session,
-                    CheckpointRow.__table__,  # type: ignore[arg-type]
-                    values,
-                    keys=("integration_id", "direction"),
-                    update=("watermark", "position", "updated_at"),
-                )
-            )
+        self._upsert(
+            CheckpointRow,
+            values,
+            keys=("integration_id", "direction"),
+            update=("watermark", "position", "updated_at"),
+        )
         # What was written, not read back: this runs once per page of every sync.
         return Checkpoint(
             integration_id,
@@ -78,17 +72,11 @@ class CheckpointRepo(Repository):
 
     def reset(self, integration_id: str, direction: str | None = None) -> int:
         """Forget the checkpoint(s), so the next run reads everything (``--full``)."""
-        with self._write() as session:
-            query = delete(CheckpointRow).filter_by(integration_id=integration_id)
-            if direction is not None:
-                query = query.filter_by(direction=direction)
-            return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+        query = delete(CheckpointRow).filter_by(integration_id=integration_id)
+        if direction is not None:
+            query = query.filter_by(direction=direction)
+        return self._change(query)
 
     def all(self, integration_id: str) -> list[Checkpoint]:
-        with self._read() as session:
-            rows = session.scalars(
-                select(CheckpointRow)
-                .filter_by(integration_id=integration_id)
-                .order_by(CheckpointRow.direction)
-            )
-            return [Checkpoint.from_row(row) for row in rows]
+        query = select(CheckpointRow).filter_by(integration_id=integration_id)
+        return self._list(query.order_by(CheckpointRow.direction), Checkpoint)

@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from bridge.config import SECRET_KEYS, ConnectionConfig
 from bridge.errors import NotFound
 from bridge.kinds import connection_kinds
 from bridge.store.models import ConnectionRow
-from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
-from bridge.store.types import new_id
+from bridge.store.repos.base import Record, ResourceRepo, ms, new_row, now_utc, record_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +43,10 @@ def split_secrets(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
     return plain, secret
 
 
-class ConnectionRepo(Repository):
+class ConnectionRepo(ResourceRepo[Connection]):
+    model = ConnectionRow
+    record = Connection
+
     def _secrets(self, row: ConnectionRow) -> dict[str, Any]:
         if not row.secrets_encrypted:
             return {}
@@ -58,21 +58,15 @@ class ConnectionRepo(Repository):
         if kind not in (known := connection_kinds()):
             raise ValueError(f"connection kind must be one of {', '.join(known)}")
         plain, secret = split_secrets(settings)
-        now = ms(now_utc())
-        row = ConnectionRow(
-            id=new_id(),
+        row = new_row(
+            ConnectionRow,
             name=name,
             kind=kind,
             settings=plain,
             secrets_encrypted=self._cipher.encrypt(secret) if secret else None,
             secret_keys=sorted(secret),
-            created_at=now,
-            last_modified=now,
         )
-        with self._write() as session:
-            with session.begin_nested():
-                session.add(row)
-            return Connection.from_row(row)
+        return self._add(row, Connection, savepoint=True)
 
     def update(self, connection_id: str, settings: Mapping[str, Any]) -> Connection:
         """Merge ``settings`` into the stored ones; a value of ``None`` removes the key."""
@@ -91,16 +85,6 @@ class ConnectionRepo(Repository):
             session.flush()
             return Connection.from_row(row)
 
-    def get(self, connection_id: str) -> Connection | None:
-        return self._get(ConnectionRow, connection_id, Connection)
-
-    def by_name(self, name: str) -> Connection | None:
-        return self._first(select(ConnectionRow).filter_by(name=name), Connection)
-
-    def all(self, *, skip: int = 0, limit: int = 100) -> list[Connection]:
-        query = select(ConnectionRow).order_by(ConnectionRow.created_at, ConnectionRow.id)
-        return self._list(query, Connection, skip=skip, limit=limit)
-
     def config(self, connection_id: str) -> ConnectionConfig:
         """The connection with its secrets decrypted, as a connector's factory takes it."""
         with self._read() as session:
@@ -109,6 +93,3 @@ class ConnectionRepo(Repository):
                 raise NotFound(f"no connection {connection_id}")
             settings = {**(row.settings or {}), **self._secrets(row)}
             return ConnectionConfig(name=row.name, kind=row.kind, settings=settings)
-
-    def delete(self, connection_id: str) -> bool:
-        return bool(self._change(delete(ConnectionRow).filter_by(id=connection_id)))

@@ -17,24 +17,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.store.models import FacadeCursorPositionRow, FacadeCursorRow
-from bridge.store.repos.base import Repository, now_utc, upsert
+from bridge.store.repos.base import Record, Repository, now_utc
 from bridge.store.types import new_id, utc
 
 DEFAULT_TTL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
-class FacadeCursor:
+class FacadeCursor(Record):
     id: str
     scope: str
     since: datetime | None
     snapshot: str
     created_at: datetime
     expires_at: datetime
-
-    @classmethod
-    def from_row(cls, row: FacadeCursorRow) -> FacadeCursor:
-        return cls(row.id, row.scope, row.since, row.snapshot, row.created_at, row.expires_at)
 
 
 def _since_key(since: datetime | None) -> str:
@@ -84,25 +80,13 @@ class FacadeCursorRepo(Repository):
 
     def get(self, cursor_id: str) -> FacadeCursor | None:
         """The cursor if it exists and has not expired."""
-        with self._read() as session:
-            row = session.get(FacadeCursorRow, cursor_id)
-            if row is None or row.expires_at <= now_utc():
-                return None
-            return FacadeCursor.from_row(row)
+        return self._get(FacadeCursorRow, cursor_id, FacadeCursor, live=True)
 
     def save_position(self, cursor_id: str, record_start: int, position: dict[str, Any]) -> None:
         """Remember that legacy offset ``record_start`` continues at CRM ``position``."""
         values = {"cursor_id": cursor_id, "record_start": record_start, "position": position}
-        with self._write() as session:
-            session.execute(
-                upsert(
-                    session,
-                    FacadeCursorPositionRow.__table__,  # type: ignore[arg-type]
-                    values,
-                    keys=("cursor_id", "record_start"),
-                    update=("position",),
-                )
-            )
+        keys = ("cursor_id", "record_start")
+        self._upsert(FacadeCursorPositionRow, values, keys=keys, update=("position",))
 
     def position(self, cursor_id: str, record_start: int) -> dict[str, Any] | None:
         with self._read() as session:

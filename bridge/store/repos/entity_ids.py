@@ -86,9 +86,7 @@ class EntityIdRepo(Repository):
         return found
 
     def count(self, scope: str) -> int:
-        with self._read() as session:
-            query = select(func.count()).select_from(EntityIdRow).filter_by(scope=scope)
-            return session.scalar(query) or 0
+        return self._count(EntityIdRow, EntityIdRow.scope == scope)
 
 
 def _lookup(session: Session, scope: str, crm_ids: list[str]) -> dict[str, int]:

@@ -11,8 +11,15 @@ from sqlalchemy.exc import IntegrityError
 
 from bridge.errors import NotFound
 from bridge.store.models import IntegrationRow, SiteRow
-from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
-from bridge.store.types import new_id
+from bridge.store.repos.base import (
+    Record,
+    Repository,
+    ResourceRepo,
+    ms,
+    new_row,
+    now_utc,
+    record_of,
+)
 
 MODES = ("install", "settings", "uninstall")
 _EDITABLE = frozenset(
@@ -58,16 +65,20 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"integration mode must be one of {', '.join(MODES)}, got {mode!r}")
 
 
-class IntegrationRepo(Repository):
+class IntegrationRepo(ResourceRepo[Integration]):
+    """Deleting an integration deletes its links, checkpoints, jobs and dead letters."""
+
+    model = IntegrationRow
+    record = Integration
+
     def create(self, name: str, **fields: Any) -> Integration:
         """A new integration; ``fields`` are any of the editable columns."""
         unknown = set(fields) - _EDITABLE
         if unknown:
             raise TypeError(f"unknown integration field(s): {', '.join(sorted(unknown))}")
         _check_mode(fields.get("mode", "settings"))
-        now = ms(now_utc())
-        row = IntegrationRow(
-            id=new_id(),
+        row = new_row(
+            IntegrationRow,
             name=name,
             readme=fields.pop("readme", ""),
             mode=fields.pop("mode", "settings"),
@@ -75,15 +86,9 @@ class IntegrationRepo(Repository):
             version=fields.pop("version", "1.0.0"),
             update_in_progress=fields.pop("update_in_progress", False),
             install_steps=fields.pop("install_steps", None) or [],
-            created_at=now,
-            last_modified=now,
             **fields,
         )
-        with self._write() as session:
-            # A savepoint, so a duplicate name leaves an enclosing transaction usable.
-            with session.begin_nested():
-                session.add(row)
-            return Integration.from_row(row)
+        return self._add(row, Integration, savepoint=True)
 
     def ensure(self, name: str, *, source: str, target: str, direction: str) -> Integration:
         """The integration named ``name``, created if missing; the config's ends win.
@@ -103,16 +108,6 @@ class IntegrationRepo(Repository):
             return existing
         raise RuntimeError(f"integration {name!r} could not be created nor read")
 
-    def get(self, integration_id: str) -> Integration | None:
-        return self._get(IntegrationRow, integration_id, Integration)
-
-    def by_name(self, name: str) -> Integration | None:
-        return self._first(select(IntegrationRow).filter_by(name=name), Integration)
-
-    def all(self, *, skip: int = 0, limit: int = 100) -> list[Integration]:
-        query = select(IntegrationRow).order_by(IntegrationRow.created_at, IntegrationRow.id)
-        return self._list(query, Integration, skip=skip, limit=limit)
-
     def count(self) -> int:
         return self._count(IntegrationRow)
 
@@ -131,10 +126,6 @@ class IntegrationRepo(Repository):
             row.last_modified = ms(now_utc())
             session.flush()
             return Integration.from_row(row)
-
-    def delete(self, integration_id: str) -> bool:
-        """Delete it and (by cascade) its links, checkpoints, jobs and dead letters."""
-        return bool(self._change(delete(IntegrationRow).filter_by(id=integration_id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +150,8 @@ class SiteRepo(Repository):
         timezone: str = "UTC",
     ) -> Site:
         """Create or replace site ``site_id``."""
-        now = ms(now_utc())
-        with self._write() as session:
-            row = session.get(SiteRow, site_id)
-            if row is None:
-                row = SiteRow(site_id=site_id, created_at=now)
-                session.add(row)
-            row.connection = connection
-            row.username = username
-            row.password_hash = password_hash
-            row.timezone = timezone
-            row.last_modified = now
-            session.flush()
-            return Site.from_row(row)
+        values = {"connection": connection, "username": username, "timezone": timezone}
+        return self._put(SiteRow, {"site_id": site_id}, Site, **values, password_hash=password_hash)
 
     def get(self, site_id: int) -> Site | None:
         return self._get(SiteRow, site_id, Site)

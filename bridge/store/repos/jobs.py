@@ -16,8 +16,15 @@ from sqlalchemy import ColumnElement, delete, select, update
 
 from bridge.errors import NotFound
 from bridge.store.models import JobErrorRow, JobRow
-from bridge.store.repos.base import Record, Repository, filter_conditions, ms, now_utc
-from bridge.store.types import new_id, utc
+from bridge.store.repos.base import (
+    Record,
+    Repository,
+    filter_conditions,
+    ms,
+    new_row,
+    now_utc,
+)
+from bridge.store.types import utc
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
     "queued",
@@ -93,18 +100,9 @@ class JobRepo(Repository):
     def create(
         self, integration_id: str, *, type: str = "flow", direction: str | None = None
     ) -> Job:
-        now = ms(now_utc())
-        row = JobRow(
-            id=new_id(),
-            integration_id=integration_id,
-            type=type,
-            direction=direction,
-            status=QUEUED,
-            **{f"num_{name}": 0 for name in COUNTS},
-            created_at=now,
-            last_modified=now,
-        )
-        return self._add(row, Job)
+        counts = {f"num_{name}": 0 for name in COUNTS}
+        job = {"integration_id": integration_id, "type": type, "direction": direction}
+        return self._add(new_row(JobRow, **job, status=QUEUED, **counts), Job)
 
     def _set(self, job_id: str, only_from: tuple[str, ...], **values: Any) -> Job:
         """Update a job whose status is one of ``only_from``; the job as it is after."""

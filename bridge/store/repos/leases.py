@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, update
 
 from bridge.errors import FatalError
 from bridge.store.models import LeaseRow
-from bridge.store.repos.base import Repository, now_utc, upsert
+from bridge.store.repos.base import Record, Repository, now_utc, upsert
 from bridge.store.types import utc
 
 DEFAULT_TTL = timedelta(seconds=60)
@@ -49,15 +49,11 @@ def default_holder() -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Lease:
+class Lease(Record):
     name: str
     holder: str
     acquired_at: datetime
     expires_at: datetime
-
-    @classmethod
-    def from_row(cls, row: LeaseRow) -> Lease:
-        return cls(row.name, row.holder, row.acquired_at, row.expires_at)
 
 
 @dataclass(slots=True)
@@ -100,28 +96,16 @@ class LeaseRepo(Repository):
 
     def renew(self, name: str, holder: str, ttl: timedelta = DEFAULT_TTL) -> bool:
         """Extend our lease; False if it is no longer ours."""
-        with self._write() as session:
-            result = session.execute(
-                update(LeaseRow)
-                .where(LeaseRow.name == name, LeaseRow.holder == holder)
-                .values(expires_at=now_utc() + ttl)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        ours = (LeaseRow.name == name, LeaseRow.holder == holder)
+        return bool(self._change(update(LeaseRow).where(*ours).values(expires_at=now_utc() + ttl)))
 
     def release(self, name: str, holder: str) -> bool:
-        with self._write() as session:
-            result = session.execute(
-                delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        ours = (LeaseRow.name == name, LeaseRow.holder == holder)
+        return bool(self._change(delete(LeaseRow).where(*ours)))
 
     def get(self, name: str) -> Lease | None:
         """The current, unexpired lease on ``name``."""
-        with self._read() as session:
-            row = session.get(LeaseRow, name)
-            if row is None or row.expires_at <= now_utc():
-                return None
-            return Lease.from_row(row)
+        return self._get(LeaseRow, name, Lease, live=True)
 
     @contextmanager
     def hold(

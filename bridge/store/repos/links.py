@@ -18,17 +18,17 @@ from datetime import datetime
 from itertools import zip_longest
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, union_all, update
+from sqlalchemy import Table, bindparam, delete, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
-from bridge.store.repos.base import Repository, chunked, now_utc
+from bridge.store.repos.base import Record, Repository, chunked, now_utc
 
 _FIELDS = ("source_id", "target_id", "external_id", "email", "source_hash", "target_hash")
 
 
 @dataclass(frozen=True, slots=True)
-class IdLink:
+class IdLink(Record):
     """One record's identity on both sides. ``None`` in a field given to ``save`` keeps the
     stored value (a link is filled in as the sync learns more)."""
 
@@ -40,19 +40,6 @@ class IdLink:
     target_hash: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @classmethod
-    def from_row(cls, row: IdLinkRow) -> IdLink:
-        return cls(
-            source_id=row.source_id,
-            target_id=row.target_id,
-            external_id=row.external_id,
-            email=row.email,
-            source_hash=row.source_hash,
-            target_hash=row.target_hash,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -213,15 +200,11 @@ class IdLinkRepo(Repository):
             return True
 
     def count(self, integration_id: str) -> int:
-        with self._read() as session:
-            query = select(func.count()).select_from(IdLinkRow)
-            return session.scalar(query.filter_by(integration_id=integration_id)) or 0
+        return self._count(IdLinkRow, IdLinkRow.integration_id == integration_id)
 
     def clear(self, integration_id: str) -> int:
         """Forget every link of an integration (a full resync re-matches by keys)."""
-        with self._write() as session:
-            result = session.execute(delete(IdLinkRow).filter_by(integration_id=integration_id))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return self._change(delete(IdLinkRow).filter_by(integration_id=integration_id))
 
 
 def _find_row(

@@ -123,22 +123,18 @@ class WebhookChannelRepo(Repository):
         integration_id: str | None = None,
     ) -> WebhookChannel:
         """Create or replace a channel; ``token`` is what Bigin will echo in callbacks."""
-        now = ms(now_utc())
-        with self._write() as session:
-            row = session.get(WebhookChannelRow, channel_id)
-            if row is None:
-                row = WebhookChannelRow(channel_id=channel_id, created_at=now)
-                session.add(row)
-            row.connection = connection
-            row.integration_id = integration_id
-            row.events = list(events)
-            row.notify_url = notify_url
-            row.token_hash = token_hash(token)
-            row.token_encrypted = self._cipher.encrypt(token)
-            row.expires_at = utc(expires_at)
-            row.last_modified = now
-            session.flush()
-            return WebhookChannel.from_row(row)
+        return self._put(
+            WebhookChannelRow,
+            {"channel_id": channel_id},
+            WebhookChannel,
+            connection=connection,
+            integration_id=integration_id,
+            events=list(events),
+            notify_url=notify_url,
+            token_hash=token_hash(token),
+            token_encrypted=self._cipher.encrypt(token),
+            expires_at=utc(expires_at),
+        )
 
     def verify(self, channel_id: str, token: str | None) -> WebhookChannel | None:
         """The channel if ``token`` is its token (constant-time) and it has not expired."""

@@ -25,14 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from bridge.store.models import DeleteCarriedRow, IdLinkRow, ReconcileIdRow, TombstoneRow
-from bridge.store.repos.base import Repository, chunked, now_utc, upsert
+from bridge.store.repos.base import Record, Repository, chunked, now_utc, upsert
 from bridge.store.repos.links import normalize_email
 
 SOURCE, TARGET = "source", "target"
 
 
 @dataclass(frozen=True, slots=True)
-class Tombstone:
+class Tombstone(Record):
     id: int
     integration_id: str | None
     side: str | None
@@ -44,10 +44,6 @@ class Tombstone:
     seen_by: str
     gone: bool
     deleted_at: datetime
-
-    @classmethod
-    def from_row(cls, row: TombstoneRow) -> Tombstone:
-        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +187,7 @@ class TombstoneRepo(Repository):
         return query
 
     def count_pending(self, ref: SideRef) -> int:
-        with self._read() as session:
-            query = self._pending(ref).subquery()
-            return int(session.scalar(select(func.count()).select_from(query)) or 0)
+        return self._count(self._pending(ref).subquery())
 
     def pending(self, ref: SideRef, *, after_id: int = 0, limit: int = 500) -> list[Tombstone]:
         """The next ``limit`` tombstones to carry (after ``after_id``), oldest first."""
@@ -204,21 +198,9 @@ class TombstoneRepo(Repository):
 
     def mark_carried(self, integration_id: str, tombstone_id: int, outcome: str) -> None:
         """Say the integration dealt with the tombstone (in the caller's transaction)."""
-        with self._write() as session:
-            session.execute(
-                upsert(
-                    session,
-                    cast(Table, DeleteCarriedRow.__table__),
-                    {
-                        "integration_id": integration_id,
-                        "tombstone_id": tombstone_id,
-                        "outcome": outcome,
-                        "carried_at": now_utc(),
-                    },
-                    keys=("integration_id", "tombstone_id"),
-                    update=("outcome", "carried_at"),
-                )
-            )
+        keys = {"integration_id": integration_id, "tombstone_id": tombstone_id}
+        values = {**keys, "outcome": outcome, "carried_at": now_utc()}
+        self._upsert(DeleteCarriedRow, values, keys=tuple(keys), update=("outcome", "carried_at"))
 
     def outcomes(self, integration_id: str) -> dict[str, int]:
         """How many tombstones the integration carried, by outcome."""
@@ -241,9 +223,7 @@ class TombstoneRepo(Repository):
 
     def for_side(self, ref: SideRef) -> list[Tombstone]:
         """Every tombstone of a side (tests, small listings)."""
-        with self._read() as session:
-            rows = session.scalars(select(TombstoneRow).where(_of_side(ref)).order_by("id"))
-            return [Tombstone.from_row(row) for row in rows]
+        return self._list(select(TombstoneRow).where(_of_side(ref)).order_by("id"), Tombstone)
 
     # -- the facade ------------------------------------------------------------------
 
@@ -270,9 +250,7 @@ class TombstoneRepo(Repository):
         )
         if since is not None:
             query = query.where(TombstoneRow.deleted_at >= since)
-        with self._read() as session:
-            rows = session.scalars(query.order_by(TombstoneRow.id).limit(limit))
-            return [Tombstone.from_row(row) for row in rows]
+        return self._list(query.order_by(TombstoneRow.id), Tombstone, limit=limit)
 
     # -- reconciliation --------------------------------------------------------------
 
@@ -294,13 +272,10 @@ class TombstoneRepo(Repository):
                 )
 
     def scratch_clear(self, run_key: str) -> None:
-        with self._write() as session:
-            session.execute(delete(ReconcileIdRow).where(ReconcileIdRow.run_key == run_key))
+        self._change(delete(ReconcileIdRow).where(ReconcileIdRow.run_key == run_key))
 
     def scratch_count(self, run_key: str) -> int:
-        with self._read() as session:
-            query = select(func.count()).where(ReconcileIdRow.run_key == run_key)
-            return int(session.scalar(query) or 0)
+        return self._count(ReconcileIdRow, ReconcileIdRow.run_key == run_key)
 
     def missing(
         self, ref: SideRef, run_key: str, *, after_link: int = 0, limit: int = 500
