@@ -41,49 +41,11 @@ Rows never leave the store: repositories return frozen dataclasses (``Job``, ``I
 so callers cannot trip over detached ORM objects or lazy loads.
 """
 
+from bridge.store import repos
 from bridge.store.crypto import SECRET_KEY_ENV, SecretCipher
-from bridge.store.repos import (
-    ApiToken,
-    Checkpoint,
-    Connection,
-    DeadLetter,
-    FacadeCursor,
-    HeldLease,
-    IdLink,
-    Integration,
-    Job,
-    JobError,
-    Lease,
-    LockHeld,
-    Repositories,
-    Site,
-    WebhookChannel,
-    integration_lock,
-)
+from bridge.store.repos import *  # noqa: F403 (the records and helpers ``repos.__all__`` lists)
 from bridge.store.store import Store, alembic_config, open_store
 from bridge.store.types import new_id
 
-__all__ = [
-    "SECRET_KEY_ENV",
-    "ApiToken",
-    "Checkpoint",
-    "Connection",
-    "DeadLetter",
-    "FacadeCursor",
-    "HeldLease",
-    "IdLink",
-    "Integration",
-    "Job",
-    "JobError",
-    "Lease",
-    "LockHeld",
-    "Repositories",
-    "SecretCipher",
-    "Site",
-    "Store",
-    "WebhookChannel",
-    "alembic_config",
-    "integration_lock",
-    "new_id",
-    "open_store",
-]
+__all__ = ["SECRET_KEY_ENV", "SecretCipher", "Store", "alembic_config", "new_id", "open_store"]
+__all__ += repos.__all__
