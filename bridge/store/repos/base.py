@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from bridge.errors import NotFound
 from bridge.store.crypto import SecretCipher
 from bridge.store.types import new_id
 
@@ -58,6 +59,14 @@ def filter_conditions(
         raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}")
     given = {name: value for name, value in filters.items() if value is not None}
     return [make(given[name]) for name, make in conditions.items() if name in given]
+
+
+def existing(session: Session, model: type[M], key: Any, what: str, **options: Any) -> M:
+    """The row of ``model`` with primary key ``key``; NotFound ("no <what> <key>") if none."""
+    row = session.get(model, key, **options)
+    if row is None:
+        raise NotFound(f"no {what} {key}")
+    return row
 
 
 class Record:

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from bridge.config import SECRET_KEYS, ConnectionConfig
-from bridge.errors import NotFound
 from bridge.kinds import connection_kinds
 from bridge.store.models import ConnectionRow
-from bridge.store.repos.base import Record, ResourceRepo, ms, new_row, now_utc, record_of
+from bridge.store.repos.base import Record, ResourceRepo, existing, ms, new_row, now_utc, record_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +70,7 @@ class ConnectionRepo(ResourceRepo[Connection]):
     def update(self, connection_id: str, settings: Mapping[str, Any]) -> Connection:
         """Merge ``settings`` into the stored ones; a value of ``None`` removes the key."""
         with self._write() as session:
-            row = session.get(ConnectionRow, connection_id)
-            if row is None:
-                raise NotFound(f"no connection {connection_id}")
+            row = existing(session, ConnectionRow, connection_id, "connection")
             plain, secret = split_secrets(settings)
             merged_plain = {**(row.settings or {}), **plain}
             merged_secret = {**self._secrets(row), **secret}
@@ -88,8 +85,6 @@ class ConnectionRepo(ResourceRepo[Connection]):
     def config(self, connection_id: str) -> ConnectionConfig:
         """The connection with its secrets decrypted, as a connector's factory takes it."""
         with self._read() as session:
-            row = session.get(ConnectionRow, connection_id)
-            if row is None:
-                raise NotFound(f"no connection {connection_id}")
+            row = existing(session, ConnectionRow, connection_id, "connection")
             settings = {**(row.settings or {}), **self._secrets(row)}
             return ConnectionConfig(name=row.name, kind=row.kind, settings=settings)

@@ -15,12 +15,12 @@ from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, delete, select, update
 
-from bridge.errors import NotFound
 from bridge.store.models import DeadLetterRow
 from bridge.store.repos.base import (
     Record,
     Repository,
     chunked,
+    existing,
     filter_conditions,
     ms,
     now_utc,
@@ -131,9 +131,7 @@ class DeadLetterRepo(Repository):
         self, letter_id: int, *, error_message: str, error_code: str | None = None
     ) -> DeadLetter:
         with self._write() as session:
-            row = session.get(DeadLetterRow, letter_id)
-            if row is None:
-                raise NotFound(f"no dead letter {letter_id}")
+            row = existing(session, DeadLetterRow, letter_id, "dead letter")
             row.attempts += 1
             row.error_message = error_message
             row.error_code = error_code

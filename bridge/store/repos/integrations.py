@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bridge.errors import NotFound
 from bridge.store.models import IntegrationRow, SiteRow
 from bridge.store.repos.base import (
     Record,
     Repository,
     ResourceRepo,
+    existing,
     ms,
     new_row,
     now_utc,
@@ -118,9 +118,7 @@ class IntegrationRepo(ResourceRepo[Integration]):
         if "mode" in changes:
             _check_mode(changes["mode"])
         with self._write() as session:
-            row = session.get(IntegrationRow, integration_id)
-            if row is None:
-                raise NotFound(f"no integration {integration_id}")
+            row = existing(session, IntegrationRow, integration_id, "integration")
             for key, value in changes.items():
                 setattr(row, key, value)
             row.last_modified = ms(now_utc())

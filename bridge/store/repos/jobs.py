@@ -19,6 +19,7 @@ from bridge.store.models import JobErrorRow, JobRow
 from bridge.store.repos.base import (
     Record,
     Repository,
+    existing,
     filter_conditions,
     ms,
     new_row,
@@ -113,9 +114,7 @@ class JobRepo(Repository):
                 .where(JobRow.id == job_id, JobRow.status.in_(only_from))
                 .values(**values)
             )
-            row = session.get(JobRow, job_id, populate_existing=True)
-            if row is None:
-                raise NotFound(f"no job {job_id}")
+            row = existing(session, JobRow, job_id, "job", populate_existing=True)
             return Job.from_row(row)
 
     def start(self, job_id: str) -> Job:

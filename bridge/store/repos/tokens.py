@@ -19,7 +19,7 @@ from sqlalchemy import Select, delete, select, update
 from bridge.errors import NotFound
 from bridge.store.crypto import same_hash, token_hash
 from bridge.store.models import ApiTokenRow, WebhookChannelRow
-from bridge.store.repos.base import Record, Repository, ms, now_utc, record_of
+from bridge.store.repos.base import Record, Repository, existing, ms, now_utc, record_of
 from bridge.store.types import new_id, utc
 
 TOKEN_PREFIX = "sb_"
@@ -79,9 +79,7 @@ class ApiTokenRepo(Repository):
 
     def revoke(self, token_id: str) -> ApiToken:
         with self._write() as session:
-            row = session.get(ApiTokenRow, token_id)
-            if row is None:
-                raise NotFound(f"no API token {token_id}")
+            row = existing(session, ApiTokenRow, token_id, "API token")
             if row.revoked_at is None:
                 row.revoked_at = ms(now_utc())
             session.flush()
@@ -149,9 +147,7 @@ class WebhookChannelRepo(Repository):
     def token(self, channel_id: str) -> str:
         """The plaintext token, to renew the channel with the same one."""
         with self._read() as session:
-            row = session.get(WebhookChannelRow, channel_id)
-            if row is None:
-                raise NotFound(f"no webhook channel {channel_id}")
+            row = existing(session, WebhookChannelRow, channel_id, "webhook channel")
             return str(self._cipher.decrypt(row.token_encrypted))
 
     def renew(self, channel_id: str, expires_at: datetime) -> WebhookChannel:
