@@ -8,7 +8,6 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
-from bridge.store.types import UTCDateTime
 
 
 class ConsoleSessionRow(Base):
@@ -20,8 +19,8 @@ class ConsoleSessionRow(Base):
     session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_id: Mapped[str] = mapped_column(String(24))
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FacadeActivityRow(Base):
@@ -32,7 +31,7 @@ class FacadeActivityRow(Base):
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     faults: Mapped[int] = mapped_column(Integer, default=0)
-    last_call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_call_at: Mapped[datetime]
 
 
 class FacadeFaultRow(Base):
@@ -44,4 +43,4 @@ class FacadeFaultRow(Base):
     site_id: Mapped[int | None] = mapped_column(Integer)
     operation: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)

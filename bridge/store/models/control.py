@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
-from bridge.store.types import JSONValue, UTCDateTime
+from bridge.store.types import JSONValue
 
 
 class IntegrationRow(Base):
@@ -30,8 +30,8 @@ class IntegrationRow(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     target: Mapped[str | None] = mapped_column(String(200))
     direction: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    last_modified: Mapped[datetime]
 
 
 class ConnectionRow(Base):
@@ -46,8 +46,8 @@ class ConnectionRow(Base):
     secrets_encrypted: Mapped[str | None] = mapped_column(Text)
     # Names only, so a listing shows which secrets are set without needing the key.
     secret_keys: Mapped[list[str]] = mapped_column(JSONValue, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    last_modified: Mapped[datetime]
 
 
 class SiteRow(Base):
@@ -60,8 +60,8 @@ class SiteRow(Base):
     username: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(400))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    last_modified: Mapped[datetime]
 
 
 class ApiTokenRow(Base):
@@ -73,9 +73,9 @@ class ApiTokenRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class WebhookChannelRow(Base):
@@ -94,9 +94,9 @@ class WebhookChannelRow(Base):
     # exists because renewing a channel (PUT) must send the same token again.
     token_hash: Mapped[str] = mapped_column(String(64))
     token_encrypted: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    last_modified: Mapped[datetime]
 
 
 class OAuthTokenRow(Base):
@@ -112,7 +112,7 @@ class OAuthTokenRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     system: Mapped[str] = mapped_column(String(32))
     token_encrypted: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None]
     # How many tokens were fetched for the account through the store (for operators).
     refreshes: Mapped[int] = mapped_column(Integer, default=0)
-    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refreshed_at: Mapped[datetime]

@@ -17,7 +17,6 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
-from bridge.store.types import UTCDateTime
 
 
 class TombstoneRow(Base):
@@ -42,7 +41,7 @@ class TombstoneRow(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     seen_by: Mapped[str] = mapped_column(String(16))
     gone: Mapped[bool] = mapped_column(Boolean, default=True)
-    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime]
 
 
 class DeleteCarriedRow(Base):
@@ -57,7 +56,7 @@ class DeleteCarriedRow(Base):
         Integer, ForeignKey("tombstones.id", ondelete="CASCADE"), primary_key=True
     )
     outcome: Mapped[str] = mapped_column(String(16))
-    carried_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    carried_at: Mapped[datetime]
 
 
 class ReconcileIdRow(Base):

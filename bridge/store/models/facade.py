@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
-from bridge.store.types import JSONValue, UTCDateTime
+from bridge.store.types import JSONValue
 
 
 class EntityIdRow(Base):
@@ -21,7 +21,7 @@ class EntityIdRow(Base):
     scope: Mapped[str] = mapped_column(String(200), primary_key=True)
     entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     crm_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
 
 
 class FacadeCursorRow(Base):
@@ -35,10 +35,10 @@ class FacadeCursorRow(Base):
     # The lastUpdateDate as canonical ISO text ("" for none), so it can sit in a unique key
     # (a NULL would make every "no date" cursor distinct).
     since_key: Mapped[str] = mapped_column(String(40))
-    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    since: Mapped[datetime | None]
     snapshot: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FacadeCursorPositionRow(Base):
@@ -64,4 +64,4 @@ class CacheGenerationRow(Base):
 
     scope: Mapped[str] = mapped_column(String(200), primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.models.base import Base
-from bridge.store.types import JSONValue, UTCDateTime
+from bridge.store.types import JSONValue
 
 
 def _integration_fk() -> ForeignKey:
@@ -36,8 +36,8 @@ class IdLinkRow(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     source_hash: Mapped[str | None] = mapped_column(String(64))
     target_hash: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class CheckpointRow(Base):
@@ -47,9 +47,9 @@ class CheckpointRow(Base):
 
     integration_id: Mapped[str] = mapped_column(String(24), _integration_fk(), primary_key=True)
     direction: Mapped[str] = mapped_column(String(32), primary_key=True)
-    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    watermark: Mapped[datetime | None]
     position: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime]
 
 
 class JobRow(Base):
@@ -74,10 +74,10 @@ class JobRow(Base):
     num_conflicts: Mapped[int] = mapped_column(Integer, default=0)
     num_deleted: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_modified: Mapped[datetime]
 
 
 class JobErrorRow(Base):
@@ -93,7 +93,7 @@ class JobErrorRow(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
 
 
 class DeadLetterRow(Base):
@@ -111,9 +111,9 @@ class DeadLetterRow(Base):
     error_message: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
 
 
 class LeaseRow(Base):
@@ -123,5 +123,5 @@ class LeaseRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
