@@ -86,6 +86,21 @@ def create_table(
         op.create_index(op.f(f"ix_{name}_{_joined(indexed)}"), name, list(indexed), unique=False)
 
 
+def create_resource(name: str, *columns: sa.Column[Any]) -> None:
+    """An integrator.io-shaped table: a 24-character ``id`` and a unique ``name`` first,
+    ``created_at`` and ``last_modified`` last."""
+    create_table(
+        name,
+        string("id", 24),
+        string("name", 200),
+        *columns,
+        stamp("created_at"),
+        stamp("last_modified"),
+        primary_key=["id"],
+        unique=[["name"]],
+    )
+
+
 def drop_table(name: str, *, indexes: Sequence[Sequence[str]] = ()) -> None:
     """Drop table ``name`` after the indexes :func:`create_table` made for it."""
     for indexed in indexes:

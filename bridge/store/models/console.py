@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base
+from bridge.store.models.base import Base, Str24, Str64
 
 
 class ConsoleSessionRow(Base):
@@ -16,9 +16,9 @@ class ConsoleSessionRow(Base):
 
     __tablename__ = "console_sessions"
 
-    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_id: Mapped[str] = mapped_column(String(24))
-    csrf_token: Mapped[str] = mapped_column(String(64))
+    session_hash: Mapped[Str64] = mapped_column(primary_key=True)
+    token_id: Mapped[Str24]
+    csrf_token: Mapped[Str64]
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -41,6 +41,6 @@ class FacadeFaultRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[int | None] = mapped_column(Integer)
-    operation: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[Str64]
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base
+from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -18,18 +18,18 @@ class IntegrationRow(Base):
 
     __tablename__ = "integrations"
 
-    id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    id: Mapped[Str24] = mapped_column(primary_key=True)
+    name: Mapped[Str200] = mapped_column(unique=True)
     readme: Mapped[str] = mapped_column(Text, default="")
-    mode: Mapped[str] = mapped_column(String(16), default="settings")
+    mode: Mapped[Str16] = mapped_column(default="settings")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
-    version: Mapped[str] = mapped_column(String(32), default="1.0.0")
+    version: Mapped[Str32] = mapped_column(default="1.0.0")
     update_in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
     install_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
     # Connection names of the two ends and the configured direction; None until configured.
-    source: Mapped[str | None] = mapped_column(String(200))
-    target: Mapped[str | None] = mapped_column(String(200))
-    direction: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[Str200 | None]
+    target: Mapped[Str200 | None]
+    direction: Mapped[Str32 | None]
     created_at: Mapped[datetime]
     last_modified: Mapped[datetime]
 
@@ -39,9 +39,9 @@ class ConnectionRow(Base):
 
     __tablename__ = "connections"
 
-    id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    id: Mapped[Str24] = mapped_column(primary_key=True)
+    name: Mapped[Str200] = mapped_column(unique=True)
+    kind: Mapped[Str32]
     settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
     secrets_encrypted: Mapped[str | None] = mapped_column(Text)
     # Names only, so a listing shows which secrets are set without needing the key.
@@ -56,10 +56,10 @@ class SiteRow(Base):
     __tablename__ = "sites"
 
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    connection: Mapped[str] = mapped_column(String(200))
-    username: Mapped[str] = mapped_column(String(200), default="")
+    connection: Mapped[Str200]
+    username: Mapped[Str200] = mapped_column(default="")
     password_hash: Mapped[str | None] = mapped_column(String(400))
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    timezone: Mapped[Str64] = mapped_column(default="UTC")
     created_at: Mapped[datetime]
     last_modified: Mapped[datetime]
 
@@ -69,10 +69,10 @@ class ApiTokenRow(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(16), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id: Mapped[Str24] = mapped_column(primary_key=True)
+    name: Mapped[Str200]
+    prefix: Mapped[Str16] = mapped_column(index=True)
+    token_hash: Mapped[Str64] = mapped_column(unique=True)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -83,16 +83,16 @@ class WebhookChannelRow(Base):
 
     __tablename__ = "webhook_channels"
 
-    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    connection: Mapped[str] = mapped_column(String(200), index=True)
-    integration_id: Mapped[str | None] = mapped_column(
-        String(24), ForeignKey("integrations.id", ondelete="CASCADE")
+    channel_id: Mapped[Str32] = mapped_column(primary_key=True)
+    connection: Mapped[Str200] = mapped_column(index=True)
+    integration_id: Mapped[Str24 | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
     )
     events: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     notify_url: Mapped[str] = mapped_column(Text)
     # The hash is what a callback is compared against (constant time); the encrypted copy
     # exists because renewing a channel (PUT) must send the same token again.
-    token_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[Str64]
     token_encrypted: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
@@ -109,8 +109,8 @@ class OAuthTokenRow(Base):
 
     __tablename__ = "oauth_tokens"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    system: Mapped[str] = mapped_column(String(32))
+    key: Mapped[Str64] = mapped_column(primary_key=True)
+    system: Mapped[Str32]
     token_encrypted: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None]
     # How many tokens were fetched for the account through the store (for operators).

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base
+from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
 
 
 class TombstoneRow(Base):
@@ -30,16 +30,16 @@ class TombstoneRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    integration_id: Mapped[str | None] = mapped_column(
-        String(24), ForeignKey("integrations.id", ondelete="CASCADE")
+    integration_id: Mapped[Str24 | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
     )
-    side: Mapped[str | None] = mapped_column(String(16))
-    connection: Mapped[str | None] = mapped_column(String(200))
-    system: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str] = mapped_column(String(200))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    side: Mapped[Str16 | None]
+    connection: Mapped[Str200 | None]
+    system: Mapped[Str32]
+    record_id: Mapped[Str200]
+    external_id: Mapped[Str200 | None]
     email: Mapped[str | None] = mapped_column(String(320))
-    seen_by: Mapped[str] = mapped_column(String(16))
+    seen_by: Mapped[Str16]
     gone: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted_at: Mapped[datetime]
 
@@ -49,13 +49,13 @@ class DeleteCarriedRow(Base):
 
     __tablename__ = "deletes_carried"
 
-    integration_id: Mapped[str] = mapped_column(
-        String(24), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    integration_id: Mapped[Str24] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
     )
     tombstone_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("tombstones.id", ondelete="CASCADE"), primary_key=True
     )
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[Str16]
     carried_at: Mapped[datetime]
 
 
@@ -64,5 +64,5 @@ class ReconcileIdRow(Base):
 
     __tablename__ = "reconcile_ids"
 
-    run_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    run_key: Mapped[Str64] = mapped_column(primary_key=True)
+    record_id: Mapped[Str200] = mapped_column(primary_key=True)

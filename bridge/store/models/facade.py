@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base
+from bridge.store.models.base import Base, Str24, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -18,9 +18,9 @@ class EntityIdRow(Base):
     __tablename__ = "entity_ids"
     __table_args__ = (UniqueConstraint("scope", "crm_id"),)
 
-    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[Str200] = mapped_column(primary_key=True)
     entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    crm_id: Mapped[str] = mapped_column(String(200))
+    crm_id: Mapped[Str200]
     created_at: Mapped[datetime]
 
 
@@ -30,13 +30,13 @@ class FacadeCursorRow(Base):
     __tablename__ = "facade_cursors"
     __table_args__ = (UniqueConstraint("scope", "since_key", "snapshot"),)
 
-    id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(200))
+    id: Mapped[Str24] = mapped_column(primary_key=True)
+    scope: Mapped[Str200]
     # The lastUpdateDate as canonical ISO text ("" for none), so it can sit in a unique key
     # (a NULL would make every "no date" cursor distinct).
     since_key: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime | None]
-    snapshot: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[Str64]
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -46,8 +46,8 @@ class FacadeCursorPositionRow(Base):
 
     __tablename__ = "facade_cursor_positions"
 
-    cursor_id: Mapped[str] = mapped_column(
-        String(24), ForeignKey("facade_cursors.id", ondelete="CASCADE"), primary_key=True
+    cursor_id: Mapped[Str24] = mapped_column(
+        ForeignKey("facade_cursors.id", ondelete="CASCADE"), primary_key=True
     )
     record_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     position: Mapped[dict[str, Any]] = mapped_column(JSONValue)
@@ -62,6 +62,6 @@ class CacheGenerationRow(Base):
 
     __tablename__ = "cache_generations"
 
-    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[Str200] = mapped_column(primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base
+from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -29,13 +29,13 @@ class IdLinkRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
-    source_id: Mapped[str | None] = mapped_column(String(200))
-    target_id: Mapped[str | None] = mapped_column(String(200))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    integration_id: Mapped[Str24] = mapped_column(_integration_fk())
+    source_id: Mapped[Str200 | None]
+    target_id: Mapped[Str200 | None]
+    external_id: Mapped[Str200 | None]
     email: Mapped[str | None] = mapped_column(String(320))
-    source_hash: Mapped[str | None] = mapped_column(String(64))
-    target_hash: Mapped[str | None] = mapped_column(String(64))
+    source_hash: Mapped[Str64 | None]
+    target_hash: Mapped[Str64 | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -45,8 +45,8 @@ class CheckpointRow(Base):
 
     __tablename__ = "checkpoints"
 
-    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk(), primary_key=True)
-    direction: Mapped[str] = mapped_column(String(32), primary_key=True)
+    integration_id: Mapped[Str24] = mapped_column(_integration_fk(), primary_key=True)
+    direction: Mapped[Str32] = mapped_column(primary_key=True)
     watermark: Mapped[datetime | None]
     position: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     updated_at: Mapped[datetime]
@@ -61,11 +61,11 @@ class JobRow(Base):
         Index(None, "status", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
-    type: Mapped[str] = mapped_column(String(16), default="flow")
-    direction: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    id: Mapped[Str24] = mapped_column(primary_key=True)
+    integration_id: Mapped[Str24] = mapped_column(_integration_fk())
+    type: Mapped[Str16] = mapped_column(default="flow")
+    direction: Mapped[Str32 | None]
+    status: Mapped[Str16]
     num_read: Mapped[int] = mapped_column(Integer, default=0)
     num_created: Mapped[int] = mapped_column(Integer, default=0)
     num_updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -86,13 +86,11 @@ class JobErrorRow(Base):
     __tablename__ = "job_errors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    job_id: Mapped[str] = mapped_column(
-        String(24), ForeignKey("jobs.id", ondelete="CASCADE"), index=True
-    )
-    record_key: Mapped[str | None] = mapped_column(String(200))
-    code: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[Str24] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    record_key: Mapped[Str200 | None]
+    code: Mapped[Str64 | None]
     message: Mapped[str] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[Str32 | None]
     created_at: Mapped[datetime]
 
 
@@ -103,11 +101,11 @@ class DeadLetterRow(Base):
     __table_args__ = (Index(None, "integration_id", "direction", "resolved", "record_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    integration_id: Mapped[str] = mapped_column(String(24), _integration_fk())
-    direction: Mapped[str] = mapped_column(String(32))
-    record_key: Mapped[str] = mapped_column(String(200))
+    integration_id: Mapped[Str24] = mapped_column(_integration_fk())
+    direction: Mapped[Str32]
+    record_key: Mapped[Str200]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONValue)
-    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[Str64 | None]
     error_message: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -121,7 +119,7 @@ class LeaseRow(Base):
 
     __tablename__ = "leases"
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Str200] = mapped_column(primary_key=True)
+    holder: Mapped[Str200]
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]

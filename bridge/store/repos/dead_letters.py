@@ -53,13 +53,6 @@ class LetterFilters(TypedDict, total=False):
     resolved: bool | None
 
 
-_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
-    "integration_id": lambda value: DeadLetterRow.integration_id == value,
-    "direction": lambda value: DeadLetterRow.direction == value,
-    "resolved": lambda value: DeadLetterRow.resolved.is_(value),
-}
-
-
 class DeadLetterRepo(Repository):
     def add(
         self,
@@ -162,3 +155,11 @@ class DeadLetterRepo(Repository):
 def _conditions(filters: LetterFilters) -> list[ColumnElement[bool]]:
     """``filters`` as WHERE conditions, unresolved letters only unless they say otherwise."""
     return filter_conditions({"resolved": False, **filters}, _FILTERS)
+
+
+#: The condition each of :class:`LetterFilters` adds to a query.
+_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    "integration_id": lambda value: DeadLetterRow.integration_id == value,
+    "direction": lambda value: DeadLetterRow.direction == value,
+    "resolved": lambda value: DeadLetterRow.resolved.is_(value),
+}

@@ -88,15 +88,6 @@ class JobFilters(TypedDict, total=False):
     job_type: str | None
 
 
-_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
-    "integration_id": lambda value: JobRow.integration_id == value,
-    "status": lambda value: JobRow.status == value,
-    "job_type": lambda value: JobRow.type == value,
-    "created_from": lambda value: JobRow.created_at >= utc(value),
-    "created_to": lambda value: JobRow.created_at <= utc(value),
-}
-
-
 class JobRepo(Repository):
     def create(
         self, integration_id: str, *, type: str = "flow", direction: str | None = None
@@ -195,3 +186,13 @@ class JobRepo(Repository):
     def errors(self, job_id: str, *, skip: int = 0, limit: int = 1000) -> list[JobError]:
         query = select(JobErrorRow).filter_by(job_id=job_id).order_by(JobErrorRow.id)
         return self._list(query, JobError, skip=skip, limit=limit)
+
+
+#: The condition each of :class:`JobFilters` adds to a query.
+_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    "integration_id": lambda value: JobRow.integration_id == value,
+    "status": lambda value: JobRow.status == value,
+    "job_type": lambda value: JobRow.type == value,
+    "created_from": lambda value: JobRow.created_at >= utc(value),
+    "created_to": lambda value: JobRow.created_at <= utc(value),
+}

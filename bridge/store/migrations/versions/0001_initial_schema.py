@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bridge.store.migrations.columns import (
     boolean,
+    create_resource,
     create_table,
     drop_table,
     integer,
@@ -36,18 +37,12 @@ def upgrade() -> None:
         unique=[["token_hash"]],
         indexes=[["prefix"]],
     )
-    create_table(
+    create_resource(
         "connections",
-        string("id", 24),
-        string("name", 200),
         string("kind", 32),
         json("settings"),
         text("secrets_encrypted", nullable=True),
         json("secret_keys"),
-        stamp("created_at"),
-        stamp("last_modified"),
-        primary_key=["id"],
-        unique=[["name"]],
     )
     create_table(
         "entity_ids",
@@ -71,10 +66,8 @@ def upgrade() -> None:
         unique=[["scope", "since_key", "snapshot"]],
         indexes=[["expires_at"]],
     )
-    create_table(
+    create_resource(
         "integrations",
-        string("id", 24),
-        string("name", 200),
         text("readme"),
         string("mode", 16),
         json("settings"),
@@ -84,10 +77,6 @@ def upgrade() -> None:
         string("source", 200, nullable=True),
         string("target", 200, nullable=True),
         string("direction", 32, nullable=True),
-        stamp("created_at"),
-        stamp("last_modified"),
-        primary_key=["id"],
-        unique=[["name"]],
     )
     create_table(
         "leases",
