@@ -183,6 +183,16 @@ class Repository:
             session.execute(upsert(session, table, values, keys=keys, update=update))
 
 
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The ``insert`` of ``session``'s engine that has ``.on_conflict_do_update``.
+
+    Both SQLite (3.24+) and PostgreSQL take the same ``ON CONFLICT`` statement; only the
+    constructor differs.
+    """
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def upsert(
     session: Session,
     table: Table,
@@ -194,13 +204,10 @@ def upsert(
 ) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update... [WHERE where]`` for either engine.
 
-    Both SQLite (3.24+) and PostgreSQL take the same statement; only the constructor differs.
     ``where(excluded)`` may restrict the update; ``excluded`` is the proposed row, ``table``
     the existing one.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(values)
+    stmt = dialect_insert(session)(table).values(values)
     set_ = {name: stmt.excluded[name] for name in update}
     condition = where(stmt.excluded) if where is not None else None
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=condition)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.store.crypto import token_hash
 from bridge.store.models import (
@@ -26,14 +25,14 @@ from bridge.store.models import (
     FacadeCursorRow,
     FacadeFaultRow,
 )
-from bridge.store.repos.base import Repository, now_utc
+from bridge.store.repos.base import Record, Repository, dialect_insert, now_utc
 
 #: Faults kept for the console; older ones are deleted as new ones arrive.
 KEEP_FAULTS = 200
 
 
 @dataclass(frozen=True, slots=True)
-class ConsoleSession:
+class ConsoleSession(Record):
     token_id: str
     csrf_token: str
     expires_at: datetime
@@ -49,7 +48,7 @@ class SiteActivity:
 
 
 @dataclass(frozen=True, slots=True)
-class FacadeFault:
+class FacadeFault(Record):
     site_id: int | None
     operation: str
     message: str
@@ -82,23 +81,20 @@ class ConsoleSessionRepo(Repository):
             session.add(row)
             # Expired sessions go as new ones come, so the table stays as small as its use.
             session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
-        return cookie, ConsoleSession(row.token_id, row.csrf_token, row.expires_at)
+        return cookie, ConsoleSession.from_row(row)
 
     def get(self, cookie: str) -> ConsoleSession | None:
         """The live session ``cookie`` names (unexpired, its token not revoked); else None."""
-        with self._read() as session:
-            row = session.execute(
-                select(ConsoleSessionRow)
-                .join(ApiTokenRow, ApiTokenRow.id == ConsoleSessionRow.token_id)
-                .where(
-                    ConsoleSessionRow.session_hash == token_hash(cookie),
-                    ConsoleSessionRow.expires_at > now_utc(),
-                    ApiTokenRow.revoked_at.is_(None),
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                return None
-            return ConsoleSession(row.token_id, row.csrf_token, row.expires_at)
+        query = (
+            select(ConsoleSessionRow)
+            .join(ApiTokenRow, ApiTokenRow.id == ConsoleSessionRow.token_id)
+            .where(
+                ConsoleSessionRow.session_hash == token_hash(cookie),
+                ConsoleSessionRow.expires_at > now_utc(),
+                ApiTokenRow.revoked_at.is_(None),
+            )
+        )
+        return self._first(query, ConsoleSession)
 
     def close(self, cookie: str) -> None:
         with self._write() as session:
@@ -112,7 +108,7 @@ class FacadeActivityRepo(Repository):
         sites = set(batch.calls) | set(batch.faults)
         with self._write() as session:
             dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            insert = dialect_insert(session)
             row = FacadeActivityRow
             for site_id in sorted(sites):
                 stmt = insert(row).values(
@@ -176,8 +172,5 @@ class FacadeActivityRepo(Repository):
         ]
 
     def faults(self, limit: int = 50) -> list[FacadeFault]:
-        with self._read() as session:
-            rows = session.scalars(
-                select(FacadeFaultRow).order_by(FacadeFaultRow.id.desc()).limit(limit)
-            )
-            return [FacadeFault(r.site_id, r.operation, r.message, r.created_at) for r in rows]
+        query = select(FacadeFaultRow).order_by(FacadeFaultRow.id.desc())
+        return self._list(query, FacadeFault, limit=limit)

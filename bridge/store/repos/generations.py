@@ -19,11 +19,10 @@ import threading
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from bridge.store.models import CacheGenerationRow
-from bridge.store.repos.base import Repository, now_utc
+from bridge.store.repos.base import Repository, dialect_insert, now_utc
 
 Row = CacheGenerationRow
 
@@ -38,10 +37,8 @@ class CacheGenerationRepo(Repository):
     def advance(self, scope: str) -> int:
         """Count one more write to ``scope``; the new generation."""
         with self._write() as session:
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             now = now_utc()
-            stmt = insert(Row).values(scope=scope, generation=1, updated_at=now)
+            stmt = dialect_insert(session)(Row).values(scope=scope, generation=1, updated_at=now)
             counted = stmt.on_conflict_do_update(
                 index_elements=[Row.scope],
                 set_={"generation": Row.generation + 1, "updated_at": now},
