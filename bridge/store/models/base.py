@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 from sqlalchemy import MetaData, String
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 from bridge.store.types import UTCDateTime
 
@@ -32,6 +32,12 @@ Str24 = Annotated[str, 24]  # integrator.io's ``_id`` (see bridge.store.types.ne
 Str32 = Annotated[str, 32]
 Str64 = Annotated[str, 64]  # SHA-256 hex digests, codes, short keys
 Str200 = Annotated[str, 200]  # names, record ids and keys
+
+#: The primary keys the tables use: integrator.io's 24-hex ``_id`` (made by the repository,
+#: :func:`bridge.store.types.new_id`), a number the database counts up, a number given.
+IdKey = Annotated[str, mapped_column(String(24), primary_key=True)]
+SerialKey = Annotated[int, mapped_column(primary_key=True, autoincrement=True)]
+GivenNumberKey = Annotated[int, mapped_column(primary_key=True, autoincrement=False)]
 
 
 class Base(DeclarativeBase):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base, Str24, Str64
+from bridge.store.models.base import Base, GivenNumberKey, SerialKey, Str24, Str64
 
 
 class ConsoleSessionRow(Base):
@@ -28,7 +28,7 @@ class FacadeActivityRow(Base):
 
     __tablename__ = "facade_activity"
 
-    site_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    site_id: Mapped[GivenNumberKey]
     calls: Mapped[int] = mapped_column(Integer, default=0)
     faults: Mapped[int] = mapped_column(Integer, default=0)
     last_call_at: Mapped[datetime]
@@ -39,7 +39,7 @@ class FacadeFaultRow(Base):
 
     __tablename__ = "facade_faults"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     site_id: Mapped[int | None] = mapped_column(Integer)
     operation: Mapped[Str64]
     message: Mapped[str] = mapped_column(Text)

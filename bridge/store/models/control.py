@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
+from bridge.store.models.base import Base, GivenNumberKey, IdKey, Str16, Str24, Str32, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -18,7 +18,7 @@ class IntegrationRow(Base):
 
     __tablename__ = "integrations"
 
-    id: Mapped[Str24] = mapped_column(primary_key=True)
+    id: Mapped[IdKey]
     name: Mapped[Str200] = mapped_column(unique=True)
     readme: Mapped[str] = mapped_column(Text, default="")
     mode: Mapped[Str16] = mapped_column(default="settings")
@@ -39,7 +39,7 @@ class ConnectionRow(Base):
 
     __tablename__ = "connections"
 
-    id: Mapped[Str24] = mapped_column(primary_key=True)
+    id: Mapped[IdKey]
     name: Mapped[Str200] = mapped_column(unique=True)
     kind: Mapped[Str32]
     settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
@@ -55,7 +55,7 @@ class SiteRow(Base):
 
     __tablename__ = "sites"
 
-    site_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    site_id: Mapped[GivenNumberKey]
     connection: Mapped[Str200]
     username: Mapped[Str200] = mapped_column(default="")
     password_hash: Mapped[str | None] = mapped_column(String(400))
@@ -69,7 +69,7 @@ class ApiTokenRow(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[Str24] = mapped_column(primary_key=True)
+    id: Mapped[IdKey]
     name: Mapped[Str200]
     prefix: Mapped[Str16] = mapped_column(index=True)
     token_hash: Mapped[Str64] = mapped_column(unique=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
+from bridge.store.models.base import Base, SerialKey, Str16, Str24, Str32, Str64, Str200
 
 
 class TombstoneRow(Base):
@@ -29,7 +29,7 @@ class TombstoneRow(Base):
         Index(None, "connection", "deleted_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     integration_id: Mapped[Str24 | None] = mapped_column(
         ForeignKey("integrations.id", ondelete="CASCADE")
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base, Str24, Str64, Str200
+from bridge.store.models.base import Base, GivenNumberKey, IdKey, Str24, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -19,7 +19,7 @@ class EntityIdRow(Base):
     __table_args__ = (UniqueConstraint("scope", "crm_id"),)
 
     scope: Mapped[Str200] = mapped_column(primary_key=True)
-    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity_id: Mapped[GivenNumberKey]
     crm_id: Mapped[Str200]
     created_at: Mapped[datetime]
 
@@ -30,7 +30,7 @@ class FacadeCursorRow(Base):
     __tablename__ = "facade_cursors"
     __table_args__ = (UniqueConstraint("scope", "since_key", "snapshot"),)
 
-    id: Mapped[Str24] = mapped_column(primary_key=True)
+    id: Mapped[IdKey]
     scope: Mapped[Str200]
     # The lastUpdateDate as canonical ISO text ("" for none), so it can sit in a unique key
     # (a NULL would make every "no date" cursor distinct).
@@ -49,7 +49,7 @@ class FacadeCursorPositionRow(Base):
     cursor_id: Mapped[Str24] = mapped_column(
         ForeignKey("facade_cursors.id", ondelete="CASCADE"), primary_key=True
     )
-    record_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    record_start: Mapped[GivenNumberKey]
     position: Mapped[dict[str, Any]] = mapped_column(JSONValue)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.store.models.base import Base, Str16, Str24, Str32, Str64, Str200
+from bridge.store.models.base import Base, IdKey, SerialKey, Str16, Str24, Str32, Str64, Str200
 from bridge.store.types import JSONValue
 
 
@@ -28,7 +28,7 @@ class IdLinkRow(Base):
         Index(None, "integration_id", "email"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     integration_id: Mapped[Str24] = mapped_column(_integration_fk())
     source_id: Mapped[Str200 | None]
     target_id: Mapped[Str200 | None]
@@ -61,7 +61,7 @@ class JobRow(Base):
         Index(None, "status", "created_at"),
     )
 
-    id: Mapped[Str24] = mapped_column(primary_key=True)
+    id: Mapped[IdKey]
     integration_id: Mapped[Str24] = mapped_column(_integration_fk())
     type: Mapped[Str16] = mapped_column(default="flow")
     direction: Mapped[Str32 | None]
@@ -85,7 +85,7 @@ class JobErrorRow(Base):
 
     __tablename__ = "job_errors"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     job_id: Mapped[Str24] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     record_key: Mapped[Str200 | None]
     code: Mapped[Str64 | None]
@@ -100,7 +100,7 @@ class DeadLetterRow(Base):
     __tablename__ = "dead_letters"
     __table_args__ = (Index(None, "integration_id", "direction", "resolved", "record_key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     integration_id: Mapped[Str24] = mapped_column(_integration_fk())
     direction: Mapped[Str32]
     record_key: Mapped[Str200]
