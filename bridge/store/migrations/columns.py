@@ -89,16 +89,9 @@ def create_table(
 def create_resource(name: str, *columns: sa.Column[Any]) -> None:
     """An integrator.io-shaped table: a 24-character ``id`` and a unique ``name`` first,
     ``created_at`` and ``last_modified`` last."""
-    create_table(
-        name,
-        string("id", 24),
-        string("name", 200),
-        *columns,
-        stamp("created_at"),
-        stamp("last_modified"),
-        primary_key=["id"],
-        unique=[["name"]],
-    )
+    identity = [string("id", 24), string("name", 200)]
+    stamps = [stamp("created_at"), stamp("last_modified")]
+    create_table(name, *identity, *columns, *stamps, primary_key=["id"], unique=[["name"]])
 
 
 def drop_table(name: str, *, indexes: Sequence[Sequence[str]] = ()) -> None:
