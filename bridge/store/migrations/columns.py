@@ -94,8 +94,7 @@ def create_resource(name: str, *columns: sa.Column[Any]) -> None:
     create_table(name, *identity, *columns, *stamps, primary_key=["id"], unique=[["name"]])
 
 
-def drop_table(name: str, *, indexes: Sequence[Sequence[str]] = ()) -> None:
-    """Drop table ``name`` after the indexes :func:`create_table` made for it."""
-    for indexed in indexes:
-        op.drop_index(op.f(f"ix_{name}_{_joined(indexed)}"), table_name=name)
-    op.drop_table(name)
+def drop_tables(*names: str) -> None:
+    """Drop the tables in the order given (dependents first); their indexes go with them."""
+    for name in names:
+        op.drop_table(name)

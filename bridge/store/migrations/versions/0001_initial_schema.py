@@ -6,7 +6,7 @@ from bridge.store.migrations.columns import (
     boolean,
     create_resource,
     create_table,
-    drop_table,
+    drop_tables,
     integer,
     json,
     stamp,
@@ -199,15 +199,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    drop_table("job_errors", indexes=[["job_id"]])
-    drop_table("webhook_channels", indexes=[["connection"]])
-    drop_table("jobs", indexes=[["status", "created_at"], ["integration_id", "created_at"]])
-    drop_table("id_links", indexes=[["integration_id", "external_id"], ["integration_id", "email"]])
-    drop_table("facade_cursor_positions")
-    drop_table("dead_letters", indexes=[["integration_id", "direction", "resolved", "record_key"]])
-    for name in ("checkpoints", "sites", "leases", "integrations"):
-        drop_table(name)
-    drop_table("facade_cursors", indexes=[["expires_at"]])
-    drop_table("entity_ids")
-    drop_table("connections")
-    drop_table("api_tokens", indexes=[["prefix"]])
+    drop_tables(
+        "job_errors",
+        "webhook_channels",
+        "jobs",
+        "id_links",
+        "facade_cursor_positions",
+        "dead_letters",
+        "checkpoints",
+        "sites",
+        "leases",
+        "integrations",
+        "facade_cursors",
+        "entity_ids",
+        "connections",
+        "api_tokens",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.store.migrations.columns import create_table, drop_table, integer, stamp, string, text
+from bridge.store.migrations.columns import create_table, drop_tables, integer, stamp, string, text
 
 revision = "0002"
 down_revision = "0001"
@@ -22,4 +22,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    drop_table("oauth_tokens")
+    drop_tables("oauth_tokens")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bridge.store.migrations.columns import create_table, drop_table, stamp, string
+from bridge.store.migrations.columns import create_table, drop_tables, stamp, string
 
 revision = "0004"
 down_revision = "0002"
@@ -21,4 +21,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    drop_table("cache_generations")
+    drop_tables("cache_generations")

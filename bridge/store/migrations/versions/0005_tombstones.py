@@ -8,7 +8,7 @@ from alembic import op
 from bridge.store.migrations.columns import (
     boolean,
     create_table,
-    drop_table,
+    drop_tables,
     integer,
     stamp,
     string,
@@ -16,8 +16,6 @@ from bridge.store.migrations.columns import (
 
 revision = "0005"
 down_revision = "0004"
-
-TOMBSTONE_INDEXES = [["connection", "record_id"], ["connection", "deleted_at"]]
 
 
 def upgrade() -> None:
@@ -37,7 +35,7 @@ def upgrade() -> None:
         primary_key=["id"],
         references={"integration_id": "integrations.id"},
         unique=[["integration_id", "side", "record_id"]],
-        indexes=TOMBSTONE_INDEXES,
+        indexes=[["connection", "record_id"], ["connection", "deleted_at"]],
     )
     create_table(
         "deletes_carried",
@@ -61,6 +59,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("num_deleted")
-    drop_table("reconcile_ids")
-    drop_table("deletes_carried")
-    drop_table("tombstones", indexes=TOMBSTONE_INDEXES[::-1])
+    drop_tables("reconcile_ids", "deletes_carried", "tombstones")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.store.migrations.columns import create_table, drop_table, integer, stamp, string, text
+from bridge.store.migrations.columns import create_table, drop_tables, integer, stamp, string, text
 
 revision = "0006"
 down_revision = "0005"
@@ -40,6 +40,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    drop_table("facade_faults", indexes=[["created_at"]])
-    drop_table("facade_activity")
-    drop_table("console_sessions", indexes=[["expires_at"]])
+    drop_tables("facade_faults", "facade_activity", "console_sessions")
