@@ -44,13 +44,11 @@ from bridge.emulators.kit.rest import (
     BadBody,
     Request,
     RestApp,
+    RestParts,
     StartResponse,
-    Throttle,
-    TokenStore,
     json_response,
     retry_after_header,
 )
-from bridge.emulators.kit.server import Faults, Stats
 
 API = "/services/restapi/json/"
 MODULES = {"contact": "Contact", "account": "Account"}
@@ -76,18 +74,15 @@ class EgitoApp(RestApp):
         self,
         store: EgitoStore,
         account: EgitoAccount,
+        parts: RestParts,
         *,
-        tokens: TokenStore | None = None,
-        throttle: Throttle | None = None,
-        faults: Faults | None = None,
-        stats: Stats | None = None,
         error_status: int = 200,
         error_items: str = "objects",
         modified_filter: bool = True,
     ) -> None:
         if error_items not in ERROR_ITEMS:
             raise ValueError(f"error_items must be one of {ERROR_ITEMS}")
-        super().__init__(tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=0)
+        super().__init__(parts)
         self.store = store
         self.account = account
         self.error_status = error_status
@@ -221,7 +216,6 @@ class EgitoApp(RestApp):
             client_id,
             subject=subject,
             with_refresh=True,
-            uuid_tokens=True,
             token_type="bearer",
             scope="write read",
         )

@@ -46,13 +46,11 @@ from bridge.emulators.kit.rest import (
     BadBody,
     Request,
     RestApp,
+    RestParts,
     StartResponse,
-    Throttle,
-    TokenStore,
     json_response,
     retry_after_header,
 )
-from bridge.emulators.kit.server import Faults, Stats
 
 API = "/api/v1/"
 
@@ -89,19 +87,8 @@ Handler = Callable[[Request, Tenant, str], tuple[int, Any]]
 class EngagifiiApp(RestApp):
     """The WSGI callable. ``store``, ``tokens`` and ``throttle`` are public for tests."""
 
-    def __init__(
-        self,
-        store: EngagifiiStore,
-        client: IssuedClient,
-        *,
-        tokens: TokenStore | None = None,
-        throttle: Throttle | None = None,
-        faults: Faults | None = None,
-        stats: Stats | None = None,
-    ) -> None:
-        super().__init__(
-            tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=1000
-        )
+    def __init__(self, store: EngagifiiStore, client: IssuedClient, parts: RestParts) -> None:
+        super().__init__(parts)
         self.store = store
         self.client = client
         # (method, first path segments) -> handler taking the remaining segment.

@@ -23,7 +23,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from bridge.emulators.kit.rest import TokenStore
+from bridge.emulators.kit.tokens import TokenStore
 
 ACCESS_TTL = 1800.0
 

@@ -1,24 +1,25 @@
-"""Small pieces the JSON REST emulators share: request parsing, JSON answers, tokens, throttling.
+"""Small pieces the JSON REST emulators share: request parsing, JSON answers, throttling, and
+the parts every REST app holds (:class:`RestParts`: tokens, faults, rate limit, counters).
 
-Used by the Engagifii and Egito emulators. Kept framework-free (plain WSGI) like the
-legacy emulator, so every emulator runs under the same waitress server.
+Used by the Engagifii, Egito and Bigin emulators (HubSpot's takes the request parsing).
+Kept framework-free (plain WSGI) like the legacy emulator, so every emulator runs under the
+same waitress server.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import parse_qs
 
 from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.tokens import TokenStore
 
 StartResponse = Callable[..., Any]
 JSON_TYPES = ("application/json", "application/json-patch+json", "text/json")
@@ -119,89 +120,6 @@ def json_response(
 
 
 @dataclass(slots=True)
-class IssuedToken:
-    client_id: str
-    expires_at: float
-    subject: str | None = None
-
-
-class TokenStore:
-    """Access tokens with an expiry, and optional refresh tokens, for one emulator.
-
-    ``ttl`` is read on every issue, so tests can shorten it while the server runs;
-    :meth:`revoke_all` makes every outstanding access token unknown (as a key rotation would).
-    """
-
-    def __init__(self, ttl: float = 3600.0, *, clock: Callable[[], float] = time.monotonic):
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._access: dict[str, IssuedToken] = {}
-        self._refresh: dict[str, IssuedToken] = {}
-        self.grants: dict[str, int] = {}
-
-    def issue(
-        self,
-        grant: str,
-        client_id: str,
-        *,
-        subject: str | None = None,
-        with_refresh: bool = False,
-        uuid_tokens: bool = False,
-        token_type: str = "Bearer",
-        scope: str | None = None,
-    ) -> dict[str, Any]:
-        access = str(uuid.uuid4()) if uuid_tokens else secrets.token_urlsafe(32)
-        ttl = self.ttl
-        with self._lock:
-            self._access[access] = IssuedToken(client_id, self._clock() + ttl, subject)
-            self.grants[grant] = self.grants.get(grant, 0) + 1
-            body: dict[str, Any] = {
-                "access_token": access,
-                "token_type": token_type,
-                # Whole seconds, as vendors send; at least 1 so a client never sees 0.
-                "expires_in": max(int(ttl), 1),
-            }
-            if with_refresh:
-                refresh = str(uuid.uuid4()) if uuid_tokens else secrets.token_urlsafe(32)
-                self._refresh[refresh] = IssuedToken(client_id, float("inf"), subject)
-                body["refresh_token"] = refresh
-        if scope:
-            body["scope"] = scope
-        return body
-
-    def check(self, token: str | None) -> str:
-        """``"ok"``, ``"expired"`` or ``"invalid"`` (unknown, revoked or missing)."""
-        if not token:
-            return "invalid"
-        with self._lock:
-            issued = self._access.get(token)
-            if issued is None:
-                return "invalid"
-            if self._clock() >= issued.expires_at:
-                return "expired"
-            return "ok"
-
-    def use_refresh(self, refresh: str, client_id: str) -> IssuedToken | None:
-        """The grant behind a refresh token of this client, or None."""
-        with self._lock:
-            issued = self._refresh.get(refresh)
-            if issued is None or issued.client_id != client_id:
-                return None
-            return issued
-
-    def revoke_all(self, *, refresh_too: bool = False) -> None:
-        with self._lock:
-            self._access.clear()
-            if refresh_too:
-                self._refresh.clear()
-
-    def grant_count(self, grant: str) -> int:
-        with self._lock:
-            return self.grants.get(grant, 0)
-
-
-@dataclass(slots=True)
 class Throttle:
     """A per-window request limit plus the shared random 429s of :class:`Faults`.
 
@@ -238,23 +156,65 @@ class Throttle:
             return max(self._window_start + self.window - self.clock(), 0.0)
 
 
-class RestApp:
-    """What every JSON REST emulator app holds: the tokens it issues, faults, a rate limit
-    and the admin counters; all public, so tests can shorten a TTL or drain a window."""
+class RestOptions(TypedDict, total=False):
+    """The options every REST emulator's ``build_app`` takes alike (see :meth:`RestParts.build`)."""
 
-    def __init__(
-        self,
-        *,
-        tokens: TokenStore | None,
-        throttle: Throttle | None,
-        faults: Faults | None,
-        stats: Stats | None,
-        rate_limit: int,
-    ) -> None:
-        self.tokens = tokens or TokenStore()
-        self.faults = faults or Faults()
-        self.throttle = throttle or Throttle(limit=rate_limit, faults=self.faults)
-        self.stats = stats or Stats()
+    faults: Faults | None
+    rate_limit: int
+    throttle_rate: float | None
+    retry_after: float | None
+    token_ttl: float
+    stats: Stats | None
+
+
+@dataclass(slots=True)
+class RestParts:
+    """What every JSON REST emulator app holds besides its records: the tokens it issues,
+    the faults it injects, its request-rate limit and the admin counters."""
+
+    tokens: TokenStore
+    faults: Faults
+    throttle: Throttle
+    stats: Stats
+
+    @classmethod
+    def build(
+        cls,
+        seed: int,
+        tokens: Callable[[float], TokenStore] = TokenStore,
+        **options: Unpack[RestOptions],
+    ) -> RestParts:
+        """The parts from a builder's options.
+
+        ``faults`` (new ones seeded with ``seed`` when not given) get ``throttle_rate`` and
+        ``retry_after`` when those are given; ``rate_limit`` is requests per minute (0:
+        none, the default); ``token_ttl`` the access tokens' lifetime, made into a store by
+        ``tokens``; with ``stats``, the app counts there (serve it through ``with_admin``
+        with the same object).
+        """
+        faults = Faults.given(
+            options.get("faults"),
+            seed=seed,
+            throttle_rate=options.get("throttle_rate"),
+            retry_after=options.get("retry_after"),
+        )
+        return cls(
+            tokens(options.get("token_ttl", 3600.0)),
+            faults,
+            Throttle(limit=options.get("rate_limit", 0), faults=faults),
+            options.get("stats") or Stats(),
+        )
+
+
+class RestApp:
+    """A JSON REST emulator app on the kit's parts; all public, so tests can shorten a TTL,
+    drain a window or read the counters."""
+
+    def __init__(self, parts: RestParts) -> None:
+        self.tokens = parts.tokens
+        self.faults = parts.faults
+        self.throttle = parts.throttle
+        self.stats = parts.stats
 
 
 def retry_after_header(seconds: float) -> str:
@@ -268,8 +228,9 @@ __all__ = [
     "BadBody",
     "Request",
     "RestApp",
+    "RestOptions",
+    "RestParts",
     "Throttle",
-    "TokenStore",
     "json_response",
     "retry_after_header",
     "status_line",
