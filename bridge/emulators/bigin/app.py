@@ -24,7 +24,7 @@ from bridge.emulators.bigin.limits import ConcurrencyGate, CreditMeter
 from bridge.emulators.bigin.oauth import TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.bigin.watch import Notifier, WatchChannels, notification
-from bridge.emulators.kit.rest import RestApp, RestParts, retry_after_header, status_line
+from bridge.emulators.kit.rest import RestApp, RestParts, status_line
 
 TOKEN_PATH = "/oauth/v2/token"
 API_PREFIX = "/bigin/v2/"
@@ -148,9 +148,9 @@ class BiginApp(RestApp):
         if token is None:
             self.stats.incr("invalid_tokens")
             raise error(401, "INVALID_TOKEN", "invalid oauth token")
-        wait, _left = self.throttle.check()
-        if wait is not None:
-            raise too_many_requests("too many requests", retry_after_header(wait))
+        retry_after, _left = self.refused()
+        if retry_after is not None:
+            raise too_many_requests("too many requests", retry_after)
         if self.faults.roll():
             raise error(500, "INTERNAL_ERROR", "Internal Server Error")
         if not self.gate.enter():

@@ -12,7 +12,6 @@ from one refresh token per minute (real Bigin: 5) [V], beyond which Zoho answers
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.kit.limits import RollingLimit
-from bridge.emulators.kit.tokens import TokenStore
+from bridge.emulators.kit.tokens import TokenStore, same_secret
 
 SCOPE = "ZohoBigin.modules.ALL,ZohoBigin.notifications.ALL"
 
@@ -71,8 +70,8 @@ class TokenIssuer:
 
     def grant(self, form: dict[str, str], api_domain: str) -> dict[str, Any]:
         """The token endpoint's JSON answer for one request (errors included)."""
-        ok_id = hmac.compare_digest(form.get("client_id", ""), self.client.client_id)
-        ok_secret = hmac.compare_digest(form.get("client_secret", ""), self.client.client_secret)
+        ok_id = same_secret(form.get("client_id", ""), self.client.client_id)
+        ok_secret = same_secret(form.get("client_secret", ""), self.client.client_secret)
         if not (ok_id and ok_secret):
             return {"error": "invalid_client"}
         grant_type = form.get("grant_type")

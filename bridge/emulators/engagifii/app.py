@@ -27,7 +27,6 @@ Chosen where the vendor is silent (inferred):
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -49,8 +48,8 @@ from bridge.emulators.kit.rest import (
     RestParts,
     StartResponse,
     json_response,
-    retry_after_header,
 )
+from bridge.emulators.kit.tokens import same_secret
 
 API = "/api/v1/"
 
@@ -132,14 +131,14 @@ class EngagifiiApp(RestApp):
         self._authenticate(request)
         tenant = self._tenant(request)
         self.faults.delay()
-        wait, left = self.throttle.check()
+        retry_after, left = self.refused()
         limit_headers = self._limit_headers(left)
-        if wait is not None:
+        if retry_after is not None:
             raise ApiError(
                 429,
                 "RATE_LIMIT_EXCEEDED",
                 "Rate limit exceeded; retry after the time in Retry-After",
-                headers=[("Retry-After", retry_after_header(wait)), *limit_headers],
+                headers=[("Retry-After", retry_after), *limit_headers],
             )
         if self.faults.roll():
             raise ApiError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable")
@@ -191,18 +190,13 @@ class EngagifiiApp(RestApp):
         if form.get("grant_type") != "client_credentials":
             body = {"error": "unsupported_grant_type", "error_description": "client_credentials"}
             return json_response(start_response, 400, body)
-        ok_id = hmac.compare_digest(
-            form.get("client_id", "").encode(), self.client.client_id.encode()
-        )
-        ok_secret = hmac.compare_digest(
-            form.get("client_secret", "").encode(), self.client.client_secret.encode()
-        )
+        ok_id = same_secret(form.get("client_id", ""), self.client.client_id)
+        ok_secret = same_secret(form.get("client_secret", ""), self.client.client_secret)
         if not (ok_id and ok_secret):
             body = {"error": "invalid_client", "error_description": "Client authentication failed"}
             return json_response(start_response, 401, body)
         token = self.tokens.issue("client_credentials", self.client.client_id, scope="crm")
-        self.stats.incr("tokens_issued")
-        return json_response(start_response, 200, token, [("Cache-Control", "no-store")])
+        return self.token_answer(start_response, token)
 
     def _authenticate(self, request: Request) -> None:
         state = self.tokens.check(request.bearer())

@@ -216,6 +216,18 @@ class RestApp:
         self.throttle = parts.throttle
         self.stats = parts.stats
 
+    def refused(self) -> tuple[str | None, int]:
+        """Whether the rate limit (or a random 429) refuses this API call: (its
+        ``Retry-After`` value, None when the call may go on; calls left in the window, -1
+        without a limit)."""
+        wait, left = self.throttle.check()
+        return (None if wait is None else retry_after_header(wait)), left
+
+    def token_answer(self, start_response: StartResponse, token: dict[str, Any]) -> list[bytes]:
+        """A token endpoint's 200 answer: counted as ``tokens_issued``, never cached."""
+        self.stats.incr("tokens_issued")
+        return json_response(start_response, 200, token, [("Cache-Control", "no-store")])
+
 
 def retry_after_header(seconds: float) -> str:
     """Retry-After in whole seconds (the form HTTP clients parse), never below 0."""

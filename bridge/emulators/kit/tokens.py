@@ -9,6 +9,7 @@ themselves is given to the store: how a token looks (``mint``: opaque, UUID, Zoh
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 import time
@@ -16,6 +17,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Whether a credential matches, in constant time (a timing attack learns nothing)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def opaque_token() -> str:
@@ -144,4 +150,4 @@ class TokenStore:
             return self.grants.get(grant, 0)
 
 
-__all__ = ["IssuedToken", "TokenStore", "opaque_token", "uuid_token"]
+__all__ = ["IssuedToken", "TokenStore", "opaque_token", "same_secret", "uuid_token"]
