@@ -13,7 +13,7 @@ from bridge.emulators.bigin.limits import CreditMeter
 from bridge.emulators.bigin.oauth import OAuthClient, TokenIssuer, zoho_tokens
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.kit import utc_now
-from bridge.emulators.kit.rest import RestOptions, RestParts
+from bridge.emulators.kit.restapp import RestOptions, RestParts
 
 
 def build_app(

@@ -24,7 +24,8 @@ from bridge.emulators.bigin.limits import ConcurrencyGate, CreditMeter
 from bridge.emulators.bigin.oauth import TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.bigin.watch import Notifier, WatchChannels, notification
-from bridge.emulators.kit.rest import RestApp, RestParts, status_line
+from bridge.emulators.kit.rest import status_line
+from bridge.emulators.kit.restapp import RestApp, RestParts
 
 TOKEN_PATH = "/oauth/v2/token"
 API_PREFIX = "/bigin/v2/"

@@ -7,7 +7,7 @@ from typing import Any, Unpack
 
 from bridge.emulators.egito.app import EgitoAccount, EgitoApp
 from bridge.emulators.egito.store import EgitoStore
-from bridge.emulators.kit.rest import RestOptions, RestParts
+from bridge.emulators.kit.restapp import RestOptions, RestParts
 from bridge.emulators.kit.tokens import TokenStore, uuid_token
 
 

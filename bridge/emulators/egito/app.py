@@ -39,14 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.egito.store import EgitoStore, Invalid, Missing
-from bridge.emulators.kit.rest import (
-    BadBody,
-    Request,
-    RestApp,
-    RestParts,
-    StartResponse,
-    json_response,
-)
+from bridge.emulators.kit.rest import BadBody, Request, StartResponse, json_response
+from bridge.emulators.kit.restapp import RestApp, RestParts
 from bridge.emulators.kit.tokens import same_secret
 
 API = "/services/restapi/json/"

@@ -6,7 +6,7 @@ from typing import Any, Unpack
 
 from bridge.emulators.engagifii.app import EngagifiiApp, IssuedClient
 from bridge.emulators.engagifii.store import EngagifiiStore
-from bridge.emulators.kit.rest import RestOptions, RestParts
+from bridge.emulators.kit.restapp import RestOptions, RestParts
 
 DEFAULT_RATE_LIMIT = 1000
 

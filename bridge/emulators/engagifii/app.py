@@ -33,22 +33,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.emulators.engagifii.store import (
-    EngagifiiStore,
-    Tenant,
-    ValidationFailed,
-    iso,
-)
+from bridge.emulators.engagifii.store import EngagifiiStore, Tenant, ValidationFailed, iso
 from bridge.emulators.kit import utc_now
-from bridge.emulators.kit.rest import (
-    FORM_TYPE,
-    BadBody,
-    Request,
-    RestApp,
-    RestParts,
-    StartResponse,
-    json_response,
-)
+from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, json_response
+from bridge.emulators.kit.restapp import RestApp, RestParts
 from bridge.emulators.kit.tokens import same_secret
 
 API = "/api/v1/"

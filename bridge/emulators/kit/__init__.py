@@ -2,8 +2,14 @@
 
 - :mod:`bridge.emulators.kit.server`: the loopback WSGI server, fault injection
   (:class:`Faults`: latency, failures, random 429s), the ``/_emulator/stats`` admin surface;
-- :mod:`bridge.emulators.kit.rest`: JSON REST plumbing (request decoding, JSON answers),
-  OAuth token issuing (:class:`TokenStore`) and request-rate limits (:class:`Throttle`);
+- :mod:`bridge.emulators.kit.rest`: JSON REST plumbing (request decoding, JSON answers);
+- :mod:`bridge.emulators.kit.tokens`: OAuth token issuing (:class:`TokenStore`: access and
+  refresh tokens, one-time codes) and constant-time credential checks;
+- :mod:`bridge.emulators.kit.limits`: request-rate limits (rolling and daily counts, the
+  per-minute :class:`Throttle` with random 429s);
+- :mod:`bridge.emulators.kit.restapp`: the base of a REST emulator app and the parts it
+  holds (:class:`RestParts`: tokens, faults, a rate limit, counters), built from the
+  options every ``build_app`` shares (:class:`RestOptions`);
 - :mod:`bridge.emulators.kit.cli`: the click options every ``soapbridge emulate <crm>``
   command shares, and the foreground serve loop.
 

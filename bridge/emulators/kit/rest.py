@@ -1,7 +1,6 @@
-"""Small pieces the JSON REST emulators share: request parsing, JSON answers, throttling, and
-the parts every REST app holds (:class:`RestParts`: tokens, faults, rate limit, counters).
+"""Small pieces the JSON REST emulators share: request parsing, JSON answers, status lines.
 
-Used by the Engagifii, Egito and Bigin emulators (HubSpot's takes the request parsing).
+Used by the Engagifii, Egito, Bigin and HubSpot emulators.
 Kept framework-free (plain WSGI) like the legacy emulator, so every emulator runs under the
 same waitress server.
 """
@@ -10,16 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Self, TypedDict, Unpack
+from typing import Any, Self
 from urllib.parse import parse_qs
-
-from bridge.emulators.kit.server import Faults, Stats
-from bridge.emulators.kit.tokens import TokenStore
 
 StartResponse = Callable[..., Any]
 JSON_TYPES = ("application/json", "application/json-patch+json", "text/json")
@@ -119,116 +113,6 @@ def json_response(
     return [payload]
 
 
-@dataclass(slots=True)
-class Throttle:
-    """A per-window request limit plus the shared random 429s of :class:`Faults`.
-
-    ``limit`` requests per ``window`` seconds (0 disables the count); on top of it,
-    ``faults.throttle_rate`` of calls are refused with ``faults.retry_after``.
-    """
-
-    limit: int = 0
-    window: float = 60.0
-    faults: Faults = field(default_factory=Faults)
-    clock: Callable[[], float] = time.monotonic
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _window_start: float = 0.0
-    _count: int = 0
-
-    def check(self) -> tuple[float | None, int]:
-        """(seconds to wait or None when allowed, requests left in this window or -1)."""
-        with self._lock:
-            now = self.clock()
-            if now - self._window_start >= self.window:
-                self._window_start = now
-                self._count = 0
-            self._count += 1
-            left = max(self.limit - self._count, 0) if self.limit else -1
-            if self.limit and self._count > self.limit:
-                return max(self.window - (now - self._window_start), 0.0), 0
-        if self.faults.throttled():
-            return self.faults.retry_after, left
-        return None, left
-
-    def reset_in(self) -> float:
-        """Seconds until the current window ends."""
-        with self._lock:
-            return max(self._window_start + self.window - self.clock(), 0.0)
-
-
-class RestOptions(TypedDict, total=False):
-    """The options every REST emulator's ``build_app`` takes alike (see :meth:`RestParts.build`)."""
-
-    faults: Faults | None
-    rate_limit: int
-    throttle_rate: float | None
-    retry_after: float | None
-    token_ttl: float
-    stats: Stats | None
-
-
-@dataclass(slots=True)
-class RestParts:
-    """What every JSON REST emulator app holds besides its records: the tokens it issues,
-    the faults it injects, its request-rate limit and the admin counters."""
-
-    tokens: TokenStore
-    faults: Faults
-    throttle: Throttle
-    stats: Stats
-
-    @classmethod
-    def build(
-        cls,
-        seed: int,
-        tokens: Callable[[float], TokenStore] = TokenStore,
-        **options: Unpack[RestOptions],
-    ) -> RestParts:
-        """The parts from a builder's options.
-
-        ``faults`` (new ones seeded with ``seed`` when not given) get ``throttle_rate`` and
-        ``retry_after`` when those are given; ``rate_limit`` is requests per minute (0:
-        none, the default); ``token_ttl`` the access tokens' lifetime, made into a store by
-        ``tokens``; with ``stats``, the app counts there (serve it through ``with_admin``
-        with the same object).
-        """
-        faults = Faults.given(
-            options.get("faults"),
-            seed=seed,
-            throttle_rate=options.get("throttle_rate"),
-            retry_after=options.get("retry_after"),
-        )
-        return cls(
-            tokens(options.get("token_ttl", 3600.0)),
-            faults,
-            Throttle(limit=options.get("rate_limit", 0), faults=faults),
-            options.get("stats") or Stats(),
-        )
-
-
-class RestApp:
-    """A JSON REST emulator app on the kit's parts; all public, so tests can shorten a TTL,
-    drain a window or read the counters."""
-
-    def __init__(self, parts: RestParts) -> None:
-        self.tokens = parts.tokens
-        self.faults = parts.faults
-        self.throttle = parts.throttle
-        self.stats = parts.stats
-
-    def refused(self) -> tuple[str | None, int]:
-        """Whether the rate limit (or a random 429) refuses this API call: (its
-        ``Retry-After`` value, None when the call may go on; calls left in the window, -1
-        without a limit)."""
-        wait, left = self.throttle.check()
-        return (None if wait is None else retry_after_header(wait)), left
-
-    def token_answer(self, start_response: StartResponse, token: dict[str, Any]) -> list[bytes]:
-        """A token endpoint's 200 answer: counted as ``tokens_issued``, never cached."""
-        self.stats.incr("tokens_issued")
-        return json_response(start_response, 200, token, [("Cache-Control", "no-store")])
-
-
 def retry_after_header(seconds: float) -> str:
     """Retry-After in whole seconds (the form HTTP clients parse), never below 0."""
     return str(max(math.ceil(seconds), 0))
@@ -239,10 +123,6 @@ __all__ = [
     "JSON_TYPES",
     "BadBody",
     "Request",
-    "RestApp",
-    "RestOptions",
-    "RestParts",
-    "Throttle",
     "json_response",
     "retry_after_header",
     "status_line",
