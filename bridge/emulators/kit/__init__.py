@@ -10,6 +10,9 @@
 - :mod:`bridge.emulators.kit.restapp`: the base of a REST emulator app and the parts it
   holds (:class:`RestParts`: tokens, faults, a rate limit, counters), built from the
   options every ``build_app`` shares (:class:`RestOptions`);
+- :mod:`bridge.emulators.kit.seeding`: deterministic made-up people and their times;
+- :mod:`bridge.emulators.kit.lookup`: the ``(field, value) -> ids`` index behind the
+  exact-match look-ups (email, External ID) clients make;
 - :mod:`bridge.emulators.kit.cli`: the click options every ``soapbridge emulate <crm>``
   command shares, and the foreground serve loop.
 
