@@ -109,15 +109,10 @@ class BiginStore:
             return dict(record) if record else None
 
     def select(
-        self,
-        module: str,
-        *,
-        where: Callable[[dict[str, Any]], bool] | None = None,
-        sort_by: str = "id",
-        descending: bool = True,
+        self, module: str, *, where: Callable[[dict[str, Any]], bool] | None = None
     ) -> list[dict[str, Any]]:
-        """Copies of the matching records, ordered (ties broken by id)."""
-        return self.select_slice(module, where=where, sort_by=sort_by, descending=descending)[1]
+        """Copies of the matching records, newest id first."""
+        return self.select_slice(module, where=where)[1]
 
     def select_slice(
         self,

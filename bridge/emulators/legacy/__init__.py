@@ -29,7 +29,7 @@ def build_app(
         clock=lambda: datetime.now(tz).replace(tzinfo=None, microsecond=0), max_batch=max_batch
     )
     store.seed(records, seed=seed)
-    return LegacyApp(store, site, faults=faults, quirk=quirk)
+    return LegacyApp(store, site, faults or Faults(), quirk)
 
 
 def connection_table(app: LegacyApp, base_url: str) -> dict[str, Any]:

@@ -42,19 +42,14 @@ class LegacyApp:
     """The WSGI callable; ``store`` is public so tests and the demo can inspect it."""
 
     def __init__(
-        self,
-        store: LegacyStore,
-        site: LegacySite,
-        *,
-        faults: Faults | None = None,
-        quirk: str | None = None,
+        self, store: LegacyStore, site: LegacySite, faults: Faults, quirk: str | None = None
     ) -> None:
         if quirk is not None and quirk not in QUIRKS:
             raise ValueError(f"unknown quirk {quirk!r}; choose from {', '.join(QUIRKS)}")
         self.store = store
         self.site = site
         self.tz = ZoneInfo(site.timezone)
-        self.faults = faults or Faults()
+        self.faults = faults
         self.quirk = quirk
         self._calls = itertools.count()
         self._handlers: dict[str, Callable[[etree._Element], str]] = {
