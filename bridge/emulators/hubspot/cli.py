@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from bridge.emulators.hubspot import AUTH_STYLES, build_app, connection_table
@@ -33,8 +31,28 @@ from bridge.emulators.kit.cli import EmulatorRun, emulator_command, option
 )
 @option("--search-limit", 5, "Search calls per second (HubSpot: 5; 0 = no limit).")
 @option("--index-lag", 1.0, "Seconds before a write shows in search results.")
-def command(run: EmulatorRun, **limits: Any) -> None:
+def command(
+    run: EmulatorRun,
+    auth: str,
+    token_ttl: float,
+    burst_limit: int,
+    oauth_burst_limit: int,
+    daily_limit: int,
+    search_limit: int,
+    index_lag: float,
+) -> None:
     """Serve HubSpot's CRM v3 contacts API (OAuth, search, batches, webhooks) on loopback."""
-    # The options above are build_app's own keywords, handed on as they are.
-    app = build_app(run.records, faults=run.faults, seed=run.seed, stats=run.stats, **limits)
+    app = build_app(
+        run.records,
+        faults=run.faults,
+        burst_limit=burst_limit,
+        oauth_burst_limit=oauth_burst_limit,
+        daily_limit=daily_limit,
+        search_limit=search_limit,
+        token_ttl=token_ttl,
+        index_lag=index_lag,
+        auth=auth,
+        seed=run.seed,
+        stats=run.stats,
+    )
     run.serve(app, connection_table)
