@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.emulators.kit import local_now
 from bridge.emulators.kit.lookup import KeyIndex
 from bridge.emulators.kit.seeding import FakePeople, created_at, modified_after
 
@@ -95,7 +96,7 @@ class EgitoStore:
         self, *, timezone: str = "Europe/Warsaw", clock: Callable[[], datetime] | None = None
     ):
         self.tz = ZoneInfo(timezone)
-        self._clock = clock or (lambda: datetime.now(self.tz).replace(tzinfo=None, microsecond=0))
+        self._clock = clock or (lambda: local_now(self.tz))
         self._lock = threading.RLock()
         self.contacts: dict[int, dict[str, Any]] = {}
         self.accounts: dict[int, dict[str, Any]] = {}

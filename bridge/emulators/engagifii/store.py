@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.emulators.kit import utc_now
 from bridge.emulators.kit.lookup import KeyIndex
 from bridge.emulators.kit.seeding import FakePeople, created_at, modified_after
 
@@ -112,7 +113,7 @@ class EngagifiiStore:
 
     def __init__(self, tenants: list[str], *, clock: Callable[[], datetime] | None = None):
         self._lock = threading.RLock()
-        self._clock = clock or (lambda: datetime.now(UTC).replace(microsecond=0))
+        self._clock = clock or utc_now
         self.tenants = {code.lower(): Tenant(code) for code in tenants}
         self.modified_filter = True
 

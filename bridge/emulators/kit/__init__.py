@@ -22,9 +22,15 @@ they model the remote systems, so nothing of the bridge's own machinery may leak
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 
 def utc_now() -> datetime:
     """The current time, aware, in UTC, to the second (as the emulated wires write it)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def local_now(tz: tzinfo) -> datetime:
+    """The wall-clock time in ``tz``, naive, to the second: how the legacy CRM and Egito
+    keep their times (local to the site or instance, with no offset)."""
+    return datetime.now(tz).replace(tzinfo=None, microsecond=0)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from bridge.emulators.kit import local_now
 from bridge.emulators.kit.server import Faults
 from bridge.emulators.kit.tokens import same_secret
 from bridge.emulators.legacy.records import T, read_struct, write_contact
@@ -63,7 +64,7 @@ class LegacyApp:
         }
 
     def local_now(self) -> datetime:
-        return datetime.now(self.tz).replace(tzinfo=None, microsecond=0)
+        return local_now(self.tz)
 
     # -- WSGI ------------------------------------------------------------------------
 
