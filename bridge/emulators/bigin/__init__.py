@@ -6,26 +6,20 @@ which behaviours are verified and which follow Zoho CRM conventions (inferred).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from bridge.emulators.bigin.app import BiginApp
 from bridge.emulators.bigin.limits import CreditMeter
-from bridge.emulators.bigin.oauth import OAuthClient, TokenIssuer
+from bridge.emulators.bigin.oauth import OAuthClient, TokenIssuer, zoho_tokens
 from bridge.emulators.bigin.store import BiginStore
-from bridge.emulators.kit.server import Faults, Stats
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+from bridge.emulators.kit import utc_now
+from bridge.emulators.kit.restapp import RestOptions, RestParts
 
 
 def build_app(
     records: int = 0,
     *,
     seed: int = 42,
-    faults: Faults | None = None,
-    token_ttl: float = 3600.0,
     refresh_limit: int | None = None,
     credits: int | None = None,
     credit_window: float = 86400.0,
@@ -35,20 +29,22 @@ def build_app(
     api_domain: str | None = None,
     page_token_ttl: float = 86400.0,
     search_lag: float = 0.0,
+    **options: Unpack[RestOptions],
 ) -> BiginApp:
     """A seeded Bigin emulator app (``records`` contacts, deterministic for a seed).
 
     ``credits`` None means no credit limit (real Bigin Free edition: 5,000 per 24 h);
-    ``refresh_limit`` None means no cap on token refreshes (real Bigin: 5 per minute).
+    ``refresh_limit`` None means no cap on token refreshes (real Bigin: 5 per minute); the
+    rest are the kit's options (:meth:`RestParts.build`: ``token_ttl``, ``faults``...).
     """
-    store = BiginStore(clock=_utc_now, seed=seed)
+    store = BiginStore(clock=utc_now, seed=seed)
     store.seed(records)
-    issuer = TokenIssuer(client or OAuthClient(), ttl=token_ttl, refresh_limit=refresh_limit)
+    parts = RestParts.build(seed, zoho_tokens, **options)
+    issuer = TokenIssuer(client or OAuthClient(), parts.tokens, refresh_limit=refresh_limit)
     return BiginApp(
         store,
         issuer,
-        faults=faults,
-        stats=Stats(),
+        parts,
         credits=CreditMeter(credits, credit_window),
         concurrency=concurrency,
         timezone=timezone,

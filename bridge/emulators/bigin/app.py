@@ -2,10 +2,10 @@
 
 One port serves both hosts: ``POST /oauth/v2/token`` (accounts) and ``/bigin/v2/...``
 (API). Every API call is checked in this order: ``Authorization: Zoho-oauthtoken`` (401
-``INVALID_TOKEN``) [V header, I envelope], injected faults (``throttle_rate`` 429,
-``fail_rate`` 500), the concurrency cap and the credits (429 ``TOO_MANY_REQUESTS``), then
-the handler. Datetimes go out in the emulator's timezone with a numeric offset and no
-milliseconds (``2026-10-07T03:21:34+05:30``) [V].
+``INVALID_TOKEN``) [V header, I envelope], injected faults and the kit's rate limit
+(``throttle_rate`` and ``rate_limit`` 429, ``fail_rate`` 500), the concurrency cap and the
+credits (429 ``TOO_MANY_REQUESTS``), then the handler. Datetimes go out in the emulator's
+timezone with a numeric offset and no milliseconds (``2026-10-07T03:21:34+05:30``) [V].
 """
 
 from __future__ import annotations
@@ -19,29 +19,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.emulators.bigin import handlers
-from bridge.emulators.bigin.http import Reply, Request, encode, error
+from bridge.emulators.bigin.http import Reply, Request, encode, error, too_many_requests
 from bridge.emulators.bigin.limits import ConcurrencyGate, CreditMeter
 from bridge.emulators.bigin.oauth import TokenIssuer
 from bridge.emulators.bigin.store import BiginStore
 from bridge.emulators.bigin.watch import Notifier, WatchChannels, notification
 from bridge.emulators.kit.rest import status_line
-from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.restapp import RestApp, RestParts
 
 TOKEN_PATH = "/oauth/v2/token"
 API_PREFIX = "/bigin/v2/"
 _RECORD_PATH = re.compile(r"^/bigin/v2/(?P<module>[A-Za-z_]+)(?:/(?P<rest>[^/]+))?/?$")
 
 
-class BiginApp:
+class BiginApp(RestApp):
     """The WSGI callable; ``store``, ``issuer``, ``channels`` are public for tests."""
 
     def __init__(
         self,
         store: BiginStore,
         issuer: TokenIssuer,
+        parts: RestParts,
         *,
-        faults: Faults | None = None,
-        stats: Stats | None = None,
         credits: CreditMeter | None = None,
         concurrency: int | None = 10,
         timezone: str = "Asia/Kolkata",
@@ -49,10 +48,9 @@ class BiginApp:
         page_token_ttl: float = 86400.0,
         search_lag: float = 0.0,
     ) -> None:
+        super().__init__(parts)
         self.store = store
         self.issuer = issuer
-        self.faults = faults or Faults()
-        self.stats = stats or Stats()
         self.credits = credits or CreditMeter(None)
         self.gate = ConcurrencyGate(concurrency)
         self.tz = ZoneInfo(timezone)
@@ -102,16 +100,8 @@ class BiginApp:
         wait = self.credits.spend(cost)
         if wait is not None:
             self.stats.incr("throttled_credits")
-            raise Reply(
-                429,
-                {
-                    "code": "TOO_MANY_REQUESTS",
-                    "details": {},
-                    "message": "API credits for the current window are exhausted",
-                    "status": "error",
-                },
-                {"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+            message = "API credits for the current window are exhausted"
+            raise too_many_requests(message, str(max(1, math.ceil(wait))))
         self.stats.incr("credits", cost)
 
     def notify(self, module: str, events: list[tuple[str, str]], base_url: str) -> None:
@@ -159,31 +149,14 @@ class BiginApp:
         if token is None:
             self.stats.incr("invalid_tokens")
             raise error(401, "INVALID_TOKEN", "invalid oauth token")
-        if self.faults.throttled():
-            raise Reply(
-                429,
-                {
-                    "code": "TOO_MANY_REQUESTS",
-                    "details": {},
-                    "message": "too many requests",
-                    "status": "error",
-                },
-                {"Retry-After": self.faults.retry_after_header()},
-            )
+        retry_after, _left = self.refused()
+        if retry_after is not None:
+            raise too_many_requests("too many requests", retry_after)
         if self.faults.roll():
             raise error(500, "INTERNAL_ERROR", "Internal Server Error")
         if not self.gate.enter():
             self.stats.incr("throttled_concurrency")
-            raise Reply(
-                429,
-                {
-                    "code": "TOO_MANY_REQUESTS",
-                    "details": {},
-                    "message": "concurrency limit exceeded",
-                    "status": "error",
-                },
-                {"Retry-After": "1"},
-            )
+            raise too_many_requests("concurrency limit exceeded", "1")
         try:
             # Latency stands for processing time, so it counts against the concurrency cap.
             self.faults.delay()

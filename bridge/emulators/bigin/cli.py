@@ -56,5 +56,6 @@ def command(
         concurrency=concurrency or None,
         timezone=timezone,
         search_lag=search_lag,
+        stats=run.stats,
     )
-    run.serve(app, connection_table, stats=app.stats, on_exit=app.close)
+    run.serve(app, connection_table, on_exit=app.close)

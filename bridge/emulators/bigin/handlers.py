@@ -186,12 +186,13 @@ def search_records(app: BiginApp, request: Request, module: str) -> Reply:
     app.charge(1)
     # The search index trails writes (Nango measured 10-20 s) [V2]; search_lag mimics it.
     visible_until = app.now() - timedelta(seconds=app.search_lag)
-    rows = app.store.select(
+    _total, rows = app.store.select_slice(
         module,
         where=lambda r: r["Modified_Time"] <= visible_until and predicate(r),
         sort_by="id",
         descending=False,
-    )[:PAGE_LIMIT]
+        stop=PAGE_LIMIT,
+    )
     chunk = rows[(page - 1) * per_page : page * per_page]
     if not chunk:
         raise Reply(204)

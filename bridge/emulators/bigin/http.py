@@ -27,6 +27,13 @@ def error(status: int, code: str, message: str, **details: Any) -> Reply:
     return Reply(status, {"code": code, "details": details, "message": message, "status": "error"})
 
 
+def too_many_requests(message: str, retry_after: str) -> Reply:
+    """429 ``TOO_MANY_REQUESTS`` with ``Retry-After`` (credits, concurrency, throttling) [I]."""
+    reply = error(429, "TOO_MANY_REQUESTS", message)
+    reply.headers["Retry-After"] = retry_after
+    return reply
+
+
 @dataclass(slots=True)
 class Request(rest.Request):
     """The kit's request, read the Zoho way: last query value wins, forms merge the query."""

@@ -6,20 +6,20 @@ the emulator issues up front) [V: S4, S5]. The answer has Zoho's token shape wit
 ``{"error": "invalid_client"}`` / ``{"error": "invalid_code"}`` as Zoho Accounts does [I].
 Refresh tokens never expire [V]; at most ``refresh_limit`` access tokens may be minted
 from one refresh token per minute (real Bigin: 5) [V], beyond which Zoho answers
-``Access Denied`` [I: message text].
+``Access Denied`` [I: message text]. The tokens themselves are kept in the emulator kit's
+:class:`~bridge.emulators.kit.tokens.TokenStore`, like every other emulator's.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.kit.limits import RollingLimit
+from bridge.emulators.kit.tokens import TokenStore, same_secret
 
 SCOPE = "ZohoBigin.modules.ALL,ZohoBigin.notifications.ALL"
 
@@ -33,62 +33,66 @@ class OAuthClient:
     )
 
 
+def zoho_token() -> str:
+    """``1000.<hex>.<hex>``: how Zoho's access and refresh tokens look."""
+    return "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
+
+
+def zoho_tokens(ttl: float) -> TokenStore:
+    """The kit's token store minting Zoho's tokens; Zoho rounds ``expires_in``."""
+    return TokenStore(ttl, mint=zoho_token, seconds=round)
+
+
 class TokenIssuer:
-    """Mints, checks and revokes access tokens; thread-safe."""
+    """Zoho Accounts' grants and answers over the emulator's :class:`TokenStore`; thread-safe.
+
+    The client's own refresh token is accepted from the start (it stands for the consent
+    the user gave before the emulator ran).
+    """
 
     def __init__(
         self,
         client: OAuthClient,
+        tokens: TokenStore,
         *,
-        ttl: float = 3600.0,
         refresh_limit: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self.ttl = ttl
+        self.tokens = tokens
+        tokens.keep_refresh(client.refresh_token, client.client_id)
         # Zoho counts the access tokens one refresh token mints in any minute.
         self._refreshes = RollingLimit(refresh_limit or 0, 60.0, clock)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tokens: dict[str, float] = {}
-        self._refresh_tokens = {client.refresh_token}
-        self._codes: set[str] = set()
-        self.issued = 0
 
     def issue_code(self) -> str:
         """A one-time authorization code, as the browser step would hand back."""
-        code = "1000." + secrets.token_hex(16)
-        with self._lock:
-            self._codes.add(code)
-        return code
+        return self.tokens.keep_code("1000." + secrets.token_hex(16))
 
     def grant(self, form: dict[str, str], api_domain: str) -> dict[str, Any]:
         """The token endpoint's JSON answer for one request (errors included)."""
-        ok_id = hmac.compare_digest(form.get("client_id", ""), self.client.client_id)
-        ok_secret = hmac.compare_digest(form.get("client_secret", ""), self.client.client_secret)
+        ok_id = same_secret(form.get("client_id", ""), self.client.client_id)
+        ok_secret = same_secret(form.get("client_secret", ""), self.client.client_secret)
         if not (ok_id and ok_secret):
             return {"error": "invalid_client"}
         grant_type = form.get("grant_type")
-        with self._lock:
-            if grant_type == "refresh_token":
-                if form.get("refresh_token") not in self._refresh_tokens:
-                    return {"error": "invalid_code"}
-                if self._over_limit():
-                    return {
-                        "error": "Access Denied",
-                        "error_description": "You have made too many requests continuously. "
-                        "Please try again after some time.",
-                        "status": "failure",
-                    }
-                return self._mint(api_domain, refresh_token=None)
-            if grant_type == "authorization_code":
-                code = form.get("code", "")
-                if code not in self._codes:
-                    return {"error": "invalid_code"}
-                self._codes.discard(code)
-                refresh = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
-                self._refresh_tokens.add(refresh)
-                return self._mint(api_domain, refresh_token=refresh)
+        if grant_type == "refresh_token":
+            if (
+                self.tokens.use_refresh(form.get("refresh_token", ""), self.client.client_id)
+                is None
+            ):
+                return {"error": "invalid_code"}
+            if self._refreshes.take() is None:
+                return {
+                    "error": "Access Denied",
+                    "error_description": "You have made too many requests continuously. "
+                    "Please try again after some time.",
+                    "status": "failure",
+                }
+            return self._mint(grant_type, api_domain, with_refresh=False)
+        if grant_type == "authorization_code":
+            if self.tokens.redeem_code(form.get("code", "")) is None:
+                return {"error": "invalid_code"}
+            return self._mint(grant_type, api_domain, with_refresh=True)
         return {"error": "unsupported_grant_type"}
 
     @property
@@ -99,44 +103,30 @@ class TokenIssuer:
     def refresh_limit(self, value: int | None) -> None:
         self._refreshes.limit = value or 0
 
-    def _over_limit(self) -> bool:
-        return self._refreshes.take() is None
-
-    def _mint(self, api_domain: str, refresh_token: str | None) -> dict[str, Any]:
-        token = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
-        self._tokens[token] = self._clock() + self.ttl
-        self.issued += 1
+    def _mint(self, grant: str, api_domain: str, *, with_refresh: bool) -> dict[str, Any]:
+        issued = self.tokens.issue(grant, self.client.client_id, with_refresh=with_refresh)
         answer: dict[str, Any] = {
-            "access_token": token,
+            "access_token": issued["access_token"],
             "scope": SCOPE,
             "api_domain": api_domain,
             "token_type": "Bearer",
-            # Zoho sends whole seconds; a sub-second lifetime still says 1.
-            "expires_in": max(1, round(self.ttl)),
+            "expires_in": issued["expires_in"],
         }
-        if refresh_token is not None:
-            answer["refresh_token"] = refresh_token
+        if with_refresh:
+            answer["refresh_token"] = issued["refresh_token"]
         return answer
 
     def check(self, authorization: str | None) -> str | None:
         """The access token when the header carries a live one, else None."""
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme != "Zoho-oauthtoken" or not token:
+        token = token.strip()
+        if scheme != "Zoho-oauthtoken" or self.tokens.check(token) != "ok":
             return None
-        with self._lock:
-            expires = self._tokens.get(token.strip())
-            if expires is None:
-                return None
-            if self._clock() >= expires:
-                del self._tokens[token.strip()]
-                return None
-        return token.strip()
+        return token
 
     def expires_in(self, token: str) -> float:
-        with self._lock:
-            return max(self._tokens.get(token, 0.0) - self._clock(), 0.0)
+        return self.tokens.expires_in(token)
 
     def revoke_all(self) -> None:
         """Forget every access token (what a password change or an admin revoke does)."""
-        with self._lock:
-            self._tokens.clear()
+        self.tokens.revoke_all()

@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.emulators.kit.seeding import FakePeople, created_at
+
 OWNER = {"name": "Emulator Admin", "id": "7618134000000627001", "email": "admin@example.com"}
 SEED_BASE = datetime(2025, 3, 1, 8, 0, 0, tzinfo=UTC)
 
@@ -21,6 +23,7 @@ CITIES = [
     ("Osaka", None, "530-0001", "Japan"),
 ]
 TAGS = ["VIP", "Newsletter", "Partner", "Event 2025"]
+PEOPLE = FakePeople(FIRST, LAST, "bigin.example.com", ("Manager", "Director", "Engineer", None))
 
 
 def seed_accounts(count: int) -> list[dict[str, Any]]:
@@ -42,15 +45,11 @@ def seed_accounts(count: int) -> list[dict[str, Any]]:
 def seed_contacts(count: int, rng: random.Random) -> list[dict[str, Any]]:
     rows = []
     for i in range(count):
-        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
         city, state, zipcode, country = CITIES[i % len(CITIES)]
         row: dict[str, Any] = {
-            "First_Name": first,
-            "Last_Name": last,
-            "Email": f"{first}.{last}.{i + 1}@bigin.example.com".lower(),
+            **PEOPLE.person(i, rng).fields(("First_Name", "Last_Name", "Email", "Title")),
             "Phone": f"+1 512 {i % 1000:03d} {i % 10000:04d}",
             "Mobile": f"+1 737 {i % 1000:03d} {(i * 7) % 10000:04d}" if i % 2 else None,
-            "Title": rng.choice(["Manager", "Director", "Engineer", None]),
             "Mailing_Street": f"{1 + i % 400} Main Street",
             "Mailing_City": city,
             "Mailing_State": state,
@@ -58,7 +57,7 @@ def seed_contacts(count: int, rng: random.Random) -> list[dict[str, Any]]:
             "Mailing_Country": country,
             "Email_Opt_Out": i % 7 == 0,
             "Tag": [{"name": rng.choice(TAGS)}] if i % 4 == 0 else None,
-            "_time": SEED_BASE + timedelta(seconds=i * 97 + rng.randrange(60)),
+            "_time": created_at(SEED_BASE, i, 97, rng),
         }
         if i % 3 == 0:
             row["_company"] = True

@@ -22,7 +22,7 @@ import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bridge.emulators.bigin.schema import (
@@ -34,6 +34,7 @@ from bridge.emulators.bigin.schema import (
     missing,
 )
 from bridge.emulators.bigin.seed import OWNER, seed_accounts, seed_contacts
+from bridge.emulators.kit.seeding import modified_after
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ID_BASE = 7618134000000632000
@@ -65,7 +66,7 @@ class BiginStore:
                 accounts.append(self._store_new(self.modules["Accounts"], row, row["_time"]))
             for row in seed_contacts(count, self._rng):
                 created = row.pop("_time")
-                modified = created + timedelta(hours=self._rng.randrange(0, 48))
+                modified = modified_after(created, self._rng)
                 if accounts and row.pop("_company", None) is not None:
                     account = accounts[self._rng.randrange(len(accounts))]
                     row["Account_Name"] = {"name": account["Account_Name"], "id": account["id"]}
@@ -108,15 +109,10 @@ class BiginStore:
             return dict(record) if record else None
 
     def select(
-        self,
-        module: str,
-        *,
-        where: Callable[[dict[str, Any]], bool] | None = None,
-        sort_by: str = "id",
-        descending: bool = True,
+        self, module: str, *, where: Callable[[dict[str, Any]], bool] | None = None
     ) -> list[dict[str, Any]]:
-        """Copies of the matching records, ordered (ties broken by id)."""
-        return self.select_slice(module, where=where, sort_by=sort_by, descending=descending)[1]
+        """Copies of the matching records, newest id first."""
+        return self.select_slice(module, where=where)[1]
 
     def select_slice(
         self,

@@ -2,49 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Unpack
 
 from bridge.emulators.egito.app import EgitoAccount, EgitoApp
 from bridge.emulators.egito.store import EgitoStore
-from bridge.emulators.kit.rest import Throttle, TokenStore
-from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.restapp import RestOptions, RestParts
+from bridge.emulators.kit.tokens import TokenStore, uuid_token
 
 
 def build_app(
     records: int = 0,
     *,
     account: EgitoAccount | None = None,
-    faults: Faults | None = None,
-    rate_limit: int = 0,
-    throttle_rate: float | None = None,
-    retry_after: float | None = None,
-    token_ttl: float = 3600.0,
     error_status: int = 200,
     error_items: str = "objects",
     modified_filter: bool = True,
     timezone: str = "Europe/Warsaw",
     seed: int = 42,
-    stats: Stats | None = None,
+    **options: Unpack[RestOptions],
 ) -> EgitoApp:
     """A seeded Egito emulator app (``records`` contacts, three accounts).
 
-    ``rate_limit`` is requests per minute (0: none, as documented); ``throttle_rate``
-    refuses that share of API calls with 429; ``error_status`` is the HTTP status of
-    ``{"errors": [...]}`` answers (200 by default) and ``error_items`` their items' shape
-    (``objects`` with message/code/field, or bare message ``strings``); with ``stats``,
-    the app counts ``tokens_issued`` there.
+    ``error_status`` is the HTTP status of ``{"errors": [...]}`` answers (200 by default)
+    and ``error_items`` their items' shape (``objects`` with message/code/field, or bare
+    message ``strings``); the rest are the kit's options (:meth:`RestParts.build`):
+    ``rate_limit`` (requests per minute; 0, none, as documented), ``throttle_rate``,
+    ``retry_after``, ``token_ttl``, ``faults`` and ``stats`` (where the app counts
+    ``tokens_issued``).
     """
-    account = account or EgitoAccount()
-    faults = Faults.given(faults, seed=seed, throttle_rate=throttle_rate, retry_after=retry_after)
     store = EgitoStore(timezone=timezone)
     store.seed(records, seed=seed)
+    # Spring Security OAuth2 hands out UUID tokens.
+    parts = RestParts.build(seed, partial(TokenStore, mint=uuid_token), **options)
     return EgitoApp(
         store,
-        account,
-        tokens=TokenStore(token_ttl),
-        throttle=Throttle(limit=rate_limit, faults=faults),
-        faults=faults,
-        stats=stats,
+        account or EgitoAccount(),
+        parts,
         error_status=error_status,
         error_items=error_items,
         modified_filter=modified_filter,

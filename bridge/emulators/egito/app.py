@@ -34,23 +34,14 @@ Chosen where the vendor is silent (inferred), and what the connector is built to
 from __future__ import annotations
 
 import base64
-import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.emulators.egito.store import EgitoStore, Invalid, Missing
-from bridge.emulators.kit.rest import (
-    BadBody,
-    Request,
-    RestApp,
-    StartResponse,
-    Throttle,
-    TokenStore,
-    json_response,
-    retry_after_header,
-)
-from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.rest import BadBody, Request, StartResponse, json_response
+from bridge.emulators.kit.restapp import RestApp, RestParts
+from bridge.emulators.kit.tokens import same_secret
 
 API = "/services/restapi/json/"
 MODULES = {"contact": "Contact", "account": "Account"}
@@ -76,18 +67,15 @@ class EgitoApp(RestApp):
         self,
         store: EgitoStore,
         account: EgitoAccount,
+        parts: RestParts,
         *,
-        tokens: TokenStore | None = None,
-        throttle: Throttle | None = None,
-        faults: Faults | None = None,
-        stats: Stats | None = None,
         error_status: int = 200,
         error_items: str = "objects",
         modified_filter: bool = True,
     ) -> None:
         if error_items not in ERROR_ITEMS:
             raise ValueError(f"error_items must be one of {ERROR_ITEMS}")
-        super().__init__(tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=0)
+        super().__init__(parts)
         self.store = store
         self.account = account
         self.error_status = error_status
@@ -111,10 +99,10 @@ class EgitoApp(RestApp):
             body: dict[str, Any] = {"error": "invalid_token", "error_description": description}
             return json_response(start_response, 401, body, headers)
         self.faults.delay()
-        wait, _left = self.throttle.check()
-        if wait is not None:
+        retry_after, _left = self.refused()
+        if retry_after is not None:
             body = {"errors": [{"code": "rateLimit", "message": "Zbyt wiele zapytań"}]}
-            headers = [("Retry-After", retry_after_header(wait))]
+            headers = [("Retry-After", retry_after)]
             return json_response(start_response, 429, body, headers)
         if self.faults.roll():
             start_response("503 Service Unavailable", [("Content-Type", "text/html")])
@@ -194,15 +182,15 @@ class EgitoApp(RestApp):
             decoded = base64.b64decode(basic[6:].strip() + "==").decode("utf-8", "replace")
             client_id, _, client_secret = decoded.partition(":")
         if not (
-            _same(client_id, self.account.client_id)
-            and _same(client_secret, self.account.client_secret)
+            same_secret(client_id, self.account.client_id)
+            and same_secret(client_secret, self.account.client_secret)
         ):
             body = {"error": "invalid_client", "error_description": "Bad client credentials"}
             return json_response(start_response, 401, body)
         grant = params.get("grant_type")
         if grant == "password":
-            ok_user = _same(params.get("username", ""), self.account.username)
-            ok_password = _same(params.get("password", ""), self.account.password)
+            ok_user = same_secret(params.get("username", ""), self.account.username)
+            ok_password = same_secret(params.get("password", ""), self.account.password)
             if not (ok_user and ok_password):
                 body = {"error": "invalid_grant", "error_description": "Bad credentials"}
                 return json_response(start_response, 400, body)
@@ -221,13 +209,7 @@ class EgitoApp(RestApp):
             client_id,
             subject=subject,
             with_refresh=True,
-            uuid_tokens=True,
             token_type="bearer",
             scope="write read",
         )
-        self.stats.incr("tokens_issued")
-        return json_response(start_response, 200, token, [("Cache-Control", "no-store")])
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
+        return self.token_answer(start_response, token)

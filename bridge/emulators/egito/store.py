@@ -12,9 +12,13 @@ import random
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bridge.emulators.kit import local_now
+from bridge.emulators.kit.lookup import KeyIndex
+from bridge.emulators.kit.seeding import FakePeople, created_at, modified_after
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_LIMIT = 100
@@ -46,6 +50,7 @@ DICTIONARIES: dict[str, list[str]] = {
 FIRST = ["Anna", "Piotr", "Kasia", "Marek", "Ola", "Tomasz", "Ewa", "Jan", "Zofia", "Adam"]
 LAST = ["Nowak", "Kowalski", "Wisniewska", "Wojcik", "Kaminska", "Lewandowski", "Zielinska"]
 CITIES = ["Warszawa", "Krakow", "Gdansk", "Poznan", "Wroclaw", "Lodz"]
+PEOPLE = FakePeople(FIRST, LAST, "example.pl", ("Prezes", "Kierownik", "Specjalista", None))
 
 
 class Invalid(Exception):
@@ -91,13 +96,13 @@ class EgitoStore:
         self, *, timezone: str = "Europe/Warsaw", clock: Callable[[], datetime] | None = None
     ):
         self.tz = ZoneInfo(timezone)
-        self._clock = clock or (lambda: datetime.now(self.tz).replace(tzinfo=None, microsecond=0))
+        self._clock = clock or (lambda: local_now(self.tz))
         self._lock = threading.RLock()
         self.contacts: dict[int, dict[str, Any]] = {}
         self.accounts: dict[int, dict[str, Any]] = {}
         # (field, lower-cased value) -> contact ids, for the exact-match list filters a
         # client looks a contact up by (a scan per look-up made every write O(contacts)).
-        self._contact_keys: dict[tuple[str, str], set[int]] = {}
+        self._contact_keys: KeyIndex[int] = KeyIndex()
         self.dictionaries: dict[str, list[dict[str, Any]]] = {
             kind: [{"id": 10 * (n + 1) + k, "name": name} for n, name in enumerate(names)]
             for k, (kind, names) in enumerate(DICTIONARIES.items())
@@ -125,15 +130,11 @@ class EgitoStore:
                 for name in ("Polbud Sp. z o.o.", "Mleczarnia Sp. j.", "Softex S.A.")
             ]
             for i in range(count):
-                first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
-                created = base + timedelta(seconds=i * 90 + rng.randrange(60))
+                created = created_at(base, i, 90, rng)
                 record = {
-                    "firstName": first,
-                    "lastName": last,
-                    "email": f"{first}.{last}.{i + 1}@example.pl".lower(),
+                    **PEOPLE.person(i, rng).fields(("firstName", "lastName", "email", "position")),
                     "phone": f"+48 22 {i % 1000:03d} {i % 100:02d} {i % 100:02d}",
                     "mobile": f"+48 600 {i % 1000:03d} {i % 1000:03d}" if i % 2 else None,
-                    "position": rng.choice(["Prezes", "Kierownik", "Specjalista", None]),
                     "accountId": accounts[i % 3]["id"] if i % 5 else None,
                     "industry": rng.choice(self.dictionaries["industry"])["id"],
                     "relationshipType": rng.choice(self.dictionaries["relationshipType"])["id"],
@@ -143,9 +144,7 @@ class EgitoStore:
                     "marketingConsent": i % 3 == 0,
                 }
                 stored = self._save_contact(None, record, created)
-                stored["modifyDate"] = (created + timedelta(hours=rng.randrange(0, 48))).strftime(
-                    TIME_FORMAT
-                )
+                stored["modifyDate"] = modified_after(created, rng).strftime(TIME_FORMAT)
 
     # -- contacts --------------------------------------------------------------------
 
@@ -170,7 +169,7 @@ class EgitoStore:
         self, existing: dict[str, Any] | None, fields: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
         record: dict[str, Any] = existing if existing is not None else {"id": self._id()}
-        self._unindex(record)
+        self._contact_keys.discard(_lookup_keys(record), record["id"])
         for name in CONTACT_FIELDS:
             if name in fields or existing is None:
                 record[name] = fields.get(name)
@@ -180,17 +179,8 @@ class EgitoStore:
         record.setdefault("createDate", stamp)
         record["modifyDate"] = stamp
         self.contacts[record["id"]] = record
-        for key in _lookup_keys(record):
-            self._contact_keys.setdefault(key, set()).add(record["id"])
+        self._contact_keys.add(_lookup_keys(record), record["id"])
         return record
-
-    def _unindex(self, record: dict[str, Any]) -> None:
-        for key in _lookup_keys(record):
-            ids = self._contact_keys.get(key)
-            if ids is not None:
-                ids.discard(record["id"])
-                if not ids:
-                    del self._contact_keys[key]
 
     def save_contact(self, params: dict[str, Any], *, creating: bool) -> int:
         fields = {k: _coerce(k, v) for k, v in params.items() if k in CONTACT_FIELDS}
@@ -225,7 +215,7 @@ class EgitoStore:
             if record is None:
                 raise Missing(raw_id)
             if module == "Contact":
-                self._unindex(record)
+                self._contact_keys.discard(_lookup_keys(record), record["id"])
             return int(record["id"])
 
     def list_records(
@@ -257,9 +247,7 @@ class EgitoStore:
         for name in LOOKUP_FIELDS if module == "Contact" else ():
             wanted = params.get(name)
             if wanted:
-                return [
-                    table[i] for i in sorted(self._contact_keys.get((name, wanted.lower()), ()))
-                ]
+                return [table[i] for i in sorted(self._contact_keys.ids(name, wanted.lower()))]
         return list(table.values())
 
     def _parse_since(self, text: Any) -> datetime | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from bridge.emulators.engagifii.app import EngagifiiApp, IssuedClient
 from bridge.emulators.engagifii.store import EngagifiiStore
-from bridge.emulators.kit.rest import Throttle, TokenStore
-from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.restapp import RestOptions, RestParts
 
 DEFAULT_RATE_LIMIT = 1000
 
@@ -16,36 +15,23 @@ def build_app(
     records: int = 0,
     *,
     client: IssuedClient | None = None,
-    faults: Faults | None = None,
-    rate_limit: int = DEFAULT_RATE_LIMIT,
-    throttle_rate: float | None = None,
-    retry_after: float | None = None,
-    token_ttl: float = 3600.0,
     modified_filter: bool = True,
     seed: int = 42,
-    stats: Stats | None = None,
+    **options: Unpack[RestOptions],
 ) -> EngagifiiApp:
     """A seeded Engagifii emulator app: ``records`` people in the client's first tenant.
 
-    ``rate_limit`` is requests per minute (0: unlimited); ``throttle_rate`` refuses that
-    share of API calls with 429 regardless; ``modified_filter=False`` makes
-    ``PeoplePagingList`` ignore ``filter.modifiedDate``. With ``stats``, the app counts
-    ``tokens_issued`` there (serve it through ``with_admin`` with the same object).
+    ``modified_filter=False`` makes ``PeoplePagingList`` ignore ``filter.modifiedDate``;
+    the rest are the kit's options (:meth:`RestParts.build`): ``rate_limit`` (requests per
+    minute, here 1,000 unless given), ``throttle_rate``, ``retry_after``, ``token_ttl``,
+    ``faults`` and ``stats`` (where the app counts ``tokens_issued``).
     """
     client = client or IssuedClient()
-    faults = Faults.given(faults, seed=seed, throttle_rate=throttle_rate, retry_after=retry_after)
     store = EngagifiiStore(list(client.tenants))
     store.modified_filter = modified_filter
     store.seed(client.tenants[0], records, seed=seed)
-    throttle = Throttle(limit=rate_limit, faults=faults)
-    return EngagifiiApp(
-        store,
-        client,
-        tokens=TokenStore(token_ttl),
-        throttle=throttle,
-        faults=faults,
-        stats=stats,
-    )
+    options.setdefault("rate_limit", DEFAULT_RATE_LIMIT)
+    return EngagifiiApp(store, client, RestParts.build(seed, **options))
 
 
 def connection_table(app: EngagifiiApp, base_url: str) -> dict[str, Any]:

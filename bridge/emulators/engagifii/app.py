@@ -27,32 +27,17 @@ Chosen where the vendor is silent (inferred):
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.emulators.engagifii.store import (
-    EngagifiiStore,
-    Tenant,
-    ValidationFailed,
-    iso,
-)
+from bridge.emulators.engagifii.store import EngagifiiStore, Tenant, ValidationFailed, iso
 from bridge.emulators.kit import utc_now
-from bridge.emulators.kit.rest import (
-    FORM_TYPE,
-    BadBody,
-    Request,
-    RestApp,
-    StartResponse,
-    Throttle,
-    TokenStore,
-    json_response,
-    retry_after_header,
-)
-from bridge.emulators.kit.server import Faults, Stats
+from bridge.emulators.kit.rest import FORM_TYPE, BadBody, Request, StartResponse, json_response
+from bridge.emulators.kit.restapp import RestApp, RestParts
+from bridge.emulators.kit.tokens import same_secret
 
 API = "/api/v1/"
 
@@ -83,25 +68,18 @@ class ApiError(Exception):
         self.headers = headers or []
 
 
+def _not_found(what: str, record_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", f"{what} {record_id} was not found")
+
+
 Handler = Callable[[Request, Tenant, str], tuple[int, Any]]
 
 
 class EngagifiiApp(RestApp):
     """The WSGI callable. ``store``, ``tokens`` and ``throttle`` are public for tests."""
 
-    def __init__(
-        self,
-        store: EngagifiiStore,
-        client: IssuedClient,
-        *,
-        tokens: TokenStore | None = None,
-        throttle: Throttle | None = None,
-        faults: Faults | None = None,
-        stats: Stats | None = None,
-    ) -> None:
-        super().__init__(
-            tokens=tokens, throttle=throttle, faults=faults, stats=stats, rate_limit=1000
-        )
+    def __init__(self, store: EngagifiiStore, client: IssuedClient, parts: RestParts) -> None:
+        super().__init__(parts)
         self.store = store
         self.client = client
         # (method, first path segments) -> handler taking the remaining segment.
@@ -145,14 +123,14 @@ class EngagifiiApp(RestApp):
         self._authenticate(request)
         tenant = self._tenant(request)
         self.faults.delay()
-        wait, left = self.throttle.check()
+        retry_after, left = self.refused()
         limit_headers = self._limit_headers(left)
-        if wait is not None:
+        if retry_after is not None:
             raise ApiError(
                 429,
                 "RATE_LIMIT_EXCEEDED",
                 "Rate limit exceeded; retry after the time in Retry-After",
-                headers=[("Retry-After", retry_after_header(wait)), *limit_headers],
+                headers=[("Retry-After", retry_after), *limit_headers],
             )
         if self.faults.roll():
             raise ApiError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable")
@@ -204,18 +182,13 @@ class EngagifiiApp(RestApp):
         if form.get("grant_type") != "client_credentials":
             body = {"error": "unsupported_grant_type", "error_description": "client_credentials"}
             return json_response(start_response, 400, body)
-        ok_id = hmac.compare_digest(
-            form.get("client_id", "").encode(), self.client.client_id.encode()
-        )
-        ok_secret = hmac.compare_digest(
-            form.get("client_secret", "").encode(), self.client.client_secret.encode()
-        )
+        ok_id = same_secret(form.get("client_id", ""), self.client.client_id)
+        ok_secret = same_secret(form.get("client_secret", ""), self.client.client_secret)
         if not (ok_id and ok_secret):
             body = {"error": "invalid_client", "error_description": "Client authentication failed"}
             return json_response(start_response, 401, body)
         token = self.tokens.issue("client_credentials", self.client.client_id, scope="crm")
-        self.stats.incr("tokens_issued")
-        return json_response(start_response, 200, token, [("Cache-Control", "no-store")])
+        return self.token_answer(start_response, token)
 
     def _authenticate(self, request: Request) -> None:
         state = self.tokens.check(request.bearer())
@@ -276,8 +249,38 @@ class EngagifiiApp(RestApp):
         return index, size, flt if isinstance(flt, dict) else {}
 
     @staticmethod
-    def _invalid(exc: ValidationFailed) -> ApiError:
-        return ApiError(400, "VALIDATION_ERROR", "The request contains invalid data", exc.details)
+    def _write(
+        status: int, write: Callable[[], Any], missing: ApiError | None = None
+    ) -> tuple[int, Any]:
+        """``write()``'s record with ``status``; invalid data answers 400
+        ``VALIDATION_ERROR`` with the store's details, an unknown id ``missing``."""
+        try:
+            return status, write()
+        except ValidationFailed as exc:
+            message = "The request contains invalid data"
+            raise ApiError(400, "VALIDATION_ERROR", message, exc.details) from None
+        except KeyError:
+            if missing is None:
+                raise
+            raise missing from None
+
+    @staticmethod
+    def _found(record: dict[str, Any] | None, what: str, record_id: str) -> tuple[int, Any]:
+        """200 with the record, or 404 ``NOT_FOUND`` naming what was looked for."""
+        if record is None:
+            raise _not_found(what, record_id)
+        return 200, record
+
+    @staticmethod
+    def _envelope(page: list[dict[str, Any]], total: int, index: int, size: int) -> Any:
+        """The paging envelope, with a 0-based ``pageIndex``."""
+        return {
+            "data": page,
+            "totalCount": total,
+            "pageIndex": index,
+            "pageSize": size,
+            "hasNextPage": (index + 1) * size < total,
+        }
 
     # -- people ----------------------------------------------------------------------
 
@@ -286,43 +289,25 @@ class EngagifiiApp(RestApp):
             raise ApiError(404, "NOT_FOUND", "No route")
         index, size, flt = self._paging(self._body(request))
         page, total, used = self.store.page_people(tenant, flt, index, size)
-        envelope = {
-            "data": page,
-            "totalCount": total,
-            "pageIndex": index,
-            "pageSize": used,
-            "hasNextPage": (index + 1) * used < total,
-        }
-        return 200, envelope
+        return 200, self._envelope(page, total, index, used)
 
     def _person_get(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
-        person = self.store.get_person(tenant, rest) if rest else None
-        if person is None:
-            raise ApiError(404, "NOT_FOUND", f"Person {rest} was not found")
-        return 200, person
+        return self._found(self.store.get_person(tenant, rest) if rest else None, "Person", rest)
 
     def _person_delete(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         if not rest or not self.store.delete_person(tenant, rest):
-            raise ApiError(404, "NOT_FOUND", f"Person {rest} was not found")
+            raise _not_found("Person", rest)
         return 200, {"id": rest, "deleted": True}
 
     def _person_create(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         body = self._body(request)
-        try:
-            return 201, self.store.create_person(tenant, rest, body)
-        except ValidationFailed as exc:
-            raise self._invalid(exc) from None
-        except KeyError:
-            raise ApiError(404, "NOT_FOUND", f"Organization {rest} was not found") from None
+        missing = _not_found("Organization", rest)
+        return self._write(201, lambda: self.store.create_person(tenant, rest, body), missing)
 
     def _person_update(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         body = self._body(request)
-        try:
-            return 200, self.store.update_person(tenant, rest, body)
-        except ValidationFailed as exc:
-            raise self._invalid(exc) from None
-        except KeyError:
-            raise ApiError(404, "NOT_FOUND", f"Person {rest} was not found") from None
+        missing = _not_found("Person", rest)
+        return self._write(200, lambda: self.store.update_person(tenant, rest, body), missing)
 
     def _people_search(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         found = self.store.search_people(tenant, rest)
@@ -335,25 +320,13 @@ class EngagifiiApp(RestApp):
         size = min(max(size, 1), 100)
         orgs = self.store.list_orgs(tenant, flt)
         page = orgs[index * size : (index + 1) * size]
-        envelope = {
-            "data": page,
-            "totalCount": len(orgs),
-            "pageIndex": index,
-            "pageSize": size,
-            "hasNextPage": (index + 1) * size < len(orgs),
-        }
-        return 200, envelope
+        return 200, self._envelope(page, len(orgs), index, size)
 
     def _org_get(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
-        org = self.store.get_org(tenant, rest) if rest else None
-        if org is None:
-            raise ApiError(404, "NOT_FOUND", f"Organization {rest} was not found")
-        return 200, org
+        return self._found(self.store.get_org(tenant, rest) if rest else None, "Organization", rest)
 
     def _org_create(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         if rest:
             raise ApiError(404, "NOT_FOUND", "No route")
-        try:
-            return 201, self.store.create_org(tenant, self._body(request))
-        except ValidationFailed as exc:
-            raise self._invalid(exc) from None
+        body = self._body(request)
+        return self._write(201, lambda: self.store.create_org(tenant, body))

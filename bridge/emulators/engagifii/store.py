@@ -23,8 +23,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from bridge.emulators.kit import utc_now
+from bridge.emulators.kit.lookup import KeyIndex
+from bridge.emulators.kit.seeding import FakePeople, created_at, modified_after
 
 MAX_PAGE_SIZE = 100
 NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000"
@@ -33,6 +37,7 @@ _PHONE = re.compile(r"^[0-9+()\-. ]{3,40}$")
 SEED_BASE = datetime(2025, 1, 1, 9, 0, 0, tzinfo=UTC)
 FIRST = ["Ada", "Ben", "Chloe", "Dan", "Eve", "Finn", "Grace", "Hugo", "Ivy", "Jack", "Kate"]
 LAST = ["Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Walker"]
+PEOPLE = FakePeople(FIRST, LAST, "example.org", ("Director", "Manager", "Member", None))
 COMPANIES = ["Acme Ltd", "Globex", "Initech", "Umbrella Corp", "Stark Industries"]
 PERSON_FIELDS = (
     "firstName",
@@ -98,7 +103,7 @@ class Tenant:
     organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (filter key, value) -> ids of the people holding it, for the exact-match filters a
     # client looks a person up by (a scan per look-up made every write O(people)).
-    by_key: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    by_key: KeyIndex[str] = field(default_factory=KeyIndex)
     # Creation order of each person, to keep index hits in list order.
     order: dict[str, int] = field(default_factory=dict)
 
@@ -108,7 +113,7 @@ class EngagifiiStore:
 
     def __init__(self, tenants: list[str], *, clock: Callable[[], datetime] | None = None):
         self._lock = threading.RLock()
-        self._clock = clock or (lambda: datetime.now(UTC).replace(microsecond=0))
+        self._clock = clock or utc_now
         self.tenants = {code.lower(): Tenant(code) for code in tenants}
         self.modified_filter = True
 
@@ -126,16 +131,12 @@ class EngagifiiStore:
                 for name in COMPANIES[: max(1, min(len(COMPANIES), count // 20 + 1))]
             ]
             for i in range(count):
-                first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
-                created = SEED_BASE + timedelta(seconds=i * 120 + rng.randrange(60))
+                created = created_at(SEED_BASE, i, 120, rng)
                 org = orgs[i % len(orgs)] if i % 4 else None
                 person = {
-                    "firstName": first,
-                    "lastName": last,
-                    "email": f"{first}.{last}.{i + 1}@example.org".lower(),
+                    **PEOPLE.person(i, rng).fields(("firstName", "lastName", "email", "title")),
                     "phone": f"+1 202 555 {i % 10000:04d}",
                     "mobilePhone": f"+1 202 556 {i % 10000:04d}" if i % 2 else None,
-                    "title": rng.choice(["Director", "Manager", "Member", None]),
                     "externalId": f"ENG-{i + 1:06d}",
                     "addresses": [
                         {
@@ -151,7 +152,7 @@ class EngagifiiStore:
                 stored = self._add_person(
                     tenant, person, org["id"] if org else NO_ORGANIZATION, created
                 )
-                stored["modifiedDate"] = iso(created + timedelta(hours=rng.randrange(0, 48)))
+                stored["modifiedDate"] = iso(modified_after(created, rng))
 
     # -- organizations ---------------------------------------------------------------
 
@@ -208,7 +209,7 @@ class EngagifiiStore:
         person["tenantId"] = tenant.tenant_id
         tenant.people[person["id"]] = person
         tenant.order[person["id"]] = len(tenant.order)
-        _index(tenant, person)
+        tenant.by_key.add(_keys(person), person["id"])
         return person
 
     def _set_org(self, tenant: Tenant, person: dict[str, Any], org_id: str | None) -> None:
@@ -230,7 +231,7 @@ class EngagifiiStore:
             person = tenant.people.get(person_id.lower())
             if person is None:
                 raise KeyError(person_id)
-            _unindex(tenant, person)
+            tenant.by_key.discard(_keys(person), person["id"])
             for key in PERSON_FIELDS:
                 if key in body:
                     person[key] = body[key]
@@ -245,7 +246,7 @@ class EngagifiiStore:
             if "displayName" not in body:
                 person["displayName"] = _display(person)
             person["modifiedDate"] = iso(self._clock())
-            _index(tenant, person)
+            tenant.by_key.add(_keys(person), person["id"])
             return dict(person)
 
     def get_person(self, tenant: Tenant, person_id: str) -> dict[str, Any] | None:
@@ -257,7 +258,7 @@ class EngagifiiStore:
         with self._lock:
             person = tenant.people.pop(person_id.lower(), None)
             if person is not None:
-                _unindex(tenant, person)
+                tenant.by_key.discard(_keys(person), person["id"])
             return person is not None
 
     def page_people(
@@ -311,27 +312,13 @@ def _keys(person: dict[str, Any]) -> list[tuple[str, str]]:
     return keys
 
 
-def _index(tenant: Tenant, person: dict[str, Any]) -> None:
-    for key in _keys(person):
-        tenant.by_key.setdefault(key, set()).add(person["id"])
-
-
-def _unindex(tenant: Tenant, person: dict[str, Any]) -> None:
-    for key in _keys(person):
-        ids = tenant.by_key.get(key)
-        if ids is not None:
-            ids.discard(person["id"])
-            if not ids:
-                del tenant.by_key[key]
-
-
 def _candidates(tenant: Tenant, flt: dict[str, Any]) -> list[dict[str, Any]]:
     """The people a filter can match, in creation order: by the index when it names an
     exact External ID or email, else everyone."""
     for name, fold in (("externalId", False), ("email", True)):
         value = flt.get(name)
         if isinstance(value, str):
-            ids = tenant.by_key.get((name, value.lower() if fold else value), set())
+            ids = tenant.by_key.ids(name, value.lower() if fold else value)
             return [tenant.people[i] for i in sorted(ids, key=tenant.order.__getitem__)]
     return list(tenant.people.values())
 

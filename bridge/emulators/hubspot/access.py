@@ -20,10 +20,9 @@ time zone is not modelled [I]).
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field
 
-from bridge.emulators.kit.rest import TokenStore
+from bridge.emulators.kit.tokens import TokenStore, same_secret
 
 ACCESS_TTL = 1800.0
 
@@ -47,46 +46,36 @@ class App:
 
 
 class OAuthGrants:
-    """Authorization codes and refresh tokens of the emulated app (access tokens in ``tokens``)."""
+    """The emulated app's OAuth grants over the kit's token store (``tokens``: access and
+    refresh tokens, authorization codes bound to their redirect URI)."""
 
     def __init__(self, app: App, ttl: float = ACCESS_TTL) -> None:
         self.app = app
         self.tokens = TokenStore(ttl)
-        self._lock = threading.Lock()
-        self._codes: dict[str, str] = {}  # code -> redirect_uri
-        self._refresh: set[str] = set()
 
     def authorize(self, redirect_uri: str) -> str:
-        code = secrets.token_urlsafe(16)
-        with self._lock:
-            self._codes[code] = redirect_uri
-        return code
+        return self.tokens.keep_code(secrets.token_urlsafe(16), redirect_uri)
 
     def install(self) -> str:
         """A refresh token as if the app had been installed (printed in the connection table)."""
         token = f"na1-{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}"
-        with self._lock:
-            self._refresh.add(token)
-        return token
+        return self.tokens.keep_refresh(token, self.app.client_id)
 
     def exchange(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
         """A token answer for a form, or an error answer."""
-        if form.get("client_id") != self.app.client_id or not secrets.compare_digest(
+        if form.get("client_id") != self.app.client_id or not same_secret(
             form.get("client_secret", ""), self.app.client_secret
         ):
             return 400, _token_error("invalid_client", "BAD_CLIENT_ID", "missing or unknown client")
         grant = form.get("grant_type")
         if grant == "authorization_code":
-            with self._lock:
-                redirect = self._codes.pop(form.get("code", ""), None)
+            redirect = self.tokens.redeem_code(form.get("code", ""))
             if redirect is None or redirect != form.get("redirect_uri"):
                 return 400, _token_error("invalid_grant", "BAD_AUTH_CODE", "auth code not found")
             refresh = self.install()
         elif grant == "refresh_token":
             refresh = form.get("refresh_token", "")
-            with self._lock:
-                known = refresh in self._refresh
-            if not known:
+            if self.tokens.use_refresh(refresh, self.app.client_id) is None:
                 return 400, _token_error(
                     "invalid_grant",
                     "BAD_REFRESH_TOKEN",

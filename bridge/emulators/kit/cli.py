@@ -46,16 +46,13 @@ class EmulatorRun:
         app: WSGIApp,
         table: Callable[[Any, str], dict[str, Any]],
         *,
-        stats: Stats | None = None,
         on_exit: Callable[[], None] | None = None,
     ) -> None:
         """Serve ``app`` in the foreground; the first stdout line is its connection table.
 
-        ``/_emulator/stats`` shows ``stats`` (the run's own unless the app keeps its own).
+        ``/_emulator/stats`` shows the run's ``stats`` (an app given them counts there too).
         """
-        server = EmulatorServer(
-            with_admin(app, stats or self.stats), port=self.port, threads=self.threads
-        )
+        server = EmulatorServer(with_admin(app, self.stats), port=self.port, threads=self.threads)
         print_connection_table(table(app, server.url))
         with contextlib.ExitStack() as cleanup:
             if on_exit is not None:

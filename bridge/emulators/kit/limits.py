@@ -2,8 +2,9 @@
 
 Each answers :meth:`take` per call: the calls left after this one, ``None`` when refused,
 ``-1`` when unlimited (a limit of 0). HubSpot's burst, search and daily limits and Bigin's
-token-refresh cap stand on them; the per-minute window with random 429s of the Engagifii
-and Egito emulators is :class:`bridge.emulators.kit.rest.Throttle`.
+token-refresh cap stand on them. :class:`Throttle` is the per-minute window with the
+random 429s of :class:`~bridge.emulators.kit.server.Faults` that every REST app holds
+(:class:`~bridge.emulators.kit.restapp.RestParts`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.emulators.kit.server import Faults
 
 
 class RollingLimit:
@@ -59,3 +63,40 @@ class DailyLimit:
                 return None
             self._used += 1
             return self.limit - self._used
+
+
+@dataclass(slots=True)
+class Throttle:
+    """A per-window request limit plus the shared random 429s of :class:`Faults`.
+
+    ``limit`` requests per ``window`` seconds (0 disables the count); on top of it,
+    ``faults.throttle_rate`` of calls are refused with ``faults.retry_after``.
+    """
+
+    limit: int = 0
+    window: float = 60.0
+    faults: Faults = field(default_factory=Faults)
+    clock: Callable[[], float] = time.monotonic
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _window_start: float = 0.0
+    _count: int = 0
+
+    def check(self) -> tuple[float | None, int]:
+        """(seconds to wait or None when allowed, requests left in this window or -1)."""
+        with self._lock:
+            now = self.clock()
+            if now - self._window_start >= self.window:
+                self._window_start = now
+                self._count = 0
+            self._count += 1
+            left = max(self.limit - self._count, 0) if self.limit else -1
+            if self.limit and self._count > self.limit:
+                return max(self.window - (now - self._window_start), 0.0), 0
+        if self.faults.throttled():
+            return self.faults.retry_after, left
+        return None, left
+
+    def reset_in(self) -> float:
+        """Seconds until the current window ends."""
+        with self._lock:
+            return max(self._window_start + self.window - self.clock(), 0.0)

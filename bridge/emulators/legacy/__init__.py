@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.emulators.kit import local_now
 from bridge.emulators.kit.server import Faults
 from bridge.emulators.legacy.app import SERVICE_PATH, LegacyApp, LegacySite
 from bridge.emulators.legacy.store import LegacyStore
@@ -25,11 +25,9 @@ def build_app(
     """A seeded legacy emulator app (``records`` contacts, deterministic for a seed)."""
     site = site or LegacySite()
     tz = ZoneInfo(site.timezone)
-    store = LegacyStore(
-        clock=lambda: datetime.now(tz).replace(tzinfo=None, microsecond=0), max_batch=max_batch
-    )
+    store = LegacyStore(clock=lambda: local_now(tz), max_batch=max_batch)
     store.seed(records, seed=seed)
-    return LegacyApp(store, site, faults=faults, quirk=quirk)
+    return LegacyApp(store, site, faults or Faults(), quirk)
 
 
 def connection_table(app: LegacyApp, base_url: str) -> dict[str, Any]:

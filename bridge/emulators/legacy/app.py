@@ -9,7 +9,6 @@ contact operations. Answers and faults are written byte for byte as ASMX writes 
 
 from __future__ import annotations
 
-import hmac
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from bridge.emulators.kit import local_now
 from bridge.emulators.kit.server import Faults
+from bridge.emulators.kit.tokens import same_secret
 from bridge.emulators.legacy.records import T, read_struct, write_contact
 from bridge.emulators.legacy.store import BatchRejected, LegacyStore
 from bridge.soap.contract import NAMESPACE, wire
@@ -42,19 +43,14 @@ class LegacyApp:
     """The WSGI callable; ``store`` is public so tests and the demo can inspect it."""
 
     def __init__(
-        self,
-        store: LegacyStore,
-        site: LegacySite,
-        *,
-        faults: Faults | None = None,
-        quirk: str | None = None,
+        self, store: LegacyStore, site: LegacySite, faults: Faults, quirk: str | None = None
     ) -> None:
         if quirk is not None and quirk not in QUIRKS:
             raise ValueError(f"unknown quirk {quirk!r}; choose from {', '.join(QUIRKS)}")
         self.store = store
         self.site = site
         self.tz = ZoneInfo(site.timezone)
-        self.faults = faults or Faults()
+        self.faults = faults
         self.quirk = quirk
         self._calls = itertools.count()
         self._handlers: dict[str, Callable[[etree._Element], str]] = {
@@ -68,7 +64,7 @@ class LegacyApp:
         }
 
     def local_now(self) -> datetime:
-        return datetime.now(self.tz).replace(tzinfo=None, microsecond=0)
+        return local_now(self.tz)
 
     # -- WSGI ------------------------------------------------------------------------
 
@@ -141,8 +137,8 @@ class LegacyApp:
         password = wrapper.findtext(T + "password") or ""
         site_text = (wrapper.findtext(T + "siteId") or "").strip()
         # Compare everything, always, so timing says nothing about which part was wrong.
-        ok_user = hmac.compare_digest(username.encode(), self.site.username.encode())
-        ok_password = hmac.compare_digest(password.encode(), self.site.password.encode())
+        ok_user = same_secret(username, self.site.username)
+        ok_password = same_secret(password, self.site.password)
         ok_site = site_text == str(self.site.site_id)
         if not (ok_user and ok_password and ok_site):
             raise _Fault(BAD_LOGIN)
