@@ -23,9 +23,10 @@ from bridge.api.documents import (
 from bridge.api.web import (
     ApiError,
     PageRequest,
+    config_managed,
+    found,
     json_body,
     json_response,
-    not_found,
     paged_response,
 )
 from bridge.errors import AuthError, BridgeError, ConfigError
@@ -35,17 +36,12 @@ from bridge.store.repos.connections import split_secrets
 
 
 def _get(ctx: ApiContext, connection_id: str) -> Connection:
-    connection = ctx.store.connections.get(connection_id)
-    if connection is None:
-        raise not_found("Connection", connection_id)
-    return connection
+    return found(ctx.store.connections.get(connection_id), "Connection", connection_id)
 
 
 def _writable(ctx: ApiContext, connection: Connection) -> None:
     if ctx.wiring.connection_managed_by(connection) == MANAGED_BY_CONFIG:
-        raise ApiError(
-            403, "managed_by_config", "this connection is defined in the config file; edit it there"
-        )
+        raise config_managed("connection")
 
 
 def _needs_cipher(ctx: ApiContext, settings: dict[str, object]) -> None:

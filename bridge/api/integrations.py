@@ -29,10 +29,11 @@ from bridge.api.installers import remove_channels, run_step
 from bridge.api.web import (
     ApiError,
     PageRequest,
+    config_managed,
+    found,
     invalid,
     json_body,
     json_response,
-    not_found,
     paged_response,
 )
 from bridge.runs.wiring import MANAGED_BY_CONFIG
@@ -43,19 +44,12 @@ _READ_ONLY = ("_id", "mode", "install", "lastModified", "createdAt", "managedBy"
 
 def find_integration(ctx: ApiContext, integration_id: str) -> Integration:
     """The integration ``integration_id``, or a 404 refusal."""
-    integration = ctx.store.integrations.get(integration_id)
-    if integration is None:
-        raise not_found("Integration", integration_id)
-    return integration
+    return found(ctx.store.integrations.get(integration_id), "Integration", integration_id)
 
 
 def _writable(ctx: ApiContext, integration: Integration) -> None:
     if ctx.wiring.integration_managed_by(integration) == MANAGED_BY_CONFIG:
-        raise ApiError(
-            403,
-            "managed_by_config",
-            "this integration is defined in the config file; edit it there",
-        )
+        raise config_managed("integration")
 
 
 def _doc(ctx: ApiContext, integration: Integration) -> dict[str, Any]:

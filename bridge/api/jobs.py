@@ -15,10 +15,10 @@ from bridge.api.context import ApiContext
 from bridge.api.documents import job_document, job_error_document
 from bridge.api.web import (
     PageRequest,
+    found,
     invalid,
     iso,
     json_response,
-    not_found,
     paged_response,
     parse_time,
 )
@@ -62,15 +62,11 @@ def job_filters(args: Mapping[str, str]) -> dict[str, Any]:
 
 
 def get_job(ctx: ApiContext, request: Request, _id: str) -> Response:
-    job = ctx.store.jobs.get(_id)
-    if job is None:
-        raise not_found("Job", _id)
-    return json_response(job_document(job))
+    return json_response(job_document(found(ctx.store.jobs.get(_id), "Job", _id)))
 
 
 def list_job_errors(ctx: ApiContext, request: Request, _id: str) -> Response:
-    if ctx.store.jobs.get(_id) is None:
-        raise not_found("Job", _id)
+    found(ctx.store.jobs.get(_id), "Job", _id)
     page = PageRequest.from_request(request)
     errors = ctx.store.jobs.errors(_id, skip=page.skip, limit=page.limit + 1)
     total = page.skip + len(errors)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from bridge.api.jobs import JOB_TYPES, job_filters
 from bridge.api.replays import replay
-from bridge.api.web import ApiError, json_response, not_found
+from bridge.api.web import ApiError, found, json_response
 from bridge.runs.replay import letters_for_errors
 from bridge.store import Job
 from bridge.store.repos.jobs import STATUSES
@@ -28,10 +28,7 @@ MAX_ERRORS = 500
 
 
 def _job(view: View, job_id: str) -> Job:
-    job = view.ctx.store.jobs.get(job_id)
-    if job is None:
-        raise not_found("Job", job_id)
-    return job
+    return found(view.ctx.store.jobs.get(job_id), "Job", job_id)
 
 
 def list_page(view: View) -> Response:
@@ -107,9 +104,9 @@ def act_on_errors(view: View, _id: str) -> Response:
     """``retry`` or ``resolve`` one error (``error``) or all of them (``all``)."""
     store = view.ctx.store
     job = _job(view, _id)
-    integration = store.integrations.get(job.integration_id)
-    if integration is None:
-        raise not_found("Integration", job.integration_id)
+    integration = found(
+        store.integrations.get(job.integration_id), "Integration", job.integration_id
+    )
     form = view.request.form
     errors = store.jobs.errors(job.id, limit=MAX_ERRORS)
     if form.get("error"):
