@@ -253,3 +253,8 @@ def config_option(
         type=click.Path(exists=True, dir_okay=False),
         help=help,
     )
+
+
+def json_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--json`` flag (``as_json``) of a command that prints JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help=help)

@@ -9,8 +9,10 @@ from bridge.runs.wiring import Wiring
 from bridge.store import ApiToken, Store
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ApiContext:
+    """One per control plane; each authenticated request gets a copy with its ``token``."""
+
     wiring: Wiring
     runner: JobRunner
     #: The URL Bigin should call back (``server.public_url``); None means "as the client
