@@ -15,7 +15,6 @@ from bridge.api.context import ApiContext
 from bridge.api.documents import job_document, job_error_document
 from bridge.api.web import (
     PageRequest,
-    found,
     invalid,
     iso,
     json_response,
@@ -62,11 +61,11 @@ def job_filters(args: Mapping[str, str]) -> dict[str, Any]:
 
 
 def get_job(ctx: ApiContext, request: Request, _id: str) -> Response:
-    return json_response(job_document(found(ctx.store.jobs.get(_id), "Job", _id)))
+    return json_response(job_document(ctx.job(_id)))
 
 
 def list_job_errors(ctx: ApiContext, request: Request, _id: str) -> Response:
-    found(ctx.store.jobs.get(_id), "Job", _id)
+    ctx.job(_id)
     page = PageRequest.from_request(request)
     errors = ctx.store.jobs.errors(_id, skip=page.skip, limit=page.limit + 1)
     total = page.skip + len(errors)

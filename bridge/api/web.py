@@ -64,13 +64,6 @@ def found(record: T | None, kind: str, ident: str) -> T:
     return record
 
 
-def config_managed(what: str) -> ApiError:
-    """The 403 for changing a ``what`` the config file defines: it is edited there."""
-    return ApiError(
-        403, "managed_by_config", f"this {what} is defined in the config file; edit it there"
-    )
-
-
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return Response(data, status=status, headers=headers, content_type="application/json")
