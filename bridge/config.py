@@ -7,13 +7,16 @@ for the contract. Secrets are kept out of ``repr`` so a config object can be log
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,6 +33,7 @@ SECRET_KEYS = frozenset(
     {"password", "client_secret", "refresh_token", "access_token", "token", "password_hash"}
 )
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+T = TypeVar("T")
 
 
 def expand_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:
@@ -155,6 +159,24 @@ def _pop(table: dict[str, Any], key: str, where: str, kind: type, default: Any =
     return value
 
 
+def _from_table(cls: type[T], table: dict[str, Any], where: str, **given: Any) -> T:
+    """A ``cls`` from a TOML table: its fields' keys, types and defaults are the dataclass's.
+
+    Each field (but those ``given``) is popped from ``table`` and checked against its type
+    (``X | None`` takes an X); a field without a default must be there.
+    """
+    hints = typing.get_type_hints(cls)
+    values = dict(given)
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        optional = item.default is not MISSING or item.default_factory is not MISSING
+        if item.name not in given and (item.name in table or not optional):
+            kind = typing.get_origin(hints[item.name]) or hints[item.name]
+            if kind is types.UnionType:
+                kind = typing.get_args(hints[item.name])[0]
+            values[item.name] = _pop(table, item.name, where, kind)
+    return cls(**values)
+
+
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
     """Build a :class:`Config` from already-parsed TOML data."""
     raw = expand_env(dict(data), os.environ if env is None else env)
@@ -167,12 +189,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     if store:
         raise ConfigError(f"store: unknown key(s) {', '.join(sorted(store))}")
     server = dict(raw.pop("server", {}))
-    config.server = ServerConfig(
-        host=_pop(server, "host", "server", str, "127.0.0.1"),
-        port=_pop(server, "port", "server", int, 8080),
-        workers=_pop(server, "workers", "server", int, 2),
-        options=server,
-    )
+    config.server = _from_table(ServerConfig, server, "server", options=server)
     for name, table in dict(raw.pop("connections", {})).items():
         table = dict(table)
         kind = _pop(table, "kind", f"connections.{name}", str)
@@ -181,15 +198,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         config.connections[name] = ConnectionConfig(name=name, kind=kind, settings=table)
     for i, table in enumerate(raw.pop("sites", [])):
         where = f"sites[{i}]"
-        table = dict(table)
-        site = SiteConfig(
-            site_id=_pop(table, "site_id", where, int),
-            connection=_pop(table, "connection", where, str),
-            username=_pop(table, "username", where, str, ""),
-            password=_pop(table, "password", where, str, None),
-            password_hash=_pop(table, "password_hash", where, str, None),
-            timezone=_pop(table, "timezone", where, str, "UTC"),
-        )
+        site = _from_table(SiteConfig, dict(table), where)
         if site.connection not in config.connections:
             raise ConfigError(f"{where}.connection: no connection named {site.connection!r}")
         if site.password is None and site.password_hash is None:
@@ -197,16 +206,8 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         config.sites.append(site)
     for i, table in enumerate(raw.pop("integrations", [])):
         where = f"integrations[{i}]"
-        table = dict(table)
-        integration = IntegrationConfig(
-            name=_pop(table, "name", where, str),
-            source=_pop(table, "source", where, str),
-            target=_pop(table, "target", where, str),
-            direction=_pop(table, "direction", where, str, "source-to-target"),
-            schedule=_pop(table, "schedule", where, str, None),
-            mapping=_pop(table, "mapping", where, dict, {}),
-            options=table,
-        )
+        rest = dict(table)
+        integration = _from_table(IntegrationConfig, rest, where, options=rest)
         if integration.direction not in DIRECTIONS:
             raise ConfigError(
                 f"{where}.direction: {integration.direction!r} is not one of "
@@ -252,3 +253,8 @@ def config_option(
         type=click.Path(exists=True, dir_okay=False),
         help=help,
     )
+
+
+def json_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--json`` flag (``as_json``) of a command that prints JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help=help)

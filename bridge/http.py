@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -25,6 +26,8 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
+
+from bridge.errors import TransientError
 
 log = logging.getLogger("bridge.http")
 
@@ -237,3 +240,23 @@ def build_session(
     session.headers["User-Agent"] = user_agent
     session.hooks["response"].append(_make_hook(system))
     return session
+
+
+@contextmanager
+def transport_errors(system: str, operation: str) -> Iterator[None]:
+    """Run a call, turning a transport failure of ``requests`` into a :class:`TransientError`.
+
+    No answer came (a timeout, a refused or reset connection), so the call may work later.
+    """
+    try:
+        yield
+    except requests.RequestException as exc:
+        raise TransientError(f"{operation}: {_failure(exc)}", system=system) from exc
+
+
+def _failure(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return f"connection failed ({type(exc).__name__})"
+    return type(exc).__name__

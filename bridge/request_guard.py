@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from gunicorn import util
@@ -127,17 +127,16 @@ class Deadlines:
                 ticket.sock.shutdown(socket.SHUT_RD)
 
 
+@dataclass(frozen=True, eq=False)
 class BodyGuard:
     """WSGI middleware: the request body read in full, within :class:`Deadlines`."""
 
-    def __init__(
-        self, app: WSGIApp, deadlines: Deadlines, *, max_bytes: int, refuse: Refuser
-    ) -> None:
-        self.app = app
-        self.deadlines = deadlines
-        # Larger declared bodies go to the app unread: it refuses them by their length.
-        self.max_bytes = max_bytes
-        self.refuse = refuse
+    app: WSGIApp
+    deadlines: Deadlines
+    _: KW_ONLY
+    # Larger declared bodies go to the app unread: it refuses them by their length.
+    max_bytes: int
+    refuse: Refuser
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -31,9 +31,7 @@ from bridge.config import Config
 from bridge.errors import ConfigError
 from bridge.facade import ENDPOINT_PATH, build_facade, limits_from
 from bridge.facade.activity import ActivityRecorder, record_activity
-from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.metrics import instrument_soap
-from bridge.facade.state import StoreCursorMap, StoreEntityIdMap
 from bridge.request_guard import BodyGuard, Deadlines, GuardedThreadWorker
 from bridge.soap.contract import wire
 from bridge.store import Store, open_store
@@ -79,16 +77,8 @@ def build_app(config: Config, store: Store | None = None) -> Mounts:
     store = store or Store.from_config(config.store)
     mounts = Mounts()
     if config.sites:
-        # Worker processes share entityIds, paging positions, OAuth tokens and cache
-        # generations through the store.
-        facade = build_facade(
-            config,
-            entity_ids=StoreEntityIdMap(store),
-            cursors=StoreCursorMap(store),
-            shared_tokens=store.oauth_tokens,
-            generations=StoreCacheGenerations(store),
-            tombstones=store.tombstones,
-        )
+        # Worker processes share the facade's state through the store.
+        facade = build_facade(config, store=store)
         activity = ActivityRecorder(store)
         mounts.mount(ENDPOINT_PATH, instrument_soap(record_activity(facade, activity)))
     else:

@@ -9,6 +9,7 @@ Mounted at ``/`` beside the facade, it also answers every path nobody else claim
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -154,7 +155,7 @@ class ControlPlane:
         handler, needs_token, query = self._handlers[endpoint]
         ctx = self.ctx
         if needs_token:
-            ctx = ApiContext(ctx.wiring, ctx.runner, ctx.public_url, self._authenticate(request))
+            ctx = dataclasses.replace(ctx, token=self._authenticate(request))
         unknown = sorted(set(request.args) - query) if query is not None else []
         if unknown:
             raise ApiError(

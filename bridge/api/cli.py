@@ -6,17 +6,30 @@ A token is printed once, when it is created; the store keeps only its SHA-256.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from bridge.api.web import iso
-from bridge.config import config_option, load_config
+from bridge.config import config_option, json_option, load_config
 from bridge.errors import NotFound
 from bridge.store import open_store
+from bridge.store.repos.tokens import ApiTokenRepo
 
 CONFIG_OPTION = config_option(
     "The TOML config file whose store holds the tokens (or SOAPBRIDGE_CONFIG)."
 )
+
+
+@contextmanager
+def _token_repo(config_path: str) -> Iterator[ApiTokenRepo]:
+    """The tokens of the config's store, open for one command."""
+    store = open_store(load_config(config_path))
+    try:
+        yield store.api_tokens
+    finally:
+        store.dispose()
 
 
 @click.group()
@@ -27,14 +40,11 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("name")
 @CONFIG_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print {_id, name, token} as JSON.")
+@json_option("Print {_id, name, token} as JSON.")
 def create(name: str, config_path: str, as_json: bool) -> None:
     """Create a token called NAME and print it (it cannot be shown again)."""
-    store = open_store(load_config(config_path))
-    try:
-        record, plaintext = store.api_tokens.issue(name)
-    finally:
-        store.dispose()
+    with _token_repo(config_path) as repo:
+        record, plaintext = repo.issue(name)
     if as_json:
         click.echo(json.dumps({"_id": record.id, "name": record.name, "token": plaintext}))
     else:
@@ -47,11 +57,8 @@ def create(name: str, config_path: str, as_json: bool) -> None:
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked tokens.")
 def list_tokens(config_path: str, include_revoked: bool) -> None:
     """List tokens: id, name, prefix, created, last used, revoked (never the token)."""
-    store = open_store(load_config(config_path))
-    try:
-        records = store.api_tokens.all(include_revoked=include_revoked)
-    finally:
-        store.dispose()
+    with _token_repo(config_path) as repo:
+        records = repo.all(include_revoked=include_revoked)
     for record in records:
         click.echo(
             "\t".join(
@@ -72,11 +79,9 @@ def list_tokens(config_path: str, include_revoked: bool) -> None:
 @CONFIG_OPTION
 def revoke(token_id: str, config_path: str) -> None:
     """Revoke the token with _id TOKEN_ID; requests with it get 401 from then on."""
-    store = open_store(load_config(config_path))
-    try:
-        store.api_tokens.revoke(token_id)
-    except NotFound:
-        raise click.ClickException(f"no token {token_id}") from None
-    finally:
-        store.dispose()
+    with _token_repo(config_path) as repo:
+        try:
+            repo.revoke(token_id)
+        except NotFound:
+            raise click.ClickException(f"no token {token_id}") from None
     click.echo(f"revoked {token_id}")

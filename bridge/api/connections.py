@@ -25,27 +25,11 @@ from bridge.api.web import (
     PageRequest,
     json_body,
     json_response,
-    not_found,
     paged_response,
 )
 from bridge.errors import AuthError, BridgeError, ConfigError
-from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Connection
 from bridge.store.repos.connections import split_secrets
-
-
-def _get(ctx: ApiContext, connection_id: str) -> Connection:
-    connection = ctx.store.connections.get(connection_id)
-    if connection is None:
-        raise not_found("Connection", connection_id)
-    return connection
-
-
-def _writable(ctx: ApiContext, connection: Connection) -> None:
-    if ctx.wiring.connection_managed_by(connection) == MANAGED_BY_CONFIG:
-        raise ApiError(
-            403, "managed_by_config", "this connection is defined in the config file; edit it there"
-        )
 
 
 def _needs_cipher(ctx: ApiContext, settings: dict[str, object]) -> None:
@@ -71,7 +55,7 @@ def list_connections(ctx: ApiContext, request: Request) -> Response:
 
 
 def get_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
-    return json_response(connection_document(ctx.wiring, _get(ctx, _id)))
+    return json_response(connection_document(ctx.wiring, ctx.connection(_id)))
 
 
 def create_connection(ctx: ApiContext, request: Request) -> Response:
@@ -90,8 +74,8 @@ def create_connection(ctx: ApiContext, request: Request) -> Response:
 
 
 def update_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
-    connection = _get(ctx, _id)
-    _writable(ctx, connection)
+    connection = ctx.connection(_id)
+    ctx.check_writable(connection)
     body = json_body(request)
     if "type" in body and body["type"] != connection.kind:
         raise ApiError(422, "invalid_field", "`type` cannot change", field="type")
@@ -106,8 +90,8 @@ def update_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
 
 
 def delete_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
-    connection = _get(ctx, _id)
-    _writable(ctx, connection)
+    connection = ctx.connection(_id)
+    ctx.check_writable(connection)
     users = ctx.wiring.references(_id)
     if users:
         names = ", ".join(i.name for i in users[:5])
@@ -117,7 +101,7 @@ def delete_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
 
 
 def ping_connection(ctx: ApiContext, request: Request, _id: str) -> Response:
-    ping(ctx, _get(ctx, _id))
+    ping(ctx, ctx.connection(_id))
     return json_response({"code": 200})
 
 

@@ -32,30 +32,11 @@ from bridge.api.web import (
     invalid,
     json_body,
     json_response,
-    not_found,
     paged_response,
 )
-from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Integration, Job
 
 _READ_ONLY = ("_id", "mode", "install", "lastModified", "createdAt", "managedBy")
-
-
-def find_integration(ctx: ApiContext, integration_id: str) -> Integration:
-    """The integration ``integration_id``, or a 404 refusal."""
-    integration = ctx.store.integrations.get(integration_id)
-    if integration is None:
-        raise not_found("Integration", integration_id)
-    return integration
-
-
-def _writable(ctx: ApiContext, integration: Integration) -> None:
-    if ctx.wiring.integration_managed_by(integration) == MANAGED_BY_CONFIG:
-        raise ApiError(
-            403,
-            "managed_by_config",
-            "this integration is defined in the config file; edit it there",
-        )
 
 
 def _doc(ctx: ApiContext, integration: Integration) -> dict[str, Any]:
@@ -74,7 +55,7 @@ def list_integrations(ctx: ApiContext, request: Request) -> Response:
 
 
 def get_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    return json_response(_doc(ctx, find_integration(ctx, _id)))
+    return json_response(_doc(ctx, ctx.integration(_id)))
 
 
 def _version(body: dict[str, Any]) -> str | None:
@@ -122,13 +103,13 @@ def create_integration(ctx: ApiContext, request: Request) -> Response:
 
 
 def update_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = find_integration(ctx, _id)
+    integration = ctx.integration(_id)
     return json_response(_doc(ctx, apply_update(ctx, integration, json_body(request))))
 
 
 def apply_update(ctx: ApiContext, integration: Integration, body: dict[str, Any]) -> Integration:
     """PUT's changes to ``integration`` (the API and the console both edit through here)."""
-    _writable(ctx, integration)
+    ctx.check_writable(integration)
     changes: dict[str, Any] = {}
     if "name" in body:
         changes["name"] = text_field(body, "name", required=True)
@@ -160,8 +141,8 @@ def apply_update(ctx: ApiContext, integration: Integration, body: dict[str, Any]
 
 
 def delete_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = find_integration(ctx, _id)
-    _writable(ctx, integration)
+    integration = ctx.integration(_id)
+    ctx.check_writable(integration)
     remove_channels(ctx.wiring, integration.id)
     ctx.store.integrations.delete(integration.id)
     return Response(status=204)
@@ -187,7 +168,7 @@ def clone_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
     integrator.io requires [V]; the schedule is not copied [V]; install steps start over
     (the original's, remapped, or for an original without any, those its settings call for).
     """
-    clone = clone_with_map(ctx, find_integration(ctx, _id), json_body(request))
+    clone = clone_with_map(ctx, ctx.integration(_id), json_body(request))
     return json_response(_doc(ctx, clone), 201)
 
 
@@ -229,13 +210,13 @@ def clone_with_map(ctx: ApiContext, original: Integration, body: dict[str, Any])
 
 
 def install_step(ctx: ApiContext, request: Request, _id: str, step: int) -> Response:
-    integration = find_integration(ctx, _id)
+    integration = ctx.integration(_id)
     updated = run_step(ctx.wiring, integration, step, ctx.public_url or request.host_url)
     return json_response(_doc(ctx, updated))
 
 
 def run_integration(ctx: ApiContext, request: Request, _id: str) -> Response:
-    integration = find_integration(ctx, _id)
+    integration = ctx.integration(_id)
     job = start_run(ctx, integration, **_run_flags(request))
     return json_response(job_document(job), 202)
 

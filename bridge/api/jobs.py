@@ -18,7 +18,6 @@ from bridge.api.web import (
     invalid,
     iso,
     json_response,
-    not_found,
     paged_response,
     parse_time,
 )
@@ -62,15 +61,11 @@ def job_filters(args: Mapping[str, str]) -> dict[str, Any]:
 
 
 def get_job(ctx: ApiContext, request: Request, _id: str) -> Response:
-    job = ctx.store.jobs.get(_id)
-    if job is None:
-        raise not_found("Job", _id)
-    return json_response(job_document(job))
+    return json_response(job_document(ctx.job(_id)))
 
 
 def list_job_errors(ctx: ApiContext, request: Request, _id: str) -> Response:
-    if ctx.store.jobs.get(_id) is None:
-        raise not_found("Job", _id)
+    ctx.job(_id)
     page = PageRequest.from_request(request)
     errors = ctx.store.jobs.errors(_id, skip=page.skip, limit=page.limit + 1)
     total = page.skip + len(errors)

@@ -20,6 +20,7 @@ from prometheus_client import Counter, Histogram
 from bridge import http
 from bridge.metrics import LATENCY_BUCKETS, REGISTRY
 from bridge.store import Job
+from bridge.store.repos.jobs import COUNTS
 from bridge.sync.deletes import add_delete_listener
 from bridge.sync.report import Counts
 
@@ -112,16 +113,6 @@ def record_job(job: Job) -> None:
     SYNC_JOBS.labels(job.type, job.status).inc()
     if job.duration is not None:
         SYNC_LATENCY.labels(job.type).observe(job.duration)
-    record_counts(
-        job.type,
-        Counts(
-            read=job.num_read,
-            created=job.num_created,
-            updated=job.num_updated,
-            unchanged=job.num_unchanged,
-            failed=job.num_failed,
-            conflicts=job.num_conflicts,
-            deleted=job.num_deleted,
-        ),
-    )
+    # The job keeps each count of the run in its ``num_<outcome>`` column.
+    record_counts(job.type, Counts(**{name: getattr(job, f"num_{name}") for name in COUNTS}))
 

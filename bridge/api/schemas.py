@@ -26,6 +26,29 @@ TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 
+#: An install step as answered; a client sends the same without ``completed``.
+STEP_PROPERTIES = {
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "completed": {"type": "boolean"},
+    "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
+    "_connectionId": {"type": "string"},
+}
+#: What a client may send for a new integration; a change sends the same but ``install``.
+INTEGRATION_INPUT = {
+    "name": NAME,
+    "readme": {"type": "string", "maxLength": 100000, "nullable": True},
+    "settings": ref("Settings"),
+    "version": {**NAME, "maxLength": 32},
+    "updateInProgress": {"type": "boolean"},
+    "install": {"type": "array", "items": ref("InstallStepInput")},
+}
+
+
+def _without(properties: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in properties.items() if key != name}
+
+
 SCHEMAS: dict[str, Any] = {
     "Errors": {
         "type": "object",
@@ -88,23 +111,12 @@ SCHEMAS: dict[str, Any] = {
     "InstallStep": {
         "type": "object",
         "required": ["name", "completed", "installerFunction", "_connectionId"],
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "completed": {"type": "boolean"},
-            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
-            "_connectionId": {"type": "string"},
-        },
+        "properties": STEP_PROPERTIES,
     },
     "InstallStepInput": {
         "type": "object",
         "required": ["installerFunction", "_connectionId"],
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "installerFunction": {"type": "string", "enum": list(INSTALLER_FUNCTIONS)},
-            "_connectionId": {"type": "string"},
-        },
+        "properties": _without(STEP_PROPERTIES, "completed"),
     },
     "Integration": {
         "type": "object",
@@ -126,25 +138,12 @@ SCHEMAS: dict[str, Any] = {
     "IntegrationInput": {
         "type": "object",
         "required": ["name"],
-        "properties": {
-            "name": NAME,
-            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
-            "settings": ref("Settings"),
-            "version": {**NAME, "maxLength": 32},
-            "updateInProgress": {"type": "boolean"},
-            "install": {"type": "array", "items": ref("InstallStepInput")},
-        },
+        "properties": INTEGRATION_INPUT,
     },
     "IntegrationUpdate": {
         "type": "object",
         "description": "Fields to change; the others keep their values.",
-        "properties": {
-            "name": NAME,
-            "readme": {"type": "string", "maxLength": 100000, "nullable": True},
-            "settings": ref("Settings"),
-            "version": {**NAME, "maxLength": 32},
-            "updateInProgress": {"type": "boolean"},
-        },
+        "properties": _without(INTEGRATION_INPUT, "install"),
     },
     "CloneRequest": {
         "type": "object",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
@@ -28,6 +28,7 @@ MAX_SKIP = 10**9
 #: unpaired surrogates (``"\ud800"`` in JSON decodes to one, and no encoding stores it).
 #: PostgreSQL refuses NUL in text; terminals and log viewers act on escapes.
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -54,6 +55,13 @@ def invalid(field: str, message: str, code: str = "invalid_field") -> ApiError:
 
 def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, "not_found", f"{kind} not found for the given id {ident!r}")
+
+
+def found(record: T | None, kind: str, ident: str) -> T:
+    """``record`` as the store gave it; a 404 naming ``kind`` and ``ident`` when it had none."""
+    if record is None:
+        raise not_found(kind, ident)
+    return record
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

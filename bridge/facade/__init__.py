@@ -29,13 +29,14 @@ from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
 from bridge.errors import ConfigError
 from bridge.facade.app import SERVICE_PATH, FacadeApp
-from bridge.facade.generations import CacheGenerations
+from bridge.facade.generations import StoreCacheGenerations
 from bridge.facade.operations import ContactFacade, FacadeFault
 from bridge.facade.page_cache import PageCache
 from bridge.facade.paging import FeedPager
 from bridge.facade.sites import SiteDirectory, hash_password
-from bridge.facade.state import CursorMap, EntityIdMap, MemoryCursorMap, MemoryEntityIdMap
+from bridge.facade.state import MemoryCursorMap, MemoryEntityIdMap, StoreCursorMap, StoreEntityIdMap
 from bridge.soap.contract.wire import XmlLimits
+from bridge.store import Store
 from bridge.store.repos.tombstones import TombstoneRepo
 
 ENDPOINT_PATH = "/CatalystWebService/CatalystCRMWebservice.asmx"
@@ -85,34 +86,33 @@ def limits_from(options: dict[str, Any]) -> XmlLimits:
 
 
 def build_facade(
-    config: Config,
-    *,
-    entity_ids: EntityIdMap | None = None,
-    cursors: CursorMap | None = None,
-    shared_tokens: SharedTokens | None = None,
-    generations: CacheGenerations | None = None,
-    tombstones: TombstoneRepo | None = None,
+    config: Config, *, store: Store | None = None, tombstones: TombstoneRepo | None = None
 ) -> FacadeApp:
-    """The facade WSGI app for a config (state in memory, tokens per process, unless given;
-    deleted contacts answered and facade deletes filed only with ``tombstones``, the store's)."""
+    """The facade WSGI app for a config.
+
+    With ``store``, every worker process shares entityIds, paging positions, OAuth tokens,
+    cache generations and deleted contacts through it. Without, that state is the
+    process's own, tokens too; deleted contacts are answered (and facade deletes filed)
+    only with ``tombstones``.
+    """
     if not config.sites:
         raise ConfigError("the facade needs at least one entry in `sites`")
     options = dict(config.server.options.get("facade", {}))
     ttl = timedelta(seconds=float(options.get("cursor_ttl_seconds", 3600)))
     facade = ContactFacade(
         SiteDirectory(config.sites),
-        ConnectorPool(config, shared_tokens),
-        entity_ids or MemoryEntityIdMap(),
+        ConnectorPool(config, store.oauth_tokens if store else None),
+        StoreEntityIdMap(store) if store else MemoryEntityIdMap(),
         FeedPager(
-            cursors or MemoryCursorMap(),
+            StoreCursorMap(store) if store else MemoryCursorMap(),
             ttl=ttl,
             cache=PageCache(
                 float(options.get("page_cache_seconds", 10)),
                 stale_seconds=float(options.get("page_cache_stale_seconds", 10)),
             ),
-            generations=generations,
+            generations=StoreCacheGenerations(store) if store else None,
         ),
-        tombstones,
+        tombstones or (store.tombstones if store else None),
     )
     return FacadeApp(facade, limits_from(options))
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bridge.connectors.base import Connector
 from bridge.facade.paging import FacadePage
-from bridge.facade.state import CursorMap
+from bridge.facade.state import CursorMap, SiteFeed
 from bridge.model import Contact
 from bridge.store.repos.tombstones import Tombstone, TombstoneRepo
 
@@ -53,7 +53,7 @@ class DeletedTail:
         """The page at ``offset`` when it lies in the tombstones, else None."""
         if offset <= 0:
             return None
-        state = self.cursors.load(site_id, since, offset)
+        state = self.cursors.load(SiteFeed(site_id, since), offset)
         if not state or STATE_KEY not in state:
             return None
         stones = self.tombstones.gone_since(
@@ -90,7 +90,7 @@ class DeletedTail:
         return FacadePage(page.contacts + deleted, next_offset, more)
 
     def _save(self, site_id: int, since: datetime | None, offset: int, after: int) -> None:
-        self.cursors.save(site_id, since, offset, {STATE_KEY: after}, self.ttl)
+        self.cursors.save(SiteFeed(site_id, since), offset, {STATE_KEY: after}, self.ttl)
 
 
 def _contact(stone: Tombstone, system: str) -> Contact:

@@ -47,7 +47,7 @@ from bridge.facade.page_cache import (
     position_key,
     scope_of,
 )
-from bridge.facade.state import CursorMap
+from bridge.facade.state import CursorMap, SiteFeed
 from bridge.model import Contact
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class FeedPager:
         feed: str = "",
     ) -> FacadePage:
         """One legacy page; ``feed`` names the CRM for its cache generation (the connection)."""
-        state = self.cursors.load(site_id, since, offset) if offset > 0 else None
+        state = self.cursors.load(SiteFeed(site_id, since), offset) if offset > 0 else None
         if offset > 0 and state is None:
             log.info("facade: no saved position for offset %d; reading from the start", offset)
         resume = _position(state.get("position")) if state else None
@@ -115,8 +115,7 @@ class FeedPager:
         if served:
             system = connector.system
             self.cursors.save(
-                site_id,
-                since,
+                SiteFeed(site_id, since),
                 next_offset,
                 {
                     "position": last_position.to_json() if last_position else None,

@@ -4,9 +4,9 @@
   the bridge allocates one per CRM record, stable per scope (the connection), and maps it
   back to the CRM id.
 - :class:`CursorMap`: legacy paging is by offset; the CRMs page by page number or token.
-  For each (site, ``lastUpdateDate``) the facade keeps, per offset it has answered, the CRM
-  position to resume from, so any worker (or a restarted server) continues a consumer's
-  paging without re-reading from the start.
+  For each :class:`SiteFeed` (site, ``lastUpdateDate``) the facade keeps, per offset it has
+  answered, the CRM position to resume from, so any worker (or a restarted server)
+  continues a consumer's paging without re-reading from the start.
 
 In production both live in the project store (:mod:`bridge.store`), so every worker and
 a restarted server see the same state: :class:`StoreEntityIdMap` and
@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bridge.model import utc_now
 
@@ -36,19 +36,19 @@ class EntityIdMap(Protocol):
         ...
 
 
+class SiteFeed(NamedTuple):
+    """What a consumer pages through: a site's contacts changed since ``since``."""
+
+    site_id: int
+    since: datetime | None
+
+
 class CursorMap(Protocol):
-    def save(
-        self,
-        site_id: int,
-        since: datetime | None,
-        offset: int,
-        state: dict[str, Any],
-        ttl: timedelta,
-    ) -> None:
-        """Remember where offset ``offset`` of this feed starts (until ``ttl`` passes)."""
+    def save(self, feed: SiteFeed, offset: int, state: dict[str, Any], ttl: timedelta) -> None:
+        """Remember where offset ``offset`` of ``feed`` starts (until ``ttl`` passes)."""
         ...
 
-    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
+    def load(self, feed: SiteFeed, offset: int) -> dict[str, Any] | None:
         """The newest unexpired state saved for this exact offset, or None."""
         ...
 
@@ -86,26 +86,19 @@ class MemoryCursorMap:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[tuple[int, datetime | None, int], tuple[datetime, dict[str, Any]]] = {}
+        self._states: dict[tuple[SiteFeed, int], tuple[datetime, dict[str, Any]]] = {}
 
-    def save(
-        self,
-        site_id: int,
-        since: datetime | None,
-        offset: int,
-        state: dict[str, Any],
-        ttl: timedelta,
-    ) -> None:
+    def save(self, feed: SiteFeed, offset: int, state: dict[str, Any], ttl: timedelta) -> None:
         now = utc_now()
         with self._lock:
-            self._states[(site_id, since, offset)] = (now + ttl, dict(state))
+            self._states[(feed, offset)] = (now + ttl, dict(state))
             # Expired entries go on every write, so the map stays as small as live paging.
             for key in [k for k, (expires, _) in self._states.items() if expires <= now]:
                 del self._states[key]
 
-    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
+    def load(self, feed: SiteFeed, offset: int) -> dict[str, Any] | None:
         with self._lock:
-            entry = self._states.get((site_id, since, offset))
+            entry = self._states.get((feed, offset))
         if entry is None or entry[0] <= utc_now():
             return None
         return dict(entry[1])
@@ -169,35 +162,27 @@ class StoreCursorMap:
         self._reopen = reopen_seconds
         self._local_seconds = local_seconds
         self._lock = threading.Lock()
-        self._cursors: dict[tuple[int, datetime | None], tuple[str, float]] = {}
+        self._cursors: dict[SiteFeed, tuple[str, float]] = {}
         self._saved: dict[tuple[str, int], str] = {}
         self._recent: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
         # The pager's TTL, learnt from its saves, so a re-open on load keeps it too.
         self._ttl: timedelta | None = None
 
-    def _cursor_id(self, site_id: int, since: datetime | None, ttl: timedelta | None) -> str:
+    def _cursor_id(self, feed: SiteFeed, ttl: timedelta | None) -> str:
         now = time.monotonic()
-        key = (site_id, since)
         with self._lock:
-            known = self._cursors.get(key)
+            known = self._cursors.get(feed)
         if known is not None and known[1] > now:
             return known[0]
         options = {"ttl": ttl} if ttl is not None else {}
-        cursor = self._repo.open(f"site:{site_id}", since, self.SNAPSHOT, **options)
+        cursor = self._repo.open(f"site:{feed.site_id}", feed.since, self.SNAPSHOT, **options)
         with self._lock:
-            self._cursors[key] = (cursor.id, now + self._reopen)
+            self._cursors[feed] = (cursor.id, now + self._reopen)
         return str(cursor.id)
 
-    def save(
-        self,
-        site_id: int,
-        since: datetime | None,
-        offset: int,
-        state: dict[str, Any],
-        ttl: timedelta,
-    ) -> None:
+    def save(self, feed: SiteFeed, offset: int, state: dict[str, Any], ttl: timedelta) -> None:
         self._ttl = ttl
-        cursor_id = self._cursor_id(site_id, since, ttl)
+        cursor_id = self._cursor_id(feed, ttl)
         encoded = json.dumps(state, sort_keys=True)
         with self._lock:
             if self._saved.get((cursor_id, offset)) == encoded:
@@ -214,8 +199,8 @@ class StoreCursorMap:
             self._recent.clear()
         self._recent[(cursor_id, offset)] = (time.monotonic() + self._local_seconds, state)
 
-    def load(self, site_id: int, since: datetime | None, offset: int) -> dict[str, Any] | None:
-        cursor_id = self._cursor_id(site_id, since, self._ttl)
+    def load(self, feed: SiteFeed, offset: int) -> dict[str, Any] | None:
+        cursor_id = self._cursor_id(feed, self._ttl)
         with self._lock:
             recent = self._recent.get((cursor_id, offset))
         if recent is not None and recent[0] > time.monotonic():

@@ -27,7 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bridge.config import config_option, load_config
+from bridge.config import config_option, json_option, load_config
 from bridge.sync.report import Counts, SyncReport
 
 CONFIG_OPTION = config_option()
@@ -55,7 +55,7 @@ CONFIG_OPTION = config_option()
     help="Carry the deletes even when more than max_delete_fraction (default 5%) "
     "of the linked records, or more than max_deletes, would go.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, no progress bar.")
+@json_option("Print the summary as JSON, no progress bar.")
 def sync(
     name: str,
     config_path: str,
@@ -147,7 +147,7 @@ def deadletters() -> None:
 @click.argument("name")
 @CONFIG_OPTION
 @click.option("--all", "show_all", is_flag=True, help="Include resolved letters.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 def list_letters(name: str, config_path: str, show_all: bool, as_json: bool) -> None:
     """Dead letters of the integration NAME, oldest first."""
     config = load_config(config_path)

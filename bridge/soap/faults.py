@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import requests
 import zeep.exceptions
 from lxml import etree
 
@@ -19,6 +18,7 @@ from bridge.errors import (
     RemoteError,
     TransientError,
 )
+from bridge.http import transport_errors
 
 # ASMX wraps every server exception as "Server was unable to process request. ---> <msg>".
 _ASMX_PREFIX = re.compile(r"^\s*Server was unable to process request\.\s*-+>\s*", re.IGNORECASE)
@@ -50,37 +50,32 @@ def classify_fault(message: str, *, system: str, code: str | None = None) -> Bri
 @contextmanager
 def map_soap_errors(system: str, operation: str) -> Iterator[None]:
     """Run a SOAP call, turning every foreign failure into a :class:`BridgeError`."""
-    try:
-        yield
-    except zeep.exceptions.Fault as exc:
-        code = exc.code if isinstance(exc.code, str) else None
-        raise classify_fault(fault_message(exc.message), system=system, code=code) from exc
-    except zeep.exceptions.TransportError as exc:
-        status = exc.status_code
-        if status == 429:
-            raise RateLimited(f"{operation}: rate limited (HTTP 429)", system=system) from exc
-        if status in (401, 403):
-            raise AuthError(f"{operation}: access refused (HTTP {status})", system=system) from exc
-        if status >= 500:
-            raise TransientError(f"{operation}: server error HTTP {status}", system=system) from exc
-        raise RemoteError(
-            f"{operation}: unexpected HTTP {status}", system=system, status=status
-        ) from exc
-    except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:
-        raise ProtocolError(
-            f"{operation}: the server sent malformed XML: {exc}", system=system
-        ) from exc
-    except zeep.exceptions.ValidationError as exc:
-        raise ProtocolError(
-            f"{operation}: message does not fit the contract: {exc}", system=system
-        ) from exc
-    except zeep.exceptions.Error as exc:
-        raise ProtocolError(f"{operation}: {exc}", system=system) from exc
-    except requests.Timeout as exc:
-        raise TransientError(f"{operation}: timed out", system=system) from exc
-    except requests.ConnectionError as exc:
-        raise TransientError(
-            f"{operation}: connection failed ({type(exc).__name__})", system=system
-        ) from exc
-    except requests.RequestException as exc:
-        raise TransientError(f"{operation}: {type(exc).__name__}", system=system) from exc
+    with transport_errors(system, operation):
+        try:
+            yield
+        except zeep.exceptions.Fault as exc:
+            code = exc.code if isinstance(exc.code, str) else None
+            raise classify_fault(fault_message(exc.message), system=system, code=code) from exc
+        except zeep.exceptions.TransportError as exc:
+            raise _http_refusal(exc.status_code, system, operation) from exc
+        except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:
+            raise ProtocolError(
+                f"{operation}: the server sent malformed XML: {exc}", system=system
+            ) from exc
+        except zeep.exceptions.ValidationError as exc:
+            raise ProtocolError(
+                f"{operation}: message does not fit the contract: {exc}", system=system
+            ) from exc
+        except zeep.exceptions.Error as exc:
+            raise ProtocolError(f"{operation}: {exc}", system=system) from exc
+
+
+def _http_refusal(status: int, system: str, operation: str) -> BridgeError:
+    """The error for an HTTP status other than 200 (zeep raises faults, not these)."""
+    if status == 429:
+        return RateLimited(f"{operation}: rate limited (HTTP 429)", system=system)
+    if status in (401, 403):
+        return AuthError(f"{operation}: access refused (HTTP {status})", system=system)
+    if status >= 500:
+        return TransientError(f"{operation}: server error HTTP {status}", system=system)
+    return RemoteError(f"{operation}: unexpected HTTP {status}", system=system, status=status)

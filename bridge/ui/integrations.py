@@ -109,7 +109,7 @@ def detail_page(
     status: int = 200,
 ) -> Response:
     store = view.ctx.store
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     names = _names(view)
     used = [
         ident
@@ -144,7 +144,7 @@ def detail_page(
 
 
 def run_now(view: View, _id: str) -> Response:
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     try:
         job = api.start_run(view.ctx, integration)
     except ApiError as refusal:
@@ -153,7 +153,7 @@ def run_now(view: View, _id: str) -> Response:
 
 
 def save_settings(view: View, _id: str) -> Response:
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     form = view.request.form
     settings: dict[str, Any] = dict(integration.settings)
     settings["direction"] = form.get("direction") or settings.get("direction")
@@ -172,7 +172,7 @@ def save_settings(view: View, _id: str) -> Response:
 
 
 def install_step(view: View, _id: str, step: int) -> Response:
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     base_url = view.ctx.public_url or view.request.host_url
     try:
         updated = run_step(view.ctx.wiring, integration, step, base_url)
@@ -186,7 +186,7 @@ def install_step(view: View, _id: str, step: int) -> Response:
 
 
 def clone(view: View, _id: str) -> Response:
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     form = view.request.form
     mapping = {
         key.removeprefix("map-"): value for key, value in form.items() if key.startswith("map-")
@@ -204,7 +204,7 @@ def clone(view: View, _id: str) -> Response:
 
 def replay_letters(view: View, _id: str) -> Response:
     """Replay one letter (``letter``), the ticked ones (``selected``) or all (``all``)."""
-    integration = api.find_integration(view.ctx, _id)
+    integration = view.ctx.integration(_id)
     form = view.request.form
     ids: list[int] | None
     if form.get("letter"):

@@ -13,9 +13,8 @@ from werkzeug.wrappers import Response
 
 from bridge.api.jobs import JOB_TYPES, job_filters
 from bridge.api.replays import replay
-from bridge.api.web import ApiError, json_response, not_found
+from bridge.api.web import ApiError, json_response
 from bridge.runs.replay import letters_for_errors
-from bridge.store import Job
 from bridge.store.repos.jobs import STATUSES
 from bridge.ui.format import job_progress
 
@@ -25,13 +24,6 @@ if TYPE_CHECKING:
 PAGE = 25
 FILTER_KEYS = ("_integrationId", "status", "type", "createdAt_gte", "createdAt_lte")
 MAX_ERRORS = 500
-
-
-def _job(view: View, job_id: str) -> Job:
-    job = view.ctx.store.jobs.get(job_id)
-    if job is None:
-        raise not_found("Job", job_id)
-    return job
 
 
 def list_page(view: View) -> Response:
@@ -74,7 +66,7 @@ def list_page(view: View) -> Response:
 
 def detail_page(view: View, _id: str, *, message: str | None = None, status: int = 200) -> Response:
     store = view.ctx.store
-    job = _job(view, _id)
+    job = view.ctx.job(_id)
     integration = store.integrations.get(job.integration_id)
     errors = store.jobs.errors(job.id, limit=MAX_ERRORS)
     letters = (
@@ -100,16 +92,14 @@ def detail_page(view: View, _id: str, *, message: str | None = None, status: int
 
 def progress(view: View, _id: str) -> Response:
     """The job's live figures as JSON, polled by ``console.js``."""
-    return json_response(job_progress(_job(view, _id)))
+    return json_response(job_progress(view.ctx.job(_id)))
 
 
 def act_on_errors(view: View, _id: str) -> Response:
     """``retry`` or ``resolve`` one error (``error``) or all of them (``all``)."""
     store = view.ctx.store
-    job = _job(view, _id)
-    integration = store.integrations.get(job.integration_id)
-    if integration is None:
-        raise not_found("Integration", job.integration_id)
+    job = view.ctx.job(_id)
+    integration = view.ctx.integration(job.integration_id)
     form = view.request.form
     errors = store.jobs.errors(job.id, limit=MAX_ERRORS)
     if form.get("error"):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Response
 
 from bridge.api.connections import ping as ping_connection
-from bridge.api.web import ApiError, not_found
+from bridge.api.web import ApiError
 from bridge.runs.wiring import MANAGED_BY_CONFIG
 from bridge.store import Connection
 from bridge.store.repos.connections import split_secrets
@@ -64,9 +64,7 @@ def connections_page(
 
 
 def ping(view: View, _id: str) -> Response:
-    connection = view.ctx.store.connections.get(_id)
-    if connection is None:
-        raise not_found("Connection", _id)
+    connection = view.ctx.connection(_id)
     try:
         ping_connection(view.ctx, connection)
     except ApiError as refusal:
