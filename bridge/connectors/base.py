@@ -73,8 +73,9 @@ class Capability(StrEnum):
     #: ``find_by_external_id``: one record by the legacy External ID.
     EXTERNAL_ID_LOOKUP = "external_id_lookup"
     #: A full read (``since`` None) ordered stably and resumable at any record offset:
-    #: ``read_changes(resume=Position(None, {"offset": n}))`` starts at record ``n`` and each
-    #: page's cursor is ``{"offset": <after it>}``, so slices can be read by several workers.
+    #: ``read_changes(resume=slice_position(n))`` starts at record ``n`` and
+    #: ``slice_offset(page.position)`` is the offset after each page, so slices can be read
+    #: by several workers (the cursor's shape stays the connector's own).
     OFFSET_SLICES = "offset_slices"
     #: ``watch_channels``: push notifications of changes through channels kept at the system.
     WATCH_CHANNELS = "watch_channels"
@@ -197,6 +198,14 @@ class Connector(abc.ABC):
     def find_by_external_id(self, external_id: str) -> Contact | None:
         """One contact by the legacy External ID, or None (``Capability.EXTERNAL_ID_LOOKUP``)."""
         raise NotImplementedError(f"{self.kind} cannot look a record up by External ID")
+
+    def slice_position(self, offset: int) -> Position:
+        """Where a full read resumes at record ``offset`` (``Capability.OFFSET_SLICES``)."""
+        raise NotImplementedError(f"{self.kind} cannot read a slice by offset")
+
+    def slice_offset(self, position: Position) -> int:
+        """The record offset a full read's ``position`` stands at (``OFFSET_SLICES``)."""
+        raise NotImplementedError(f"{self.kind} cannot read a slice by offset")
 
     def watch_channels(self) -> WatchChannels:
         """The system's notification channels (``Capability.WATCH_CHANNELS``)."""

@@ -128,6 +128,12 @@ class LegacyConnector(Connector):
                 more=fetched.more,
             )
 
+    def slice_position(self, offset: int) -> Position:
+        return Position(since=None, cursor={"offset": offset})
+
+    def slice_offset(self, position: Position) -> int:
+        return int(position.cursor.get("offset", 0))
+
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """The whole feed with only entityIds kept (the contract has no field selection).
 
