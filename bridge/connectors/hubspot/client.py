@@ -15,6 +15,9 @@
   search's ``SECONDLY`` waits a second; ``DAILY`` is raised at once (waiting would stall
   a run for hours). Every method is repeated after a 429 (it was not processed).
 - Errors [V]: the body's ``category`` and ``message`` travel in :class:`HubSpotError`.
+
+Sessions, auth and retries are the kit's :class:`~bridge.connectors.kit.rest.RestClient`
+(paced: one session that leaves every 429 to the handling above).
 """
 
 from __future__ import annotations
@@ -29,15 +32,9 @@ import requests
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import build_paced_session, decode_json
-from bridge.errors import (
-    AuthError,
-    BridgeError,
-    RateLimited,
-    RemoteError,
-    TransientError,
-)
-from bridge.retry import RetrySchedule, call_with_retry
+from bridge.connectors.kit.rest import RestClient, decode_json
+from bridge.errors import AuthError, BridgeError, RateLimited, RemoteError, TransientError
+from bridge.retry import RetrySchedule
 
 SYSTEM = "hubspot"
 WINDOW = 10.0
@@ -90,8 +87,10 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-class HubSpotClient:
+class HubSpotClient(RestClient):
     """HTTP calls to one HubSpot account."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -106,31 +105,33 @@ class HubSpotClient:
         searches_per_second: float = 5.0,
         retry: RetrySchedule | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = build_paced_session(SYSTEM, timeout)
-        self.tokens: TokenSource | None = None
+        tokens: TokenSource | None = None
+        auth: requests.auth.AuthBase
         if access_token:
-            self.session.auth = PrivateAppAuth(access_token)
+            auth = PrivateAppAuth(access_token)
         elif client_id and client_secret and refresh_token:
-            self.tokens = TokenSource(
+            tokens = TokenSource(
                 OAuthSettings(
                     system=SYSTEM,
-                    token_url=self.base_url + "/oauth/v1/token",
+                    token_url=base_url.rstrip("/") + "/oauth/v1/token",
                     grant="refresh_token",
                     client_id=client_id,
                     client_secret=client_secret,
                     refresh_token=refresh_token,
                 )
             )
-            self.session.auth = TokenAuth(self.tokens)
+            auth = TokenAuth(tokens)
         else:
             raise AuthError(
                 "hubspot needs access_token, or client_id + client_secret + refresh_token",
                 system=SYSTEM,
             )
+        super().__init__(
+            base_url, tokens, timeout=timeout, schedule=retry or RetrySchedule(), auth=auth,
+            paced=True,
+        )  # fmt: skip
         self.pacer: CallPacer = Pacer(searches_per_second)
         self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
-        self.schedule = retry or RetrySchedule()
         self._lock = threading.Lock()
         self._hold_until = 0.0
         self._daily_spent_until = 0.0
@@ -190,27 +191,25 @@ class HubSpotClient:
         search: bool = False,
         retry_server_errors: bool = False,
     ) -> tuple[int, Any]:
-        """(status, decoded body) of one call; errors raised as the project's."""
+        """(status, decoded body) of one call; errors raised as the project's.
+
+        Every call is repeated after a 429; a search, or a call the caller marks safe to
+        repeat (``retry_server_errors``), after a 5xx or a transport failure too.
+        """
         operation = f"{method} {path}"
-        retry_on: tuple[type[BridgeError], ...] = (RateLimited,)
-        if retry_server_errors or search:
-            retry_on = (RateLimited, TransientError)
 
         def attempt() -> tuple[int, Any]:
             self._admit(search)
-            try:
-                response = self.session.request(
-                    method, self.base_url + path, params=params, json=json
-                )
-            except requests.RequestException as exc:
-                raise TransientError(f"{operation}: {type(exc).__name__}", system=SYSTEM) from exc
+            response = self._request(
+                method, self.base_url + path, operation, write=False, params=params, json=json
+            )
             self.calls += 1
             self._observe(response.headers)
             return self._decode(response, operation)
 
-        return call_with_retry(
-            attempt, retry_on=retry_on, schedule=self.schedule, what=f"hubspot {operation}"
-        )
+        # Not to be repeated after a 5xx is how the kit retries a write: after a 429 only.
+        once_on_5xx = not (retry_server_errors or search)
+        return self._retrying(attempt, write=once_on_5xx, what=operation)
 
     def _decode(self, response: requests.Response, operation: str) -> tuple[int, Any]:
         status = response.status_code
@@ -246,6 +245,3 @@ class HubSpotClient:
         if status >= 500 or status in (423, 477):
             return TransientError(text, system=SYSTEM)
         return HubSpotError(text, status=status, code=category, body=body)
-
-    def close(self) -> None:
-        self.session.close()

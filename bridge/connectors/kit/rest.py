@@ -1,12 +1,15 @@
-"""The plumbing every REST connector's client shares: sessions, bearer auth, retries.
+"""The plumbing every REST connector's client shares: sessions, auth, retries.
 
-A :class:`RestClient` holds two sessions built by :func:`bridge.http.build_session`, both
-sending the OAuth bearer token of a :class:`~bridge.auth.TokenSource` (refreshed before
-expiry and once on a 401): reads, which the session retries on 429/5xx by itself, and
-writes, which it does not. Here a read is repeated after any retryable error, a write only
-after a 429 (the API did not process it; a 5xx on a create may have created the record).
-Transport failures become :class:`~bridge.errors.TransientError` once, here; each system's
-client maps its own error envelope (their shapes differ) and names its calls.
+A :class:`RestClient` sends the OAuth bearer token of a :class:`~bridge.auth.TokenSource`
+(refreshed before expiry and once on a 401), or any other ``requests`` auth, on sessions
+built by :func:`bridge.http.build_session`. By default it holds two: reads, which the
+session retries on 429/5xx by itself, and writes, which it does not. Here a read is
+repeated after any retryable error, a write only after a 429 (the API did not process it;
+a 5xx on a create may have created the record). A client that paces its account itself
+(``paced=True``) holds one session that retries 5xx on idempotent methods and leaves every
+429 to :meth:`RestClient._retrying`, bounded. Transport failures become
+:class:`~bridge.errors.TransientError` once, here; each system's client maps its own error
+envelope (their shapes differ) and names its calls.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 
 from bridge.auth import TokenAuth, TokenSource
 from bridge.errors import BridgeError, ProtocolError, RateLimited, TransientError
@@ -82,26 +86,35 @@ class RestClient:
     def __init__(
         self,
         base_url: str,
-        tokens: TokenSource,
+        tokens: TokenSource | None,
         *,
         timeout: float = 60.0,
         schedule: RetrySchedule = DEFAULT_SCHEDULE,
         sleep: Callable[[float], None] | None = None,
         headers: Mapping[str, str] | None = None,
         retry_post_reads: bool = False,
+        auth: AuthBase | None = None,
+        paced: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self._schedule = schedule
         self._sleep = sleep
-        auth = TokenAuth(tokens, "Bearer")
-        # ``retry_post_reads``: the API reads through POSTs (a paging list) that are safe
-        # to repeat; the read session then retries them like GETs.
-        self._reads = build_session(
-            self.system, timeout=(5.0, timeout), retry_post=retry_post_reads
-        )
-        self._writes = build_session(self.system, timeout=(5.0, timeout))
-        for session in (self._reads, self._writes):
+        if auth is None:
+            if tokens is None:
+                raise ValueError("a RestClient needs tokens or an auth")
+            auth = TokenAuth(tokens, "Bearer")
+        if paced:
+            # One session: a 429 is the pacing client's to wait out, whatever the method.
+            self._reads = self._writes = build_paced_session(self.system, timeout)
+        else:
+            # ``retry_post_reads``: the API reads through POSTs (a paging list) that are
+            # safe to repeat; the read session then retries them like GETs.
+            self._reads = build_session(
+                self.system, timeout=(5.0, timeout), retry_post=retry_post_reads
+            )
+            self._writes = build_session(self.system, timeout=(5.0, timeout))
+        for session in (self._reads, self._writes):  # one session twice, when paced
             session.auth = auth
             session.headers["Accept"] = "application/json"
             session.headers.update(headers or {})
@@ -117,6 +130,8 @@ class RestClient:
             raise TransientError(f"{operation}: timed out", system=self.system) from exc
         except requests.ConnectionError as exc:
             raise TransientError(f"{operation}: connection failed", system=self.system) from exc
+        except requests.RequestException as exc:
+            raise TransientError(f"{operation}: {type(exc).__name__}", system=self.system) from exc
 
     def _retrying(self, call: Callable[[], T], *, write: bool, what: str) -> T:
         """``call``, repeated per the schedule: reads on any retryable error, writes on 429."""
