@@ -43,7 +43,7 @@ from bridge.connectors.base import (
     UpsertOutcome,
     UpsertStatus,
 )
-from bridge.connectors.bigin.client import BiginClient, BiginResponse
+from bridge.connectors.bigin.client import BiginClient
 from bridge.connectors.bigin.mapping import (
     DEFAULT_EXTERNAL_ID_FIELD,
     READ_FIELDS,
@@ -55,6 +55,7 @@ from bridge.connectors.bigin.mapping import (
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
 from bridge.connectors.kit.limits import AccountLimits
+from bridge.connectors.kit.rest import Answer
 from bridge.connectors.kit.settings import in_range
 from bridge.errors import RemoteError
 from bridge.model import Contact
@@ -269,7 +270,7 @@ class BiginConnector(Connector):
                     outcomes[index] = outcome
         return [o for o in outcomes if o is not None]
 
-    def _entries(self, response: BiginResponse, sent: int, what: str) -> list[dict[str, Any]]:
+    def _entries(self, response: Answer, sent: int, what: str) -> list[dict[str, Any]]:
         entries = (response.body or {}).get("data") or []
         if len(entries) != sent:
             raise RemoteError(

@@ -32,7 +32,7 @@ import requests
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import RestClient, decode_json
+from bridge.connectors.kit.rest import Answer, PacedRestClient, decode_json
 from bridge.errors import AuthError, BridgeError, RateLimited, RemoteError, TransientError
 from bridge.retry import RetrySchedule
 
@@ -87,7 +87,7 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-class HubSpotClient(RestClient):
+class HubSpotClient(PacedRestClient):
     """HTTP calls to one HubSpot account."""
 
     system = SYSTEM
@@ -127,9 +127,8 @@ class HubSpotClient(RestClient):
                 system=SYSTEM,
             )
         super().__init__(
-            base_url, tokens, timeout=timeout, schedule=retry or RetrySchedule(), auth=auth,
-            paced=True,
-        )  # fmt: skip
+            base_url, auth, tokens=tokens, timeout=timeout, schedule=retry or RetrySchedule()
+        )
         self.pacer: CallPacer = Pacer(searches_per_second)
         self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
         self._lock = threading.Lock()
@@ -165,7 +164,7 @@ class HubSpotClient(RestClient):
             if daily_left is not None and daily_left <= 0:
                 self._daily_spent_until = time.monotonic() + _seconds_to_midnight()
 
-    def _admit(self, search: bool) -> None:
+    def _admit(self, cost: int, search: bool) -> None:
         with self._lock:
             daily = self._daily_spent_until - time.monotonic()
             hold = self._hold_until - time.monotonic()
@@ -177,50 +176,22 @@ class HubSpotClient(RestClient):
         if hold > 0:
             log.info("hubspot: rate-limit window spent, waiting %.1f s", hold)
             time.sleep(hold)
-        self.budget.take(1)
+        self.budget.take(cost)
 
-    # -- calls -----------------------------------------------------------------------
+    # -- answers ---------------------------------------------------------------------
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        search: bool = False,
-        retry_server_errors: bool = False,
-    ) -> tuple[int, Any]:
-        """(status, decoded body) of one call; errors raised as the project's.
-
-        Every call is repeated after a 429; a search, or a call the caller marks safe to
-        repeat (``retry_server_errors``), after a 5xx or a transport failure too.
-        """
-        operation = f"{method} {path}"
-
-        def attempt() -> tuple[int, Any]:
-            self._admit(search)
-            response = self._request(
-                method, self.base_url + path, operation, write=False, params=params, json=json
-            )
-            self.calls += 1
-            self._observe(response.headers)
-            return self._decode(response, operation)
-
-        # Not to be repeated after a 5xx is how the kit retries a write: after a 429 only.
-        once_on_5xx = not (retry_server_errors or search)
-        return self._retrying(attempt, write=once_on_5xx, what=operation)
-
-    def _decode(self, response: requests.Response, operation: str) -> tuple[int, Any]:
+    def _answer(self, response: requests.Response, operation: str, cost: int) -> Answer:
+        self.calls += 1
+        self._observe(response.headers)
         status = response.status_code
         if status == 204 or not response.content:
             if status >= 400:
                 raise self._error(status, {}, operation, response)
-            return status, None
+            return Answer(status, None)
         body = decode_json(response, operation, SYSTEM)
         if status >= 400:
             raise self._error(status, body if isinstance(body, dict) else {}, operation, response)
-        return status, body
+        return Answer(status, body)
 
     def _error(
         self, status: int, body: dict[str, Any], operation: str, response: requests.Response

@@ -6,22 +6,24 @@ built by :func:`bridge.http.build_session`. By default it holds two: reads, whic
 session retries on 429/5xx by itself, and writes, which it does not. Here a read is
 repeated after any retryable error, a write only after a 429 (the API did not process it;
 a 5xx on a create may have created the record). A client that paces its account itself
-(``paced=True``) holds one session that retries 5xx on idempotent methods and leaves every
-429 to :meth:`RestClient._retrying`, bounded. Transport failures become
+(:class:`PacedRestClient`) holds one session that retries 5xx on idempotent methods and
+leaves every 429 to :meth:`RestClient._retrying`, bounded. Transport failures become
 :class:`~bridge.errors.TransientError` once, here; each system's client maps its own error
 envelope (their shapes differ) and names its calls.
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from bridge.auth import TokenAuth, TokenSource
+from bridge.connectors.kit.limits import Budget, CallPacer
 from bridge.errors import BridgeError, ProtocolError, RateLimited, TransientError
 from bridge.http import RetryPolicy, build_session
 from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule, call_with_retry
@@ -98,7 +100,7 @@ class RestClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
-        self._schedule = schedule
+        self.schedule = schedule
         self._sleep = sleep
         if auth is None:
             if tokens is None:
@@ -138,7 +140,7 @@ class RestClient:
         retry_on: tuple[type[BridgeError], ...] = (
             (RateLimited,) if write else (RateLimited, TransientError)
         )
-        kwargs: dict[str, Any] = {"schedule": self._schedule, "what": f"{self.system} {what}"}
+        kwargs: dict[str, Any] = {"schedule": self.schedule, "what": f"{self.system} {what}"}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
         return call_with_retry(call, retry_on=retry_on, **kwargs)
@@ -146,3 +148,81 @@ class RestClient:
     def close(self) -> None:
         self._reads.close()
         self._writes.close()
+
+
+class Answer(NamedTuple):
+    """A decoded answer: the HTTP status and the JSON body (None when it has none)."""
+
+    status: int
+    body: Any
+
+    @property
+    def empty(self) -> bool:
+        """No content: a 204, or a 304 (nothing modified since the time asked about)."""
+        return self.status in (204, 304)
+
+
+class PacedRestClient(RestClient, abc.ABC):
+    """A client that paces one vendor account itself, with a ``pacer`` and a ``budget``.
+
+    Before every attempt :meth:`_admit` waits for the account's limits (the seam
+    :func:`bridge.ratelimit.share_rate_limits` swaps for shared buckets). Every method is
+    repeated after a 429 (the call was not processed); after a 5xx or a transport failure
+    only a search or a call its caller marks safe to repeat (``retry_server_errors``).
+    Each system maps its own answers (:meth:`_answer`).
+    """
+
+    pacer: CallPacer
+    budget: Budget
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: AuthBase,
+        *,
+        tokens: TokenSource | None = None,
+        timeout: float = 60.0,
+        schedule: RetrySchedule = DEFAULT_SCHEDULE,
+    ) -> None:
+        super().__init__(
+            base_url, tokens, timeout=timeout, schedule=schedule, auth=auth, paced=True
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        cost: int = 1,
+        search: bool = False,
+        retry_server_errors: bool = False,
+    ) -> Answer:
+        """One call of ``cost`` credits (a ``search`` may be paced apart); errors mapped."""
+        operation = f"{method} {path}"
+
+        def attempt() -> Answer:
+            self._admit(cost, search)
+            url = self._url(path)
+            response = self._request(
+                method, url, operation, write=False, params=params, json=json, headers=headers
+            )
+            return self._answer(response, operation, cost)
+
+        # Not to be repeated after a 5xx is how a write is retried: after a 429 only.
+        once_on_5xx = not (retry_server_errors or search)
+        return self._retrying(attempt, write=once_on_5xx, what=operation)
+
+    def _admit(self, cost: int, search: bool) -> None:
+        """Wait for the account's limits before one attempt."""
+        self.pacer.wait()
+        self.budget.take(cost)
+
+    def _url(self, path: str) -> str:
+        return self.base_url + path
+
+    @abc.abstractmethod
+    def _answer(self, response: requests.Response, operation: str, cost: int) -> Answer:
+        """The decoded answer, or the project error its status and body mean."""
