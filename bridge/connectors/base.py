@@ -110,6 +110,33 @@ class UpsertOutcome:
     def ok(self) -> bool:
         return self.status is not UpsertStatus.FAILED
 
+    @classmethod
+    def written(cls, created: bool, id: str | None, code: str | None = None) -> UpsertOutcome:
+        """Written: created, or else updated, as the system reports it."""
+        return cls(UpsertStatus.CREATED if created else UpsertStatus.UPDATED, id=id, code=code)
+
+    @classmethod
+    def unchanged(cls, id: str | None) -> UpsertOutcome:
+        """Left alone: the system already holds these values (or there was nothing to do)."""
+        return cls(UpsertStatus.UNCHANGED, id=id)
+
+    @classmethod
+    def upserted(cls, id: str | None) -> UpsertOutcome:
+        """Written, without word whether it was created or updated."""
+        return cls(UpsertStatus.UPSERTED, id=id)
+
+    @classmethod
+    def failed(
+        cls,
+        code: str | None,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        id: str | None = None,
+    ) -> UpsertOutcome:
+        """Refused: the system's code, message and the field at fault when it names one."""
+        return cls(UpsertStatus.FAILED, id=id, code=code, field=field, message=message)
+
 
 def upsert_one_by_one(
     contacts: Sequence[Contact], write_one: Callable[[Contact], UpsertOutcome], system: str
@@ -120,14 +147,9 @@ def upsert_one_by_one(
         try:
             outcomes.append(write_one(contact))
         except RecordError as exc:
+            code = exc.code or type(exc).__name__
             outcomes.append(
-                UpsertOutcome(
-                    UpsertStatus.FAILED,
-                    id=contact.ids.get(system),
-                    code=exc.code or type(exc).__name__,
-                    field=exc.field,
-                    message=exc.message,
-                )
+                UpsertOutcome.failed(code, exc.message, field=exc.field, id=contact.ids.get(system))
             )
     return outcomes
 
@@ -194,6 +216,15 @@ class Connector(abc.ABC):
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    @staticmethod
+    def resume_at(
+        since: datetime | None, resume: Position | None, key: str
+    ) -> tuple[datetime | None, int]:
+        """Where a paged read starts: ``since`` at 0, or a saved position's at ``cursor[key]``."""
+        if resume is None:
+            return since, 0
+        return resume.since, int(resume.cursor.get(key, 0))
 
     def find_by_external_id(self, external_id: str) -> Contact | None:
         """One contact by the legacy External ID, or None (``Capability.EXTERNAL_ID_LOOKUP``)."""

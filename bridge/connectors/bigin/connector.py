@@ -34,15 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-)
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.bigin.client import BiginClient
 from bridge.connectors.bigin.mapping import (
     DEFAULT_EXTERNAL_ID_FIELD,
@@ -308,16 +300,12 @@ class BiginConnector(Connector):
         details = entry.get("details") or {}
         if entry.get("status") == "success":
             created = entry.get("action") == "insert"
-            return UpsertOutcome(
-                UpsertStatus.CREATED if created else UpsertStatus.UPDATED,
-                id=str(details.get("id")) if details.get("id") else None,
-                code=entry.get("code"),
-            )
-        return UpsertOutcome(
-            UpsertStatus.FAILED,
-            code=entry.get("code") or "UNKNOWN",
+            record_id = str(details.get("id")) if details.get("id") else None
+            return UpsertOutcome.written(created, record_id, code=entry.get("code"))
+        return UpsertOutcome.failed(
+            entry.get("code") or "UNKNOWN",
+            entry.get("message"),
             field=details.get("api_name"),
-            message=entry.get("message"),
         )
 
     def delete(self, contact_id: str) -> bool:

@@ -30,14 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-)
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.hubspot import feed
 from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError
 from bridge.connectors.hubspot.mapping import (

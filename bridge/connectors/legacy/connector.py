@@ -10,15 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-)
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.kit.paging import OffsetPager
 from bridge.connectors.kit.settings import in_range, time_zone
 from bridge.connectors.legacy.client import LegacyClient
@@ -112,11 +104,7 @@ class LegacyConnector(Connector):
         self, since: datetime | None = None, resume: Position | None = None
     ) -> Iterator[Page]:
         pager = OffsetPager(self.client.retrieve_page, system=SYSTEM, read_ahead=self.read_ahead)
-        if resume is not None:
-            since = resume.since
-            start = int(resume.cursor.get("offset", 0))
-        else:
-            start = 0
+        since, start = self.resume_at(since, resume, "offset")
         since_local = to_local(since, self.tz) if since is not None else NO_DATE
         for fetched in pager.pages(since_local, start):
             contacts = [
@@ -209,17 +197,13 @@ class LegacyConnector(Connector):
             )
         except RemoteError as exc:
             if len(batch) == 1:
-                return [
-                    UpsertOutcome(
-                        UpsertStatus.FAILED, code=exc.code or "FAULT", message=exc.message
-                    )
-                ]
+                return [UpsertOutcome.failed(exc.code or "FAULT", exc.message)]
             middle = len(batch) // 2
             log.info("legacy UpdateInsert refused a batch of %d; splitting", len(batch))
             return self._upsert_isolating(batch[:middle]) + self._upsert_isolating(batch[middle:])
         # The service answers nothing: whether each record was created or updated, and
         # its new entityId, are not on the wire.
-        return [UpsertOutcome(UpsertStatus.UPSERTED, id=c.ids.get(SYSTEM)) for c in batch]
+        return [UpsertOutcome.upserted(c.ids.get(SYSTEM)) for c in batch]
 
     def delete(self, contact_id: str) -> bool:
         try:
