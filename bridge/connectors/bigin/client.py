@@ -25,10 +25,16 @@ import threading
 
 import requests
 
-from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
+from bridge.auth import THROTTLE_ERRORS, SharedTokens, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import Answer, PacedRestClient, decode_json, retry_after
-from bridge.errors import AuthError, RateLimited, RemoteError, TransientError
+from bridge.connectors.kit.rest import (
+    Answer,
+    PacedRestClient,
+    decode_json,
+    raise_for_status,
+    refresh_token_source,
+)
+from bridge.errors import RemoteError
 from bridge.retry import RetrySchedule
 
 SYSTEM = "bigin"
@@ -46,12 +52,7 @@ def map_response(response: requests.Response, operation: str) -> Answer:
     code = body.get("code") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
     text = f"{operation}: HTTP {status} {code or ''} {message or ''}".strip()
-    if status == 429:
-        raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
-    if status in (401, 403):
-        raise AuthError(text, system=SYSTEM)
-    if status >= 500:
-        raise TransientError(text, system=SYSTEM)
+    raise_for_status(response, text, SYSTEM)
     # Writes answer 400 when every record failed, with per-record entries: the caller
     # reads those; only a body without them is an error of the call as a whole.
     per_record = isinstance(body, dict) and any(
@@ -84,17 +85,14 @@ class BiginClient(PacedRestClient):
         shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.configured_domain = api_domain.rstrip("/")
-        tokens = TokenSource(
-            OAuthSettings(
-                system=SYSTEM,
-                token_url=accounts_url.rstrip("/") + "/oauth/v2/token",
-                grant="refresh_token",
-                client_id=client_id,
-                client_secret=client_secret,
-                refresh_token=refresh_token,
-                leeway=token_leeway,
-                throttle_errors=TOKEN_THROTTLE_ERRORS,
-            ),
+        tokens = refresh_token_source(
+            SYSTEM,
+            accounts_url.rstrip("/") + "/oauth/v2/token",
+            client_id,
+            client_secret,
+            refresh_token,
+            leeway=token_leeway,
+            throttle_errors=TOKEN_THROTTLE_ERRORS,
             shared=shared_tokens,
         )
         # 429 stays out of the session's retries: the kit repeats every method after one,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.connectors.kit.wire import street
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "bigin"
@@ -150,9 +151,8 @@ def contact_to_record(
         record[name] = contact.phone(kind)
     address = contact.address(MAILING_KIND)
     if address is not None:
-        street = ", ".join(p for p in (address.line1, address.line2) if p) or None
         record.update(
-            Mailing_Street=street,
+            Mailing_Street=street(address),
             Mailing_City=address.city,
             Mailing_State=address.state,
             Mailing_Zip=address.zipcode,

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.connectors.kit.wire import main_phone, street, utc_second
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "egito"
@@ -111,9 +112,7 @@ def parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
                 continue
     if parsed is None:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    return utc_second(parsed, tz)
 
 
 def format_local(value: datetime, tz: ZoneInfo) -> str:
@@ -181,7 +180,7 @@ def contact_to_fields(
         "lastName": contact.last_name,
         "title": contact.title,
         "email": contact.email,
-        "phone": contact.phone(PhoneType.WORK_PHONE) or contact.phone(PhoneType.HOME_PHONE),
+        "phone": main_phone(contact),
         "mobile": contact.phone(PhoneType.MOBILE),
     }
     if contact.external_id:
@@ -201,9 +200,8 @@ def contact_to_fields(
         fields[kind] = entry_id
     address = next((a for a in contact.addresses if not a.is_empty()), None)
     if address is not None:
-        street = ", ".join(p for p in (address.line1, address.line2) if p) or None
         fields.update(
-            street=street,
+            street=street(address),
             city=address.city,
             postCode=address.zipcode,
             country=address.country_code,

@@ -30,9 +30,14 @@ from typing import Any
 
 import requests
 
-from bridge.auth import OAuthSettings, TokenAuth, TokenSource
+from bridge.auth import TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import Answer, PacedRestClient, decode_json
+from bridge.connectors.kit.rest import (
+    Answer,
+    PacedRestClient,
+    decode_json,
+    refresh_token_source,
+)
 from bridge.errors import AuthError, BridgeError, RateLimited, RemoteError, TransientError
 from bridge.retry import RetrySchedule
 
@@ -110,15 +115,9 @@ class HubSpotClient(PacedRestClient):
         if access_token:
             auth = PrivateAppAuth(access_token)
         elif client_id and client_secret and refresh_token:
-            tokens = TokenSource(
-                OAuthSettings(
-                    system=SYSTEM,
-                    token_url=base_url.rstrip("/") + "/oauth/v1/token",
-                    grant="refresh_token",
-                    client_id=client_id,
-                    client_secret=client_secret,
-                    refresh_token=refresh_token,
-                )
+            token_url = base_url.rstrip("/") + "/oauth/v1/token"
+            tokens = refresh_token_source(
+                SYSTEM, token_url, client_id, client_secret, refresh_token
             )
             auth = TokenAuth(tokens)
         else:
