@@ -25,14 +25,13 @@ import threading
 
 import requests
 
-from bridge.auth import THROTTLE_ERRORS, SharedTokens, TokenAuth, TokenSource
+from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
 from bridge.connectors.kit.rest import (
     Answer,
     PacedRestClient,
     decode_json,
     raise_for_status,
-    refresh_token_source,
 )
 from bridge.errors import RemoteError
 from bridge.retry import RetrySchedule
@@ -85,16 +84,18 @@ class BiginClient(PacedRestClient):
         shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.configured_domain = api_domain.rstrip("/")
-        tokens = refresh_token_source(
+        token_url = accounts_url.rstrip("/") + "/oauth/v2/token"
+        grant = OAuthSettings(
             SYSTEM,
-            accounts_url.rstrip("/") + "/oauth/v2/token",
+            token_url,
+            "refresh_token",
             client_id,
             client_secret,
             refresh_token,
             leeway=token_leeway,
             throttle_errors=TOKEN_THROTTLE_ERRORS,
-            shared=shared_tokens,
         )
+        tokens = TokenSource(grant, shared=shared_tokens)
         # 429 stays out of the session's retries: the kit repeats every method after one,
         # with a bound on how long a Retry-After may make us wait.
         super().__init__(

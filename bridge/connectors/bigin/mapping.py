@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.connectors.kit.wire import street
+from bridge.connectors.kit.wire import address_fields
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "bigin"
@@ -32,6 +32,14 @@ PHONE_FIELDS = {
     "Home_Phone": PhoneType.HOME_PHONE,
 }
 MAILING_KIND = AddressType.HOME
+#: Where a contact's address goes on a write (its parts -> Bigin's fields).
+MAILING_FIELDS = {
+    "street": "Mailing_Street",
+    "city": "Mailing_City",
+    "state": "Mailing_State",
+    "zipcode": "Mailing_Zip",
+    "country_code": "Mailing_Country",
+}
 CUSTOM_TEXT_FIELDS = {"Department": "department", "Description": "description"}
 TAGS_KEY = "tags"
 
@@ -151,13 +159,7 @@ def contact_to_record(
         record[name] = contact.phone(kind)
     address = contact.address(MAILING_KIND)
     if address is not None:
-        record.update(
-            Mailing_Street=street(address),
-            Mailing_City=address.city,
-            Mailing_State=address.state,
-            Mailing_Zip=address.zipcode,
-            Mailing_Country=address.country_code,
-        )
+        record.update(address_fields(address, MAILING_FIELDS))
     if contact.company is not None and contact.company.name:
         company_id = contact.company.ids.get(SYSTEM)
         record["Account_Name"] = (

@@ -18,11 +18,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.connectors.kit.wire import main_phone, street, utc_second
+from bridge.connectors.kit.wire import address_fields, main_phone, utc_second
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "egito"
 ADDRESS_KIND = AddressType.HOME
+#: Where a contact's address goes on a write (its parts -> Egito's fields).
+ADDRESS_FIELDS = {
+    "street": "street",
+    "city": "city",
+    "zipcode": "postCode",
+    "country_code": "country",
+}
 TEXT_CUSTOM_FIELDS = ("position", "description")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 log = logging.getLogger(__name__)
@@ -200,12 +207,7 @@ def contact_to_fields(
         fields[kind] = entry_id
     address = next((a for a in contact.addresses if not a.is_empty()), None)
     if address is not None:
-        fields.update(
-            street=street(address),
-            city=address.city,
-            postCode=address.zipcode,
-            country=address.country_code,
-        )
+        fields.update(address_fields(address, ADDRESS_FIELDS))
     for name in TEXT_CUSTOM_FIELDS:
         if contact.custom_fields.get(name):
             fields[name] = contact.custom_fields[name]

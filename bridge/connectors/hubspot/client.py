@@ -30,13 +30,12 @@ from typing import Any
 
 import requests
 
-from bridge.auth import TokenAuth, TokenSource
+from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
 from bridge.connectors.kit.rest import (
     Answer,
     PacedRestClient,
     decode_json,
-    refresh_token_source,
 )
 from bridge.errors import AuthError, BridgeError, RateLimited, RemoteError, TransientError
 from bridge.retry import RetrySchedule
@@ -116,8 +115,10 @@ class HubSpotClient(PacedRestClient):
             auth = PrivateAppAuth(access_token)
         elif client_id and client_secret and refresh_token:
             token_url = base_url.rstrip("/") + "/oauth/v1/token"
-            tokens = refresh_token_source(
-                SYSTEM, token_url, client_id, client_secret, refresh_token
+            tokens = TokenSource(
+                OAuthSettings(
+                    SYSTEM, token_url, "refresh_token", client_id, client_secret, refresh_token
+                )
             )
             auth = TokenAuth(tokens)
         else:

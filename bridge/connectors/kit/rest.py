@@ -22,7 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
-from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
+from bridge.auth import TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer
 from bridge.errors import AuthError, BridgeError, ProtocolError, RateLimited, TransientError
 from bridge.http import RetryPolicy, build_session
@@ -50,31 +50,6 @@ def raise_for_status(response: requests.Response, text: str, system: str) -> Non
         raise AuthError(text, system=system)
     if status >= 500:
         raise TransientError(text, system=system)
-
-
-def refresh_token_source(
-    system: str,
-    token_url: str,
-    client_id: str,
-    client_secret: str,
-    refresh_token: str,
-    *,
-    leeway: float = 60.0,
-    throttle_errors: frozenset[str] = THROTTLE_ERRORS,
-    shared: SharedTokens | None = None,
-) -> TokenSource:
-    """Tokens by the refresh-token grant: a refresh token the account's admin granted once."""
-    settings = OAuthSettings(
-        system=system,
-        token_url=token_url,
-        grant="refresh_token",
-        client_id=client_id,
-        client_secret=client_secret,
-        refresh_token=refresh_token,
-        leeway=leeway,
-        throttle_errors=throttle_errors,
-    )
-    return TokenSource(settings, shared=shared)
 
 
 def json_body(response: requests.Response, operation: str, system: str) -> Any:

@@ -2,12 +2,14 @@
 
 - :func:`utc_second`: a wire time as aware UTC to the second; a time without an offset is
   read in the zone the system speaks (UTC unless it says otherwise).
-- :func:`street`: an address's two street lines as the one street field a system has.
+- :func:`street`: an address's two street lines as the one street field a system has;
+  :func:`address_fields`: a whole address as a system's flat fields, named by a table.
 - :func:`main_phone`: what a system with a single phone field gets: work, else home.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 
 from bridge.model import Address, Contact, PhoneType
@@ -23,6 +25,19 @@ def utc_second(moment: datetime, naive_zone: tzinfo = UTC) -> datetime:
 def street(address: Address) -> str | None:
     """The street lines joined with a comma (None when both are empty)."""
     return ", ".join(p for p in (address.line1, address.line2) if p) or None
+
+
+def address_fields(address: Address, names: Mapping[str, str]) -> dict[str, str | None]:
+    """``address`` as flat wire fields; ``names`` maps the parts a system keeps (``street``,
+    ``city``, ``state``, ``zipcode``, ``country_code``) to its field names."""
+    parts = {
+        "street": street(address),
+        "city": address.city,
+        "state": address.state,
+        "zipcode": address.zipcode,
+        "country_code": address.country_code,
+    }
+    return {name: parts[part] for part, name in names.items()}
 
 
 def main_phone(contact: Contact) -> str | None:
