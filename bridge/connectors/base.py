@@ -86,6 +86,15 @@ class Capability(StrEnum):
     #: (the External ID, a deleted flag): an install step.
     CUSTOM_PROPERTIES = "custom_properties"
 
+    @classmethod
+    def standard(cls, *more: Capability) -> frozenset[Capability]:
+        """What a CRM that serves the whole legacy contract declares, and ``more``.
+
+        Reconciling lists its ids, the ``flag`` deletes policy flags its records, and the
+        facade finds a record by External ID.
+        """
+        return frozenset({cls.LIST_IDS, cls.FLAG_DELETED, cls.EXTERNAL_ID_LOOKUP, *more})
+
 
 class UpsertStatus(StrEnum):
     CREATED = "created"

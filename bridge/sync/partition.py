@@ -59,6 +59,16 @@ def plan_key(direction: str) -> str:
     return f"{direction}@plan"
 
 
+def _whole_pages(size: int) -> int:
+    """``size``, when partitions of it fall on page boundaries (else ``ValueError``).
+
+    On page boundaries, every read of a partition is a whole page of the source.
+    """
+    if size < PAGE_SIZE or size % PAGE_SIZE:
+        raise ValueError(f"partition size must be a multiple of {PAGE_SIZE}")
+    return size
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What every worker of one partitioned run must agree on."""
@@ -102,12 +112,9 @@ class PartitionedRun:
         poll: float = 0.25,
         on_progress: ProgressCallback | None = None,
     ) -> None:
-        if size < PAGE_SIZE or size % PAGE_SIZE:
-            # Partitions on page boundaries: every read is a whole page of the source.
-            raise ValueError(f"partition size must be a multiple of {PAGE_SIZE}")
         self.store = store
         self.spec = spec
-        self.size = size
+        self.size = _whole_pages(size)
         self.claim_ttl = claim_ttl
         self.poll = poll
         self.on_progress = on_progress

@@ -67,15 +67,7 @@ class BiginConnector(Connector):
     """One Bigin org's Contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.WATCH_CHANNELS,
-            Capability.SHARED_LIMITS,
-        }
-    )
+    capabilities = Capability.standard(Capability.WATCH_CHANNELS, Capability.SHARED_LIMITS)
     deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
 
     def __init__(
@@ -87,12 +79,10 @@ class BiginConnector(Connector):
         per_page: int = 200,
         overlap: float = 120.0,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
-        in_range(SYSTEM, "per_page", per_page, 1, 200)
         self.client = client
         self.external_id_field = external_id_field
-        self.batch_size = batch_size
-        self.per_page = per_page
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
+        self.per_page = in_range(SYSTEM, "per_page", per_page, 1, 200)
         self.overlap = timedelta(seconds=overlap)
         self.duplicate_check_fields = [external_id_field, "Email"]
         self.watch = WatchManager(client)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.connectors.kit.wire import address_fields
+from bridge.connectors.kit.wire import AddressFields, address_fields
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "bigin"
@@ -32,14 +32,10 @@ PHONE_FIELDS = {
     "Home_Phone": PhoneType.HOME_PHONE,
 }
 MAILING_KIND = AddressType.HOME
-#: Where a contact's address goes on a write (its parts -> Bigin's fields).
-MAILING_FIELDS = {
-    "street": "Mailing_Street",
-    "city": "Mailing_City",
-    "state": "Mailing_State",
-    "zipcode": "Mailing_Zip",
-    "country_code": "Mailing_Country",
-}
+#: Where a contact's address goes on a write.
+MAILING_FIELDS = AddressFields(
+    "Mailing_Street", "Mailing_City", "Mailing_State", "Mailing_Zip", "Mailing_Country"
+)
 CUSTOM_TEXT_FIELDS = {"Department": "department", "Description": "description"}
 TAGS_KEY = "tags"
 

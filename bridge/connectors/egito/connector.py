@@ -33,7 +33,7 @@ from bridge.connectors.egito.mapping import (
 )
 from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import FetchedPage, OffsetPager
-from bridge.connectors.kit.settings import in_range, time_zone
+from bridge.connectors.kit.settings import time_zone
 from bridge.errors import ConfigError, RecordError
 from bridge.model import Contact
 
@@ -53,9 +53,8 @@ class EgitoConnector(OneByOneConnector):
     """Contacts of one Egito instance."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
-    )
+    capabilities = Capability.standard()
+    client: EgitoClient
     deleted_flag = f"`{DELETED_MARK}` at the start of the contact's `description`"
 
     def __init__(
@@ -69,11 +68,8 @@ class EgitoConnector(OneByOneConnector):
         strict_dictionaries: bool = False,
         delete_deleted: bool = False,
     ) -> None:
-        in_range(SYSTEM, "page_size", page_size, 1, 100)
         self.tz = time_zone(timezone)
-        self.client = client
-        self.external_id_field = external_id_field
-        self.page_size = page_size
+        super().__init__(client, external_id_field, page_size)
         self.modified_param = modified_param
         self.strict_dictionaries = strict_dictionaries
         self.delete_deleted = delete_deleted

@@ -18,18 +18,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.connectors.kit.wire import address_fields, main_phone, utc_second
+from bridge.connectors.kit.wire import AddressFields, address_fields, main_phone, utc_second
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "egito"
 ADDRESS_KIND = AddressType.HOME
-#: Where a contact's address goes on a write (its parts -> Egito's fields).
-ADDRESS_FIELDS = {
-    "street": "street",
-    "city": "city",
-    "zipcode": "postCode",
-    "country_code": "country",
-}
+#: Where a contact's address goes on a write (Egito keeps no state).
+ADDRESS_FIELDS = AddressFields(
+    street="street", city="city", zipcode="postCode", country_code="country"
+)
 TEXT_CUSTOM_FIELDS = ("position", "description")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 log = logging.getLogger(__name__)

@@ -32,7 +32,6 @@ from bridge.connectors.engagifii.mapping import (
 )
 from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import PageIndexPager
-from bridge.connectors.kit.settings import in_range
 from bridge.errors import ConfigError, NotFound
 from bridge.model import Contact
 
@@ -45,9 +44,8 @@ class EngagifiiConnector(OneByOneConnector):
     """People of one Engagifii tenant."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
-    )
+    capabilities = Capability.standard()
+    client: EngagifiiClient
     deleted_flag = "the person deactivated (`isActive = false`, Engagifii's soft delete)"
 
     def __init__(
@@ -60,14 +58,11 @@ class EngagifiiConnector(OneByOneConnector):
         delete_mode: str = "deactivate",
         default_organization_id: str = NO_ORGANIZATION,
     ) -> None:
-        in_range(SYSTEM, "page_size", page_size, 1, 100)
         if modified_filter not in MODIFIED_FILTER_MODES:
             raise ConfigError(f"engagifii modified_filter must be one of {MODIFIED_FILTER_MODES}")
         if delete_mode not in DELETE_MODES:
             raise ConfigError(f"engagifii delete_mode must be one of {DELETE_MODES}")
-        self.client = client
-        self.external_id_field = external_id_field
-        self.page_size = page_size
+        super().__init__(client, external_id_field, page_size)
         self.modified_filter = modified_filter
         self.delete_mode = delete_mode
         self.default_organization_id = default_organization_id

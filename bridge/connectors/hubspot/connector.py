@@ -56,15 +56,8 @@ class HubSpotConnector(Connector):
     """One HubSpot account's contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.DELETIONS_FEED,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.CUSTOM_PROPERTIES,
-            Capability.SHARED_LIMITS,
-        }
+    capabilities = Capability.standard(
+        Capability.DELETIONS_FEED, Capability.CUSTOM_PROPERTIES, Capability.SHARED_LIMITS
     )
     deleted_flag = f"the `{DEFAULT_DELETED_PROPERTY}` checkbox property set to true"
 
@@ -77,11 +70,10 @@ class HubSpotConnector(Connector):
         batch_size: int = MAX_BATCH,
         overlap: float = 300.0,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
         self.client = client
         self.external_id_property = external_id_property
         self.deleted_property = deleted_property
-        self.batch_size = batch_size
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
         self.overlap = timedelta(seconds=overlap)
         self._property_ready = False
         self._deleted_property_ready = False

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bridge.connectors.base import Connector, UpsertOutcome, upsert_one_by_one
+from bridge.connectors.kit.settings import in_range
 from bridge.model import Company, Contact
 
 Record = dict[str, Any]
@@ -92,7 +93,18 @@ class CompanyIds:
 
 
 class OneByOneConnector(Connector):
-    """A connector for a system without batch or keyed writes: one record at a time."""
+    """A connector for a system without batch or keyed writes: one record at a time.
+
+    Such a system is read in pages of ``page_size`` (1-100) and its records carry the
+    legacy External ID in ``external_id_field``.
+    """
+
+    client: Any
+
+    def __init__(self, client: Any, external_id_field: str, page_size: int) -> None:
+        self.client = client
+        self.external_id_field = external_id_field
+        self.page_size = in_range(self.kind, "page_size", page_size, 1, 100)
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
         # No batch endpoint: one record at a time, a refused one failing alone.

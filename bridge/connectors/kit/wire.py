@@ -3,14 +3,15 @@
 - :func:`utc_second`: a wire time as aware UTC to the second; a time without an offset is
   read in the zone the system speaks (UTC unless it says otherwise).
 - :func:`street`: an address's two street lines as the one street field a system has;
-  :func:`address_fields`: a whole address as a system's flat fields, named by a table.
+  :func:`address_fields`: a whole address as a system's flat fields (:class:`AddressFields`
+  names them).
 - :func:`main_phone`: what a system with a single phone field gets: work, else home.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
+from typing import NamedTuple
 
 from bridge.model import Address, Contact, PhoneType
 
@@ -27,17 +28,20 @@ def street(address: Address) -> str | None:
     return ", ".join(p for p in (address.line1, address.line2) if p) or None
 
 
-def address_fields(address: Address, names: Mapping[str, str]) -> dict[str, str | None]:
-    """``address`` as flat wire fields; ``names`` maps the parts a system keeps (``street``,
-    ``city``, ``state``, ``zipcode``, ``country_code``) to its field names."""
-    parts = {
-        "street": street(address),
-        "city": address.city,
-        "state": address.state,
-        "zipcode": address.zipcode,
-        "country_code": address.country_code,
-    }
-    return {name: parts[part] for part, name in names.items()}
+class AddressFields(NamedTuple):
+    """A system's field names for the parts of an address it keeps (None: not kept)."""
+
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zipcode: str | None = None
+    country_code: str | None = None
+
+
+def address_fields(address: Address, names: AddressFields) -> dict[str, str | None]:
+    """``address`` as the flat wire fields ``names`` says."""
+    parts = (street(address), address.city, address.state, address.zipcode, address.country_code)
+    return {name: part for name, part in zip(names, parts, strict=True) if name is not None}
 
 
 def main_phone(contact: Contact) -> str | None:

@@ -35,14 +35,7 @@ class LegacyConnector(Connector):
     """One site of the legacy hosted CRM."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.OFFSET_SLICES,
-        }
-    )
+    capabilities = Capability.standard(Capability.OFFSET_SLICES)
     deleted_flag = "the contact's own `deleted` flag, set to true"
 
     def __init__(
@@ -54,10 +47,9 @@ class LegacyConnector(Connector):
         company_entity_type: int = COMPANY_ENTITY_TYPE,
         read_ahead: int = 1,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, 100)
         self.tz = time_zone(timezone)
         self.client = client
-        self.batch_size = batch_size
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, 100)
         self.company_entity_type = company_entity_type
         # Pages requested ahead of the one in use: worth it on a slow link; each read
         # then ends with up to read_ahead - 1 calls past the last page.
