@@ -98,13 +98,9 @@ class BiginClient(PacedRestClient):
         tokens = TokenSource(grant, shared=shared_tokens)
         # 429 stays out of the session's retries: the kit repeats every method after one,
         # with a bound on how long a Retry-After may make us wait.
-        super().__init__(
-            api_domain,
-            TokenAuth(tokens, scheme="Zoho-oauthtoken"),
-            tokens=tokens,
-            timeout=timeout,
-            schedule=retry or RetrySchedule(),
-        )
+        auth = TokenAuth(tokens, scheme="Zoho-oauthtoken")
+        schedule = retry or RetrySchedule()
+        super().__init__(api_domain, tokens, timeout=timeout, schedule=schedule, auth=auth)
         self.tokens: TokenSource = tokens
         self.pacer: CallPacer = Pacer(max_calls_per_second)
         self.budget: Budget = CreditBudget(daily_credits, credit_burst)

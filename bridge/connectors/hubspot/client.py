@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,6 +68,25 @@ class PrivateAppAuth(requests.auth.AuthBase):
         return request
 
 
+def account_auth(settings: Mapping[str, Any]) -> tuple[requests.auth.AuthBase, TokenSource | None]:
+    """How calls to an account are authorized, from its connection settings: a private-app
+    ``access_token``, or OAuth tokens by the refresh-token grant (then their source too)."""
+    if settings.get("access_token"):
+        return PrivateAppAuth(str(settings["access_token"])), None
+    client_id, client_secret = settings.get("client_id"), settings.get("client_secret")
+    refresh_token = settings.get("refresh_token")
+    if not (client_id and client_secret and refresh_token):
+        raise AuthError(
+            "hubspot needs access_token, or client_id + client_secret + refresh_token",
+            system=SYSTEM,
+        )
+    token_url = str(settings["base_url"]).rstrip("/") + "/oauth/v1/token"
+    tokens = TokenSource(
+        OAuthSettings(SYSTEM, token_url, "refresh_token", client_id, client_secret, refresh_token)
+    )
+    return TokenAuth(tokens), tokens
+
+
 def _seconds_to_midnight() -> float:
     now = datetime.now(UTC)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -98,37 +118,18 @@ class HubSpotClient(PacedRestClient):
 
     def __init__(
         self,
-        *,
         base_url: str,
-        access_token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        refresh_token: str | None = None,
+        auth: requests.auth.AuthBase,
+        *,
+        tokens: TokenSource | None = None,
         timeout: float = 60.0,
         calls_per_10s: float = 100.0,
         searches_per_second: float = 5.0,
         retry: RetrySchedule | None = None,
     ) -> None:
-        tokens: TokenSource | None = None
-        auth: requests.auth.AuthBase
-        if access_token:
-            auth = PrivateAppAuth(access_token)
-        elif client_id and client_secret and refresh_token:
-            token_url = base_url.rstrip("/") + "/oauth/v1/token"
-            tokens = TokenSource(
-                OAuthSettings(
-                    SYSTEM, token_url, "refresh_token", client_id, client_secret, refresh_token
-                )
-            )
-            auth = TokenAuth(tokens)
-        else:
-            raise AuthError(
-                "hubspot needs access_token, or client_id + client_secret + refresh_token",
-                system=SYSTEM,
-            )
-        super().__init__(
-            base_url, auth, tokens=tokens, timeout=timeout, schedule=retry or RetrySchedule()
-        )
+        """``auth`` as :func:`account_auth` gives it (``tokens``, the OAuth tokens behind it)."""
+        schedule = retry or RetrySchedule()
+        super().__init__(base_url, tokens, timeout=timeout, schedule=schedule, auth=auth)
         self.pacer: CallPacer = Pacer(searches_per_second)
         self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
         self._lock = threading.Lock()

@@ -32,7 +32,7 @@ from typing import Any
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.hubspot import feed
-from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError
+from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError, account_auth
 from bridge.connectors.hubspot.mapping import (
     DEFAULT_DELETED_PROPERTY,
     DEFAULT_EXTERNAL_ID_PROPERTY,
@@ -85,12 +85,11 @@ class HubSpotConnector(Connector):
         s = config.settings
         if not s.get("access_token"):
             config.require("client_id", "client_secret", "refresh_token")
+        auth, tokens = account_auth(s)
         client = HubSpotClient(
-            base_url=s["base_url"],
-            access_token=s.get("access_token") or None,
-            client_id=s.get("client_id"),
-            client_secret=s.get("client_secret"),
-            refresh_token=s.get("refresh_token"),
+            s["base_url"],
+            auth,
+            tokens=tokens,
             timeout=float(s.get("timeout", 60)),
             calls_per_10s=float(s.get("calls_per_10s", 100)),
             searches_per_second=float(s.get("searches_per_second", 5)),

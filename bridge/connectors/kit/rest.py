@@ -96,6 +96,8 @@ class RestClient:
 
     #: The system's name in errors and log lines (the connection's kind).
     system: str = ""
+    #: The client paces its account itself: one session, every 429 left to it.
+    paced: bool = False
 
     def __init__(
         self,
@@ -108,7 +110,6 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         retry_post_reads: bool = False,
         auth: AuthBase | None = None,
-        paced: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
@@ -118,7 +119,7 @@ class RestClient:
             if tokens is None:
                 raise ValueError("a RestClient needs tokens or an auth")
             auth = TokenAuth(tokens, "Bearer")
-        if paced:
+        if self.paced:
             # One session: a 429 is the pacing client's to wait out, whatever the method.
             self._reads = self._writes = build_paced_session(self.system, timeout)
         else:
@@ -184,21 +185,9 @@ class PacedRestClient(RestClient, abc.ABC):
     Each system maps its own answers (:meth:`_answer`).
     """
 
+    paced = True
     pacer: CallPacer
     budget: Budget
-
-    def __init__(
-        self,
-        base_url: str,
-        auth: AuthBase,
-        *,
-        tokens: TokenSource | None = None,
-        timeout: float = 60.0,
-        schedule: RetrySchedule = DEFAULT_SCHEDULE,
-    ) -> None:
-        super().__init__(
-            base_url, tokens, timeout=timeout, schedule=schedule, auth=auth, paced=True
-        )
 
     def call(
         self,
