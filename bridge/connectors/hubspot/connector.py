@@ -195,14 +195,22 @@ class HubSpotConnector(Connector):
 
     # -- the bridge's own properties ---------------------------------------------------
 
-    def _ensure_property(self, definition: dict[str, Any]) -> bool:
-        """Create a contact property when missing; True when created now."""
+    def _ensure_property(
+        self, name: str, label: str, kind: str, field_type: str, **more: Any
+    ) -> bool:
+        """Create a contact property (in the contact information group) when missing.
+
+        ``kind`` and ``field_type`` are HubSpot's ``type`` and ``fieldType``; ``more``, the
+        rest of the definition. True when created now.
+        """
         try:
-            self.client.call("GET", f"/crm/v3/properties/contacts/{definition['name']}")
+            self.client.call("GET", f"/crm/v3/properties/contacts/{name}")
             return False
         except HubSpotError as exc:
             if exc.status != 404:
                 raise
+        definition = {"name": name, "label": label, "type": kind, "fieldType": field_type}
+        definition.update(groupName="contactinformation", **more)
         try:
             self.client.call("POST", "/crm/v3/properties/contacts", json=definition)
         except HubSpotError as exc:
@@ -218,14 +226,7 @@ class HubSpotConnector(Connector):
     def ensure_external_id_property(self) -> bool:
         """Create the unique External ID property when missing; True when created now."""
         created = self._ensure_property(
-            {
-                "name": self.external_id_property,
-                "label": "Bridge external ID",
-                "type": "string",
-                "fieldType": "text",
-                "groupName": "contactinformation",
-                "hasUniqueValue": True,
-            }
+            self.external_id_property, "Bridge external ID", "string", "text", hasUniqueValue=True
         )
         self._property_ready = True
         return created
@@ -233,17 +234,14 @@ class HubSpotConnector(Connector):
     def ensure_deleted_property(self) -> bool:
         """Create the checkbox property ``flag_deleted`` sets, when missing."""
         created = self._ensure_property(
-            {
-                "name": self.deleted_property,
-                "label": "Deleted on the other side of the bridge",
-                "type": "bool",
-                "fieldType": "booleancheckbox",
-                "groupName": "contactinformation",
-                "options": [
-                    {"label": "Yes", "value": "true", "displayOrder": 0},
-                    {"label": "No", "value": "false", "displayOrder": 1},
-                ],
-            }
+            self.deleted_property,
+            "Deleted on the other side of the bridge",
+            "bool",
+            "booleancheckbox",
+            options=[
+                {"label": "Yes", "value": "true", "displayOrder": 0},
+                {"label": "No", "value": "false", "displayOrder": 1},
+            ],
         )
         self._deleted_property_ready = True
         return created
