@@ -73,8 +73,9 @@ class Capability(StrEnum):
     #: ``find_by_external_id``: one record by the legacy External ID.
     EXTERNAL_ID_LOOKUP = "external_id_lookup"
     #: A full read (``since`` None) ordered stably and resumable at any record offset:
-    #: ``read_changes(resume=Position(None, {"offset": n}))`` starts at record ``n`` and each
-    #: page's cursor is ``{"offset": <after it>}``, so slices can be read by several workers.
+    #: ``read_changes(resume=slice_position(n))`` starts at record ``n`` and
+    #: ``slice_offset(page.position)`` is the offset after each page, so slices can be read
+    #: by several workers (the cursor's shape stays the connector's own).
     OFFSET_SLICES = "offset_slices"
     #: ``watch_channels``: push notifications of changes through channels kept at the system.
     WATCH_CHANNELS = "watch_channels"
@@ -84,6 +85,15 @@ class Capability(StrEnum):
     #: ``ensure_properties``: fields the system needs created before upserts can use them
     #: (the External ID, a deleted flag): an install step.
     CUSTOM_PROPERTIES = "custom_properties"
+
+    @classmethod
+    def standard(cls, *more: Capability) -> frozenset[Capability]:
+        """What a CRM that serves the whole legacy contract declares, and ``more``.
+
+        Reconciling lists its ids, the ``flag`` deletes policy flags its records, and the
+        facade finds a record by External ID.
+        """
+        return frozenset({cls.LIST_IDS, cls.FLAG_DELETED, cls.EXTERNAL_ID_LOOKUP, *more})
 
 
 class UpsertStatus(StrEnum):
@@ -109,6 +119,33 @@ class UpsertOutcome:
     def ok(self) -> bool:
         return self.status is not UpsertStatus.FAILED
 
+    @classmethod
+    def written(cls, created: bool, id: str | None, code: str | None = None) -> UpsertOutcome:
+        """Written: created, or else updated, as the system reports it."""
+        return cls(UpsertStatus.CREATED if created else UpsertStatus.UPDATED, id=id, code=code)
+
+    @classmethod
+    def unchanged(cls, id: str | None) -> UpsertOutcome:
+        """Left alone: the system already holds these values (or there was nothing to do)."""
+        return cls(UpsertStatus.UNCHANGED, id=id)
+
+    @classmethod
+    def upserted(cls, id: str | None) -> UpsertOutcome:
+        """Written, without word whether it was created or updated."""
+        return cls(UpsertStatus.UPSERTED, id=id)
+
+    @classmethod
+    def failed(
+        cls,
+        code: str | None,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        id: str | None = None,
+    ) -> UpsertOutcome:
+        """Refused: the system's code, message and the field at fault when it names one."""
+        return cls(UpsertStatus.FAILED, id=id, code=code, field=field, message=message)
+
 
 def upsert_one_by_one(
     contacts: Sequence[Contact], write_one: Callable[[Contact], UpsertOutcome], system: str
@@ -119,14 +156,9 @@ def upsert_one_by_one(
         try:
             outcomes.append(write_one(contact))
         except RecordError as exc:
+            code = exc.code or type(exc).__name__
             outcomes.append(
-                UpsertOutcome(
-                    UpsertStatus.FAILED,
-                    id=contact.ids.get(system),
-                    code=exc.code or type(exc).__name__,
-                    field=exc.field,
-                    message=exc.message,
-                )
+                UpsertOutcome.failed(code, exc.message, field=exc.field, id=contact.ids.get(system))
             )
     return outcomes
 
@@ -194,9 +226,26 @@ class Connector(abc.ABC):
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    @staticmethod
+    def resume_at(
+        since: datetime | None, resume: Position | None, key: str
+    ) -> tuple[datetime | None, int]:
+        """Where a paged read starts: ``since`` at 0, or a saved position's at ``cursor[key]``."""
+        if resume is None:
+            return since, 0
+        return resume.since, int(resume.cursor.get(key, 0))
+
     def find_by_external_id(self, external_id: str) -> Contact | None:
         """One contact by the legacy External ID, or None (``Capability.EXTERNAL_ID_LOOKUP``)."""
         raise NotImplementedError(f"{self.kind} cannot look a record up by External ID")
+
+    def slice_position(self, offset: int) -> Position:
+        """Where a full read resumes at record ``offset`` (``Capability.OFFSET_SLICES``)."""
+        raise NotImplementedError(f"{self.kind} cannot read a slice by offset")
+
+    def slice_offset(self, position: Position) -> int:
+        """The record offset a full read's ``position`` stands at (``OFFSET_SLICES``)."""
+        raise NotImplementedError(f"{self.kind} cannot read a slice by offset")
 
     def watch_channels(self) -> WatchChannels:
         """The system's notification channels (``Capability.WATCH_CHANNELS``)."""

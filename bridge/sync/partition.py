@@ -1,14 +1,15 @@
 """Partitioned full syncs: slices of an offset-paged feed, synced by several workers at once.
 
-A full read of the legacy CRM is ordered (by lastUpdateDate, entityId) and every offset is
-an independent request, so records [k*size, (k+1)*size) form partition k, which any worker
-can sync without the others. One worker, the coordinator, holds the integration's lease
-for the whole run (one run per integration, as for an ordinary run), writes a plan (the
-job, the partition size, whether links existed) into the checkpoints table and asks for
-helpers; coordinator and helpers then claim partitions in order, each claim a lease of its
-own, and sync them with the ordinary :class:`~bridge.sync.passes.DirectionPass`: the same
-comparison, upserts, id links, dead letters and counts into the one job, and a checkpoint
-per partition committed with each page's links.
+A full read of a source that declares offset slices (the legacy CRM's is ordered by
+lastUpdateDate, entityId) is stable and every offset is an independent request, so records
+[k*size, (k+1)*size) form partition k, which any worker can sync without the others. One
+worker, the coordinator, holds the integration's lease for the whole run (one run per
+integration, as for an ordinary run), writes a plan (the job, the partition size, whether
+links existed) into the checkpoints table and asks for helpers; coordinator and helpers then
+claim partitions in order, each claim a lease of its own, and sync them with the ordinary
+:class:`~bridge.sync.passes.DirectionPass`: the same comparison, upserts, id links, dead
+letters and counts into the one job, and a checkpoint per partition committed with each
+page's links.
 
 Nobody needs to know the number of records up front: the partition whose last page says
 "no more records" marks itself last, and claims stop past it. A worker that dies leaves
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.connectors.base import Capability, Page, Position
+from bridge.connectors.base import Capability, Connector, Page, Position
 from bridge.model import utc_now
 from bridge.store import Store
 from bridge.store.repos.jobs import COMPLETED, FAILED, RUNNING
@@ -56,6 +57,16 @@ def partition_key(direction: str, index: int) -> str:
 
 def plan_key(direction: str) -> str:
     return f"{direction}@plan"
+
+
+def _whole_pages(size: int) -> int:
+    """``size``, when partitions of it fall on page boundaries (else ``ValueError``).
+
+    On page boundaries, every read of a partition is a whole page of the source.
+    """
+    if size < PAGE_SIZE or size % PAGE_SIZE:
+        raise ValueError(f"partition size must be a multiple of {PAGE_SIZE}")
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +112,9 @@ class PartitionedRun:
         poll: float = 0.25,
         on_progress: ProgressCallback | None = None,
     ) -> None:
-        if size < PAGE_SIZE or size % PAGE_SIZE:
-            # Partitions on page boundaries: every read is a whole page of the source.
-            raise ValueError(f"partition size must be a multiple of {PAGE_SIZE}")
         self.store = store
         self.spec = spec
-        self.size = size
+        self.size = _whole_pages(size)
         self.claim_ttl = claim_ttl
         self.poll = poll
         self.on_progress = on_progress
@@ -252,7 +260,8 @@ class PartitionedRun:
         key = partition_key(self.direction, index)
         start, stop = index * plan.size, (index + 1) * plan.size
         resume = state.get("resume")
-        offset = int(resume["cursor"]["offset"]) if resume else start
+        source = self.spec.source
+        offset = source.slice_offset(Position.from_json(resume)) if resume else start
         max_seen = datetime.fromisoformat(state["max_seen"]) if state.get("max_seen") else None
         one = self._engine.direction_pass(
             self.integration_id,
@@ -262,8 +271,8 @@ class PartitionedRun:
             checkpoint_key=key,
             screen=self._engine.screen_for(self.integration_id, self.direction),
         )
-        window = _Window(offset, stop)
-        max_seen = one.sync_pages(window.pages(self.spec), fresh=plan.fresh, max_seen=max_seen)
+        window = _Window(source, offset, stop)
+        max_seen = one.sync_pages(window.pages(), fresh=plan.fresh, max_seen=max_seen)
         self.store.checkpoints.save(
             self.integration_id,
             key,
@@ -332,25 +341,29 @@ class _Held:
 
 
 class _Window:
-    """The source's full read from ``offset``, cut at ``stop``; ``exhausted`` once it ended."""
+    """The source's full read from ``offset``, cut at ``stop``; ``exhausted`` once it ended.
 
-    def __init__(self, offset: int, stop: int) -> None:
+    The source makes and reads its own slice cursors (``Capability.OFFSET_SLICES``).
+    """
+
+    def __init__(self, source: Connector, offset: int, stop: int) -> None:
+        self.source = source
         self.offset = offset
         self.stop = stop
         self.exhausted = False
 
-    def pages(self, spec: SyncSpec) -> Iterator[Page]:
+    def pages(self) -> Iterator[Page]:
         if self.offset >= self.stop:
             return
-        resume = Position(since=None, cursor={"offset": self.offset})
-        for page in spec.source.read_changes(since=None, resume=resume):
-            first = int(page.position.cursor["offset"]) - len(page.contacts)
+        resume = self.source.slice_position(self.offset)
+        for page in self.source.read_changes(since=None, resume=resume):
+            first = self.source.slice_offset(page.position) - len(page.contacts)
             keep = max(0, min(len(page.contacts), self.stop - first))
             end = first + keep
             self.exhausted = not page.more and keep == len(page.contacts)
             yield Page(
                 contacts=page.contacts[:keep],
-                position=Position(since=None, cursor={"offset": end}),
+                position=self.source.slice_position(end),
                 more=page.more and end < self.stop,
                 total=page.total,
             )

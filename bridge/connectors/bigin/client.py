@@ -12,6 +12,9 @@
 - Pacing: at most ``max_calls_per_second``, and with ``daily_credits`` a credit bucket
   that spreads the org's daily allowance over the day instead of spending it in bursts;
   credits are counted per the published costs [V].
+
+The session, the retries and the admission before each attempt are the kit's
+:class:`~bridge.connectors.kit.rest.PacedRestClient`.
 """
 
 from __future__ import annotations
@@ -19,21 +22,19 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import Any
 
 import requests
 
 from bridge.auth import THROTTLE_ERRORS, OAuthSettings, SharedTokens, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import Budget, CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import build_paced_session, decode_json, retry_after
-from bridge.errors import (
-    AuthError,
-    BridgeError,
-    RateLimited,
-    RemoteError,
-    TransientError,
+from bridge.connectors.kit.rest import (
+    Answer,
+    PacedRestClient,
+    decode_json,
+    raise_for_status,
 )
-from bridge.retry import RetrySchedule, call_with_retry
+from bridge.errors import RemoteError
+from bridge.retry import RetrySchedule
 
 SYSTEM = "bigin"
 API_PATH = "/bigin/v2"
@@ -41,33 +42,16 @@ TOKEN_THROTTLE_ERRORS = THROTTLE_ERRORS | {"Access Denied"}
 log = logging.getLogger(__name__)
 
 
-class BiginResponse:
-    """A decoded answer: HTTP status and JSON body (None for 204/304)."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body
-
-    @property
-    def empty(self) -> bool:
-        return self.status in (204, 304)
-
-
-def map_response(response: requests.Response, operation: str) -> BiginResponse:
+def map_response(response: requests.Response, operation: str) -> Answer:
     """The decoded response, or the project error its status and body mean."""
     status = response.status_code
     if status in (204, 304):
-        return BiginResponse(status, None)
+        return Answer(status, None)
     body = decode_json(response, operation, SYSTEM)
     code = body.get("code") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
     text = f"{operation}: HTTP {status} {code or ''} {message or ''}".strip()
-    if status == 429:
-        raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
-    if status in (401, 403):
-        raise AuthError(text, system=SYSTEM)
-    if status >= 500:
-        raise TransientError(text, system=SYSTEM)
+    raise_for_status(response, text, SYSTEM)
     # Writes answer 400 when every record failed, with per-record entries: the caller
     # reads those; only a body without them is an error of the call as a whole.
     per_record = isinstance(body, dict) and any(
@@ -75,11 +59,13 @@ def map_response(response: requests.Response, operation: str) -> BiginResponse:
     )
     if status >= 400 and not per_record:
         raise RemoteError(text, system=SYSTEM, code=code, status=status)
-    return BiginResponse(status, body)
+    return Answer(status, body)
 
 
-class BiginClient:
+class BiginClient(PacedRestClient):
     """HTTP calls to one Bigin org, with auth, pacing, retries and error mapping."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -98,26 +84,26 @@ class BiginClient:
         shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.configured_domain = api_domain.rstrip("/")
-        self.tokens = TokenSource(
-            OAuthSettings(
-                system=SYSTEM,
-                token_url=accounts_url.rstrip("/") + "/oauth/v2/token",
-                grant="refresh_token",
-                client_id=client_id,
-                client_secret=client_secret,
-                refresh_token=refresh_token,
-                leeway=token_leeway,
-                throttle_errors=TOKEN_THROTTLE_ERRORS,
-            ),
-            shared=shared_tokens,
+        token_url = accounts_url.rstrip("/") + "/oauth/v2/token"
+        grant = OAuthSettings(
+            SYSTEM,
+            token_url,
+            "refresh_token",
+            client_id,
+            client_secret,
+            refresh_token,
+            leeway=token_leeway,
+            throttle_errors=TOKEN_THROTTLE_ERRORS,
         )
-        # 429 stays out of the session's retries: it is handled below for every method,
+        tokens = TokenSource(grant, shared=shared_tokens)
+        # 429 stays out of the session's retries: the kit repeats every method after one,
         # with a bound on how long a Retry-After may make us wait.
-        self.session = build_paced_session(SYSTEM, timeout)
-        self.session.auth = TokenAuth(self.tokens, scheme="Zoho-oauthtoken")
+        auth = TokenAuth(tokens, scheme="Zoho-oauthtoken")
+        schedule = retry or RetrySchedule()
+        super().__init__(api_domain, tokens, timeout=timeout, schedule=schedule, auth=auth)
+        self.tokens: TokenSource = tokens
         self.pacer: CallPacer = Pacer(max_calls_per_second)
         self.budget: Budget = CreditBudget(daily_credits, credit_burst)
-        self.schedule = retry or RetrySchedule()
         self.credits_spent = 0
         self._credit_lock = threading.Lock()
 
@@ -129,54 +115,21 @@ class BiginClient:
         domain = self.tokens.token_data.get("api_domain")
         return str(domain).rstrip("/") if domain else self.configured_domain
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        headers: dict[str, str] | None = None,
-        cost: int = 1,
-        retry_server_errors: bool = False,
-    ) -> BiginResponse:
-        """One API call; ``retry_server_errors`` lets a POST be repeated after a 5xx."""
-        operation = f"{method} {path}"
-        retry_on: tuple[type[BridgeError], ...] = (RateLimited,)
-        if retry_server_errors:
-            retry_on = (RateLimited, TransientError)
+    def _url(self, path: str) -> str:
+        return f"{self.api_domain()}{API_PATH}{path}"
 
-        def attempt() -> BiginResponse:
-            self.pacer.wait()
-            self.budget.take(cost)
-            # Fetch the token first so api_domain comes from a token response.
-            self.tokens.access_token()
-            url = f"{self.api_domain()}{API_PATH}{path}"
-            try:
-                response = self.session.request(
-                    method, url, params=params, json=json, headers=headers
-                )
-            except requests.Timeout as exc:
-                raise TransientError(f"{operation}: timed out", system=SYSTEM) from exc
-            except requests.ConnectionError as exc:
-                raise TransientError(
-                    f"{operation}: connection failed ({type(exc).__name__})", system=SYSTEM
-                ) from exc
-            except requests.RequestException as exc:
-                raise TransientError(f"{operation}: {type(exc).__name__}", system=SYSTEM) from exc
-            result = map_response(response, operation)
-            with self._credit_lock:
-                self.credits_spent += cost
-            return result
+    def _admit(self, cost: int, search: bool) -> None:
+        super()._admit(cost, search)
+        # Fetch the token first so api_domain comes from a token response.
+        self.tokens.access_token()
 
-        return call_with_retry(
-            attempt, retry_on=retry_on, schedule=self.schedule, what=f"bigin {operation}"
-        )
+    def _answer(self, response: requests.Response, operation: str, cost: int) -> Answer:
+        result = map_response(response, operation)
+        with self._credit_lock:
+            self.credits_spent += cost
+        return result
 
     @staticmethod
     def write_cost(records: int) -> int:
         """Credits of an insert/update/upsert: 1 per 10 records [V]."""
         return max(1, math.ceil(records / 10))
-
-    def close(self) -> None:
-        self.session.close()

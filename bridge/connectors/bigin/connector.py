@@ -34,16 +34,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-)
-from bridge.connectors.bigin.client import BiginClient, BiginResponse
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
+from bridge.connectors.bigin.client import BiginClient
 from bridge.connectors.bigin.mapping import (
     DEFAULT_EXTERNAL_ID_FIELD,
     READ_FIELDS,
@@ -55,6 +47,7 @@ from bridge.connectors.bigin.mapping import (
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import WatchManager
 from bridge.connectors.kit.limits import AccountLimits
+from bridge.connectors.kit.rest import Answer
 from bridge.connectors.kit.settings import in_range
 from bridge.errors import RemoteError
 from bridge.model import Contact
@@ -74,15 +67,7 @@ class BiginConnector(Connector):
     """One Bigin org's Contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.WATCH_CHANNELS,
-            Capability.SHARED_LIMITS,
-        }
-    )
+    capabilities = Capability.standard(Capability.WATCH_CHANNELS, Capability.SHARED_LIMITS)
     deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
 
     def __init__(
@@ -94,12 +79,10 @@ class BiginConnector(Connector):
         per_page: int = 200,
         overlap: float = 120.0,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
-        in_range(SYSTEM, "per_page", per_page, 1, 200)
         self.client = client
         self.external_id_field = external_id_field
-        self.batch_size = batch_size
-        self.per_page = per_page
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
+        self.per_page = in_range(SYSTEM, "per_page", per_page, 1, 200)
         self.overlap = timedelta(seconds=overlap)
         self.duplicate_check_fields = [external_id_field, "Email"]
         self.watch = WatchManager(client)
@@ -269,7 +252,7 @@ class BiginConnector(Connector):
                     outcomes[index] = outcome
         return [o for o in outcomes if o is not None]
 
-    def _entries(self, response: BiginResponse, sent: int, what: str) -> list[dict[str, Any]]:
+    def _entries(self, response: Answer, sent: int, what: str) -> list[dict[str, Any]]:
         entries = (response.body or {}).get("data") or []
         if len(entries) != sent:
             raise RemoteError(
@@ -307,16 +290,12 @@ class BiginConnector(Connector):
         details = entry.get("details") or {}
         if entry.get("status") == "success":
             created = entry.get("action") == "insert"
-            return UpsertOutcome(
-                UpsertStatus.CREATED if created else UpsertStatus.UPDATED,
-                id=str(details.get("id")) if details.get("id") else None,
-                code=entry.get("code"),
-            )
-        return UpsertOutcome(
-            UpsertStatus.FAILED,
-            code=entry.get("code") or "UNKNOWN",
+            record_id = str(details.get("id")) if details.get("id") else None
+            return UpsertOutcome.written(created, record_id, code=entry.get("code"))
+        return UpsertOutcome.failed(
+            entry.get("code") or "UNKNOWN",
+            entry.get("message"),
             field=details.get("api_name"),
-            message=entry.get("message"),
         )
 
     def delete(self, contact_id: str) -> bool:

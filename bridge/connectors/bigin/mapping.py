@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.connectors.kit.wire import AddressFields, address_fields
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "bigin"
@@ -31,6 +32,10 @@ PHONE_FIELDS = {
     "Home_Phone": PhoneType.HOME_PHONE,
 }
 MAILING_KIND = AddressType.HOME
+#: Where a contact's address goes on a write.
+MAILING_FIELDS = AddressFields(
+    "Mailing_Street", "Mailing_City", "Mailing_State", "Mailing_Zip", "Mailing_Country"
+)
 CUSTOM_TEXT_FIELDS = {"Department": "department", "Description": "description"}
 TAGS_KEY = "tags"
 
@@ -150,14 +155,7 @@ def contact_to_record(
         record[name] = contact.phone(kind)
     address = contact.address(MAILING_KIND)
     if address is not None:
-        street = ", ".join(p for p in (address.line1, address.line2) if p) or None
-        record.update(
-            Mailing_Street=street,
-            Mailing_City=address.city,
-            Mailing_State=address.state,
-            Mailing_Zip=address.zipcode,
-            Mailing_Country=address.country_code,
-        )
+        record.update(address_fields(address, MAILING_FIELDS))
     if contact.company is not None and contact.company.name:
         company_id = contact.company.ids.get(SYSTEM)
         record["Account_Name"] = (

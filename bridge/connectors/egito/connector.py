@@ -14,23 +14,14 @@ not written; with ``delete_deleted = true`` its Egito record is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-    upsert_one_by_one,
-)
+from bridge.connectors.base import Capability, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.egito.client import SYSTEM, EgitoClient
 from bridge.connectors.egito.mapping import (
     Dictionaries,
@@ -40,11 +31,11 @@ from bridge.connectors.egito.mapping import (
     format_local,
     record_to_contact,
 )
-from bridge.connectors.kit.matching import CompanyIds, find_existing
+from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import FetchedPage, OffsetPager
-from bridge.connectors.kit.settings import in_range, time_zone
+from bridge.connectors.kit.settings import time_zone
 from bridge.errors import ConfigError, RecordError
-from bridge.model import Company, Contact
+from bridge.model import Contact
 
 CONTACT = "Contact"
 ACCOUNT = "Account"
@@ -58,13 +49,12 @@ class _ListPage:
     more_records: bool
 
 
-class EgitoConnector(Connector):
+class EgitoConnector(OneByOneConnector):
     """Contacts of one Egito instance."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
-    )
+    capabilities = Capability.standard()
+    client: EgitoClient
     deleted_flag = f"`{DELETED_MARK}` at the start of the contact's `description`"
 
     def __init__(
@@ -78,11 +68,8 @@ class EgitoConnector(Connector):
         strict_dictionaries: bool = False,
         delete_deleted: bool = False,
     ) -> None:
-        in_range(SYSTEM, "page_size", page_size, 1, 100)
         self.tz = time_zone(timezone)
-        self.client = client
-        self.external_id_field = external_id_field
-        self.page_size = page_size
+        super().__init__(client, external_id_field, page_size)
         self.modified_param = modified_param
         self.strict_dictionaries = strict_dictionaries
         self.delete_deleted = delete_deleted
@@ -144,10 +131,7 @@ class EgitoConnector(Connector):
     def read_changes(
         self, since: datetime | None = None, resume: Position | None = None
     ) -> Iterator[Page]:
-        start = 0
-        if resume is not None:
-            since = resume.since
-            start = int(resume.cursor.get("start", 0))
+        since, start = self.resume_at(since, resume, "start")
         filters: dict[str, Any] = {}
         if since is not None and self.modified_param:
             filters[self.modified_param] = format_local(since, self.tz)
@@ -165,7 +149,7 @@ class EgitoConnector(Connector):
 
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """Every contact id, by ``start`` offsets (the list answers whole records)."""
-        start = int(resume.cursor.get("start", 0)) if resume is not None else 0
+        _, start = self.resume_at(None, resume, "start")
         for fetched in self._pages(start, {}, [None]):
             yield IdPage(
                 ids=[str(r["id"]) for r in fetched.records if r.get("id") is not None],
@@ -215,10 +199,6 @@ class EgitoConnector(Connector):
 
     # -- writes ----------------------------------------------------------------------
 
-    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
-        # No batch endpoint: one record at a time, a refused one failing alone.
-        return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
-
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
         def external_id_of(record: dict[str, Any]) -> str | None:
             value = record.get(self.external_id_field)
@@ -250,14 +230,13 @@ class EgitoConnector(Connector):
         account_id = self.accounts.for_contact(contact)
         if account_id is not None:
             fields["accountId"] = account_id
-        existing = self._existing(contact)
-        if existing is None:
-            return UpsertOutcome(UpsertStatus.CREATED, id=self.client.create(CONTACT, fields))
-        record_id = str(existing["id"])
-        if not differs(existing, fields):
-            return UpsertOutcome(UpsertStatus.UNCHANGED, id=record_id)
-        self.client.update(CONTACT, record_id, fields)
-        return UpsertOutcome(UpsertStatus.UPDATED, id=record_id)
+        return self._save(
+            self._existing(contact),
+            fields,
+            differs,
+            create=lambda: self.client.create(CONTACT, fields),
+            update=lambda record_id: self.client.update(CONTACT, record_id, fields),
+        )
 
     def _upsert_deleted(self, contact: Contact) -> UpsertOutcome:
         """Egito has no soft delete: a deleted contact is removed, or left alone.
@@ -267,11 +246,11 @@ class EgitoConnector(Connector):
         """
         existing = self._existing(contact)
         if existing is None:
-            return UpsertOutcome(UpsertStatus.UNCHANGED, id=None)
+            return UpsertOutcome.unchanged(None)
         record_id = str(existing["id"])
         if self.delete_deleted and self.client.delete(CONTACT, record_id):
-            return UpsertOutcome(UpsertStatus.UPDATED, id=record_id)
-        return UpsertOutcome(UpsertStatus.UNCHANGED, id=record_id)
+            return UpsertOutcome.written(False, record_id)
+        return UpsertOutcome.unchanged(record_id)
 
     def delete(self, contact_id: str) -> bool:
         return self.client.delete(CONTACT, contact_id)
@@ -294,11 +273,7 @@ class EgitoConnector(Connector):
         if contact.company is not None and contact.company.name:
             fields["accountName"] = contact.company.name
         held = record_to_contact(fields, self.tz, labels, self.external_id_field)
-        held.ids = dict(contact.ids)
-        if contact.company is not None and held.company is not None:
-            held.company = Company(held.company.name, dict(contact.company.ids))
-        held.created_at, held.updated_at = contact.created_at, contact.updated_at
-        return held
+        return self._as_held(held, contact)
 
     def close(self) -> None:
         self.client.close()

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.connectors.kit.wire import AddressFields, address_fields, main_phone, utc_second
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "egito"
 ADDRESS_KIND = AddressType.HOME
+#: Where a contact's address goes on a write (Egito keeps no state).
+ADDRESS_FIELDS = AddressFields(
+    street="street", city="city", zipcode="postCode", country_code="country"
+)
 TEXT_CUSTOM_FIELDS = ("position", "description")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 log = logging.getLogger(__name__)
@@ -111,9 +116,7 @@ def parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
                 continue
     if parsed is None:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    return utc_second(parsed, tz)
 
 
 def format_local(value: datetime, tz: ZoneInfo) -> str:
@@ -181,7 +184,7 @@ def contact_to_fields(
         "lastName": contact.last_name,
         "title": contact.title,
         "email": contact.email,
-        "phone": contact.phone(PhoneType.WORK_PHONE) or contact.phone(PhoneType.HOME_PHONE),
+        "phone": main_phone(contact),
         "mobile": contact.phone(PhoneType.MOBILE),
     }
     if contact.external_id:
@@ -201,13 +204,7 @@ def contact_to_fields(
         fields[kind] = entry_id
     address = next((a for a in contact.addresses if not a.is_empty()), None)
     if address is not None:
-        street = ", ".join(p for p in (address.line1, address.line2) if p) or None
-        fields.update(
-            street=street,
-            city=address.city,
-            postCode=address.zipcode,
-            country=address.country_code,
-        )
+        fields.update(address_fields(address, ADDRESS_FIELDS))
     for name in TEXT_CUSTOM_FIELDS:
         if contact.custom_fields.get(name):
             fields[name] = contact.custom_fields[name]

@@ -14,15 +14,12 @@ from typing import Any, TypeVar
 import requests
 
 from bridge.auth import TokenSource
-from bridge.connectors.kit.rest import RestClient, json_body, retry_after
+from bridge.connectors.kit.rest import RestClient, json_body, raise_for_status
 from bridge.errors import (
-    AuthError,
     NotFound,
     ProtocolError,
-    RateLimited,
     RecordError,
     RemoteError,
-    TransientError,
 )
 from bridge.retry import DEFAULT_SCHEDULE, RetrySchedule
 
@@ -55,14 +52,9 @@ def raise_for_error(response: requests.Response, operation: str) -> None:
     message = str(error.get("message") or code)
     details = [d for d in error.get("details") or () if isinstance(d, dict)]
     text = f"{operation}: {code}: {message}"
-    if status == 429:
-        raise RateLimited(text, retry_after=retry_after(response), system=SYSTEM)
-    if status in (401, 403):
-        raise AuthError(text, system=SYSTEM)
+    raise_for_status(response, text, SYSTEM)
     if status == 404:
         raise NotFound(text, system=SYSTEM, code=code)
-    if status >= 500:
-        raise TransientError(text, system=SYSTEM)
     if status in (400, 409, 422):
         first = details[0] if details else {}
         described = "; ".join(

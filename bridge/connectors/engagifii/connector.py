@@ -15,22 +15,13 @@ deleted in the feed and as absent from ``get`` and the lookups.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from bridge.auth import OAuthSettings, TokenSource
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-    upsert_one_by_one,
-)
+from bridge.connectors.base import Capability, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.engagifii.client import NO_ORGANIZATION, SYSTEM, EngagifiiClient
 from bridge.connectors.engagifii.mapping import (
     contact_to_person,
@@ -39,24 +30,22 @@ from bridge.connectors.engagifii.mapping import (
     person_to_contact,
     read_external_id,
 )
-from bridge.connectors.kit.matching import CompanyIds, find_existing
+from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import PageIndexPager
-from bridge.connectors.kit.settings import in_range
 from bridge.errors import ConfigError, NotFound
-from bridge.model import Company, Contact
+from bridge.model import Contact
 
 log = logging.getLogger(__name__)
 MODIFIED_FILTER_MODES = ("server", "client")
 DELETE_MODES = ("deactivate", "delete")
 
 
-class EngagifiiConnector(Connector):
+class EngagifiiConnector(OneByOneConnector):
     """People of one Engagifii tenant."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {Capability.LIST_IDS, Capability.FLAG_DELETED, Capability.EXTERNAL_ID_LOOKUP}
-    )
+    capabilities = Capability.standard()
+    client: EngagifiiClient
     deleted_flag = "the person deactivated (`isActive = false`, Engagifii's soft delete)"
 
     def __init__(
@@ -69,14 +58,11 @@ class EngagifiiConnector(Connector):
         delete_mode: str = "deactivate",
         default_organization_id: str = NO_ORGANIZATION,
     ) -> None:
-        in_range(SYSTEM, "page_size", page_size, 1, 100)
         if modified_filter not in MODIFIED_FILTER_MODES:
             raise ConfigError(f"engagifii modified_filter must be one of {MODIFIED_FILTER_MODES}")
         if delete_mode not in DELETE_MODES:
             raise ConfigError(f"engagifii delete_mode must be one of {DELETE_MODES}")
-        self.client = client
-        self.external_id_field = external_id_field
-        self.page_size = page_size
+        super().__init__(client, external_id_field, page_size)
         self.modified_filter = modified_filter
         self.delete_mode = delete_mode
         self.default_organization_id = default_organization_id
@@ -128,10 +114,7 @@ class EngagifiiConnector(Connector):
     def read_changes(
         self, since: datetime | None = None, resume: Position | None = None
     ) -> Iterator[Page]:
-        start = 0
-        if resume is not None:
-            since = resume.since
-            start = int(resume.cursor.get("page_index", 0))
+        since, start = self.resume_at(since, resume, "page_index")
         flt: dict[str, Any] = {}
         if since is not None and self.modified_filter == "server":
             flt["modifiedDate"] = format_datetime(since)
@@ -160,7 +143,7 @@ class EngagifiiConnector(Connector):
 
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """Ids of the active people (the API returns whole records: no field selection)."""
-        start = int(resume.cursor.get("page_index", 0)) if resume is not None else 0
+        _, start = self.resume_at(None, resume, "page_index")
         pager = PageIndexPager(
             lambda index, size: self.client.people_page(index, size, {"isActive": True}),
             system=SYSTEM,
@@ -240,10 +223,6 @@ class EngagifiiConnector(Connector):
 
     # -- writes ----------------------------------------------------------------------
 
-    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
-        # No batch endpoint: one record at a time, a refused one failing alone.
-        return upsert_one_by_one(contacts, self._upsert_one, SYSTEM)
-
     def _existing(self, contact: Contact) -> dict[str, Any] | None:
         return find_existing(
             contact,
@@ -258,20 +237,20 @@ class EngagifiiConnector(Connector):
         existing = self._existing(contact)
         body = contact_to_person(contact, self.external_id_field)
         organization_id = self.organizations.for_contact(contact)
-        if existing is None:
-            if contact.deleted:  # nothing to deactivate, and no point creating it inactive
-                return UpsertOutcome(UpsertStatus.UNCHANGED, id=None)
-            created = self.client.create_person(
-                organization_id or self.default_organization_id, body
-            )
-            return UpsertOutcome(UpsertStatus.CREATED, id=str(created["id"]))
-        person_id = str(existing["id"])
-        if organization_id is not None:
+        if existing is None and contact.deleted:
+            # Nothing to deactivate, and no point creating it inactive.
+            return UpsertOutcome.unchanged(None)
+        if existing is not None and organization_id is not None:
             body["organizationId"] = organization_id
-        if not differs(existing, body):
-            return UpsertOutcome(UpsertStatus.UNCHANGED, id=person_id)
-        self.client.update_person(person_id, body)
-        return UpsertOutcome(UpsertStatus.UPDATED, id=person_id)
+        # A new person's organization is in the create call's path, not in its body.
+        organization = organization_id or self.default_organization_id
+        return self._save(
+            existing,
+            body,
+            differs,
+            create=lambda: str(self.client.create_person(organization, body)["id"]),
+            update=lambda person_id: self.client.update_person(person_id, body),
+        )
 
     def flag_deleted(self, contact_id: str) -> bool:
         """Deactivate the person (whatever ``delete_mode`` says)."""
@@ -301,12 +280,7 @@ class EngagifiiConnector(Connector):
         body["id"] = contact.ids.get(SYSTEM)
         if contact.company is not None and contact.company.name:
             body["organizationName"] = contact.company.name
-        held = person_to_contact(body, self.external_id_field)
-        held.ids = dict(contact.ids)
-        if contact.company is not None and held.company is not None:
-            held.company = Company(held.company.name, dict(contact.company.ids))
-        held.created_at, held.updated_at = contact.created_at, contact.updated_at
-        return held
+        return self._as_held(person_to_contact(body, self.external_id_field), contact)
 
     def close(self) -> None:
         self.client.close()

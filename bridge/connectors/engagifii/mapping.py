@@ -17,6 +17,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bridge.connectors.kit.wire import main_phone, utc_second
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "engagifii"
@@ -55,9 +56,7 @@ def parse_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    return utc_second(parsed)
 
 
 def format_datetime(value: datetime) -> str:
@@ -148,7 +147,7 @@ def contact_to_person(contact: Contact, external_id_field: str = "externalId") -
         "lastName": contact.last_name,
         "email": contact.email,
         "title": contact.title,
-        "phone": contact.phone(PhoneType.WORK_PHONE) or contact.phone(PhoneType.HOME_PHONE),
+        "phone": main_phone(contact),
         "mobilePhone": contact.phone(PhoneType.MOBILE),
         "secondaryEmail": contact.phone(PhoneType.EMAIL_2),
         "displayName": contact.full_name,

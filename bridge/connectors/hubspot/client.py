@@ -15,6 +15,9 @@
   search's ``SECONDLY`` waits a second; ``DAILY`` is raised at once (waiting would stall
   a run for hours). Every method is repeated after a 429 (it was not processed).
 - Errors [V]: the body's ``category`` and ``message`` travel in :class:`HubSpotError`.
+
+Sessions, auth and retries are the kit's :class:`~bridge.connectors.kit.rest.RestClient`
+(paced: one session that leaves every 429 to the handling above).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,15 +33,13 @@ import requests
 
 from bridge.auth import OAuthSettings, TokenAuth, TokenSource
 from bridge.connectors.kit.limits import CallPacer, CreditBudget, Pacer
-from bridge.connectors.kit.rest import build_paced_session, decode_json
-from bridge.errors import (
-    AuthError,
-    BridgeError,
-    RateLimited,
-    RemoteError,
-    TransientError,
+from bridge.connectors.kit.rest import (
+    Answer,
+    PacedRestClient,
+    decode_json,
 )
-from bridge.retry import RetrySchedule, call_with_retry
+from bridge.errors import AuthError, BridgeError, RateLimited, RemoteError, TransientError
+from bridge.retry import RetrySchedule
 
 SYSTEM = "hubspot"
 WINDOW = 10.0
@@ -66,6 +68,25 @@ class PrivateAppAuth(requests.auth.AuthBase):
         return request
 
 
+def account_auth(settings: Mapping[str, Any]) -> tuple[requests.auth.AuthBase, TokenSource | None]:
+    """How calls to an account are authorized, from its connection settings: a private-app
+    ``access_token``, or OAuth tokens by the refresh-token grant (then their source too)."""
+    if settings.get("access_token"):
+        return PrivateAppAuth(str(settings["access_token"])), None
+    client_id, client_secret = settings.get("client_id"), settings.get("client_secret")
+    refresh_token = settings.get("refresh_token")
+    if not (client_id and client_secret and refresh_token):
+        raise AuthError(
+            "hubspot needs access_token, or client_id + client_secret + refresh_token",
+            system=SYSTEM,
+        )
+    token_url = str(settings["base_url"]).rstrip("/") + "/oauth/v1/token"
+    tokens = TokenSource(
+        OAuthSettings(SYSTEM, token_url, "refresh_token", client_id, client_secret, refresh_token)
+    )
+    return TokenAuth(tokens), tokens
+
+
 def _seconds_to_midnight() -> float:
     now = datetime.now(UTC)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -90,47 +111,27 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-class HubSpotClient:
+class HubSpotClient(PacedRestClient):
     """HTTP calls to one HubSpot account."""
+
+    system = SYSTEM
 
     def __init__(
         self,
-        *,
         base_url: str,
-        access_token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        refresh_token: str | None = None,
+        auth: requests.auth.AuthBase,
+        *,
+        tokens: TokenSource | None = None,
         timeout: float = 60.0,
         calls_per_10s: float = 100.0,
         searches_per_second: float = 5.0,
         retry: RetrySchedule | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = build_paced_session(SYSTEM, timeout)
-        self.tokens: TokenSource | None = None
-        if access_token:
-            self.session.auth = PrivateAppAuth(access_token)
-        elif client_id and client_secret and refresh_token:
-            self.tokens = TokenSource(
-                OAuthSettings(
-                    system=SYSTEM,
-                    token_url=self.base_url + "/oauth/v1/token",
-                    grant="refresh_token",
-                    client_id=client_id,
-                    client_secret=client_secret,
-                    refresh_token=refresh_token,
-                )
-            )
-            self.session.auth = TokenAuth(self.tokens)
-        else:
-            raise AuthError(
-                "hubspot needs access_token, or client_id + client_secret + refresh_token",
-                system=SYSTEM,
-            )
+        """``auth`` as :func:`account_auth` gives it (``tokens``, the OAuth tokens behind it)."""
+        schedule = retry or RetrySchedule()
+        super().__init__(base_url, tokens, timeout=timeout, schedule=schedule, auth=auth)
         self.pacer: CallPacer = Pacer(searches_per_second)
         self.budget: Any = CreditBudget(*_bucket(calls_per_10s, WINDOW))
-        self.schedule = retry or RetrySchedule()
         self._lock = threading.Lock()
         self._hold_until = 0.0
         self._daily_spent_until = 0.0
@@ -164,7 +165,7 @@ class HubSpotClient:
             if daily_left is not None and daily_left <= 0:
                 self._daily_spent_until = time.monotonic() + _seconds_to_midnight()
 
-    def _admit(self, search: bool) -> None:
+    def _admit(self, cost: int, search: bool) -> None:
         with self._lock:
             daily = self._daily_spent_until - time.monotonic()
             hold = self._hold_until - time.monotonic()
@@ -176,52 +177,22 @@ class HubSpotClient:
         if hold > 0:
             log.info("hubspot: rate-limit window spent, waiting %.1f s", hold)
             time.sleep(hold)
-        self.budget.take(1)
+        self.budget.take(cost)
 
-    # -- calls -----------------------------------------------------------------------
+    # -- answers ---------------------------------------------------------------------
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        search: bool = False,
-        retry_server_errors: bool = False,
-    ) -> tuple[int, Any]:
-        """(status, decoded body) of one call; errors raised as the project's."""
-        operation = f"{method} {path}"
-        retry_on: tuple[type[BridgeError], ...] = (RateLimited,)
-        if retry_server_errors or search:
-            retry_on = (RateLimited, TransientError)
-
-        def attempt() -> tuple[int, Any]:
-            self._admit(search)
-            try:
-                response = self.session.request(
-                    method, self.base_url + path, params=params, json=json
-                )
-            except requests.RequestException as exc:
-                raise TransientError(f"{operation}: {type(exc).__name__}", system=SYSTEM) from exc
-            self.calls += 1
-            self._observe(response.headers)
-            return self._decode(response, operation)
-
-        return call_with_retry(
-            attempt, retry_on=retry_on, schedule=self.schedule, what=f"hubspot {operation}"
-        )
-
-    def _decode(self, response: requests.Response, operation: str) -> tuple[int, Any]:
+    def _answer(self, response: requests.Response, operation: str, cost: int) -> Answer:
+        self.calls += 1
+        self._observe(response.headers)
         status = response.status_code
         if status == 204 or not response.content:
             if status >= 400:
                 raise self._error(status, {}, operation, response)
-            return status, None
+            return Answer(status, None)
         body = decode_json(response, operation, SYSTEM)
         if status >= 400:
             raise self._error(status, body if isinstance(body, dict) else {}, operation, response)
-        return status, body
+        return Answer(status, body)
 
     def _error(
         self, status: int, body: dict[str, Any], operation: str, response: requests.Response
@@ -246,6 +217,3 @@ class HubSpotClient:
         if status >= 500 or status in (423, 477):
             return TransientError(text, system=SYSTEM)
         return HubSpotError(text, status=status, code=category, body=body)
-
-    def close(self) -> None:
-        self.session.close()

@@ -30,16 +30,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-)
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.hubspot import feed
-from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError
+from bridge.connectors.hubspot.client import HubSpotClient, HubSpotError, account_auth
 from bridge.connectors.hubspot.mapping import (
     DEFAULT_DELETED_PROPERTY,
     DEFAULT_EXTERNAL_ID_PROPERTY,
@@ -63,15 +56,8 @@ class HubSpotConnector(Connector):
     """One HubSpot account's contacts."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.DELETIONS_FEED,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.CUSTOM_PROPERTIES,
-            Capability.SHARED_LIMITS,
-        }
+    capabilities = Capability.standard(
+        Capability.DELETIONS_FEED, Capability.CUSTOM_PROPERTIES, Capability.SHARED_LIMITS
     )
     deleted_flag = f"the `{DEFAULT_DELETED_PROPERTY}` checkbox property set to true"
 
@@ -84,11 +70,10 @@ class HubSpotConnector(Connector):
         batch_size: int = MAX_BATCH,
         overlap: float = 300.0,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
         self.client = client
         self.external_id_property = external_id_property
         self.deleted_property = deleted_property
-        self.batch_size = batch_size
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
         self.overlap = timedelta(seconds=overlap)
         self._property_ready = False
         self._deleted_property_ready = False
@@ -100,12 +85,11 @@ class HubSpotConnector(Connector):
         s = config.settings
         if not s.get("access_token"):
             config.require("client_id", "client_secret", "refresh_token")
+        auth, tokens = account_auth(s)
         client = HubSpotClient(
-            base_url=s["base_url"],
-            access_token=s.get("access_token") or None,
-            client_id=s.get("client_id"),
-            client_secret=s.get("client_secret"),
-            refresh_token=s.get("refresh_token"),
+            s["base_url"],
+            auth,
+            tokens=tokens,
             timeout=float(s.get("timeout", 60)),
             calls_per_10s=float(s.get("calls_per_10s", 100)),
             searches_per_second=float(s.get("searches_per_second", 5)),
@@ -211,14 +195,22 @@ class HubSpotConnector(Connector):
 
     # -- the bridge's own properties ---------------------------------------------------
 
-    def _ensure_property(self, definition: dict[str, Any]) -> bool:
-        """Create a contact property when missing; True when created now."""
+    def _ensure_property(
+        self, name: str, label: str, kind: str, field_type: str, **more: Any
+    ) -> bool:
+        """Create a contact property (in the contact information group) when missing.
+
+        ``kind`` and ``field_type`` are HubSpot's ``type`` and ``fieldType``; ``more``, the
+        rest of the definition. True when created now.
+        """
         try:
-            self.client.call("GET", f"/crm/v3/properties/contacts/{definition['name']}")
+            self.client.call("GET", f"/crm/v3/properties/contacts/{name}")
             return False
         except HubSpotError as exc:
             if exc.status != 404:
                 raise
+        definition = {"name": name, "label": label, "type": kind, "fieldType": field_type}
+        definition.update(groupName="contactinformation", **more)
         try:
             self.client.call("POST", "/crm/v3/properties/contacts", json=definition)
         except HubSpotError as exc:
@@ -234,14 +226,7 @@ class HubSpotConnector(Connector):
     def ensure_external_id_property(self) -> bool:
         """Create the unique External ID property when missing; True when created now."""
         created = self._ensure_property(
-            {
-                "name": self.external_id_property,
-                "label": "Bridge external ID",
-                "type": "string",
-                "fieldType": "text",
-                "groupName": "contactinformation",
-                "hasUniqueValue": True,
-            }
+            self.external_id_property, "Bridge external ID", "string", "text", hasUniqueValue=True
         )
         self._property_ready = True
         return created
@@ -249,17 +234,14 @@ class HubSpotConnector(Connector):
     def ensure_deleted_property(self) -> bool:
         """Create the checkbox property ``flag_deleted`` sets, when missing."""
         created = self._ensure_property(
-            {
-                "name": self.deleted_property,
-                "label": "Deleted on the other side of the bridge",
-                "type": "bool",
-                "fieldType": "booleancheckbox",
-                "groupName": "contactinformation",
-                "options": [
-                    {"label": "Yes", "value": "true", "displayOrder": 0},
-                    {"label": "No", "value": "false", "displayOrder": 1},
-                ],
-            }
+            self.deleted_property,
+            "Deleted on the other side of the bridge",
+            "bool",
+            "booleancheckbox",
+            options=[
+                {"label": "Yes", "value": "true", "displayOrder": 0},
+                {"label": "No", "value": "false", "displayOrder": 1},
+            ],
         )
         self._deleted_property_ready = True
         return created

@@ -4,7 +4,14 @@
   ``moreRecords``, ``pageIndex``/``totalCount``) that every paged feed walks with.
 - :mod:`~bridge.connectors.kit.rest`: a REST client base (bearer auth, a read session that
   retries and a write session that repeats only after a 429, transport errors and
-  ``Retry-After`` mapped once).
+  ``Retry-After`` mapped once, the statuses every API means alike), and
+  :class:`~bridge.connectors.kit.rest.PacedRestClient` for a client that paces its account
+  itself (one call: admission, every method repeated after a 429).
+- :mod:`~bridge.connectors.kit.matching`: finding the record a contact is, and
+  :class:`~bridge.connectors.kit.matching.OneByOneConnector` for a system that writes one
+  record at a time.
+- :mod:`~bridge.connectors.kit.wire`: wire values every mapping shares (times to the
+  second in UTC, an address by a table of field names, the main phone).
 - :mod:`~bridge.connectors.kit.limits`: local account pacing (calls a second, a daily
   credit budget), the seam :mod:`bridge.ratelimit` swaps for shared buckets.
 - :mod:`~bridge.connectors.kit.watch`: what a system with push channels offers.

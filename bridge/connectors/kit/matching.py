@@ -4,15 +4,21 @@ Systems that write one record at a time (Engagifii, Egito) match the legacy cont
 way: this system's id, then the External ID, then the email, where a record already tied
 to a different External ID is someone else. A contact's company becomes the system's
 company record by name, found or created once per name even with upserts in threads.
+:class:`OneByOneConnector` is the base such a connector stands on: the upsert loop, the
+create / leave alone / update decision, and a contact read back from the wire given what
+the wire does not carry.
 """
 
 from __future__ import annotations
 
+import abc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from bridge.model import Contact
+from bridge.connectors.base import Connector, UpsertOutcome, upsert_one_by_one
+from bridge.connectors.kit.settings import in_range
+from bridge.model import Company, Contact
 
 Record = dict[str, Any]
 
@@ -84,3 +90,56 @@ class CompanyIds:
                 ]
                 self._ids[key] = str(found[0]["id"]) if found else self._create(name)
             return self._ids[key]
+
+
+class OneByOneConnector(Connector):
+    """A connector for a system without batch or keyed writes: one record at a time.
+
+    Such a system is read in pages of ``page_size`` (1-100) and its records carry the
+    legacy External ID in ``external_id_field``.
+    """
+
+    client: Any
+
+    def __init__(self, client: Any, external_id_field: str, page_size: int) -> None:
+        self.client = client
+        self.external_id_field = external_id_field
+        self.page_size = in_range(self.kind, "page_size", page_size, 1, 100)
+
+    def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
+        # No batch endpoint: one record at a time, a refused one failing alone.
+        return upsert_one_by_one(contacts, self._upsert_one, self.system)
+
+    @abc.abstractmethod
+    def _upsert_one(self, contact: Contact) -> UpsertOutcome:
+        """Write one contact (a ``RecordError`` fails it alone)."""
+
+    @staticmethod
+    def _save(
+        existing: Record | None,
+        wire: Record,
+        differs: Callable[[Record, Record], bool],
+        create: Callable[[], str],
+        update: Callable[[str], object],
+    ) -> UpsertOutcome:
+        """Create when nothing matched, leave a record holding ``wire`` alone, else update."""
+        if existing is None:
+            return UpsertOutcome.written(True, create())
+        record_id = str(existing["id"])
+        if not differs(existing, wire):
+            return UpsertOutcome.unchanged(record_id)
+        update(record_id)
+        return UpsertOutcome.written(False, record_id)
+
+    @staticmethod
+    def _as_held(held: Contact, contact: Contact) -> Contact:
+        """``held``, ``contact`` mapped to the wire and back, with what the wire lacks.
+
+        The wire carries neither the contact's ids on other systems nor its company's,
+        nor its times: they are ``contact``'s own.
+        """
+        held.ids = dict(contact.ids)
+        if contact.company is not None and held.company is not None:
+            held.company = Company(held.company.name, dict(contact.company.ids))
+        held.created_at, held.updated_at = contact.created_at, contact.updated_at
+        return held

@@ -11,7 +11,7 @@ from typing import Any
 
 import zeep
 
-from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, SoapClientFactory
+from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, build_soap_client
 from bridge.soap.decode import install_fast_output
 from bridge.soap.encode import install_fast_input
 from bridge.soap.faults import map_soap_errors
@@ -58,15 +58,14 @@ class LegacyClient:
     ) -> None:
         self.endpoint = endpoint
         self._credentials = {"username": username, "password": password, "siteId": int(site_id)}
-        factory = SoapClientFactory(
-            system=SYSTEM,
-            endpoint=endpoint,
+        self._zeep, self._service = build_soap_client(
+            SYSTEM,
+            endpoint,
             wsdl=wsdl,
             soap_version=soap_version,
             timeout=timeout,
             idempotent=READ_OPERATIONS,
         )
-        self._zeep, self._service = factory.build()
         binding = SOAP12_BINDING if soap_version == 12 else SOAP11_BINDING
         install_fast_output(
             self._zeep,

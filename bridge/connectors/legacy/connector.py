@@ -10,15 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import ConnectionConfig
-from bridge.connectors.base import (
-    Capability,
-    Connector,
-    IdPage,
-    Page,
-    Position,
-    UpsertOutcome,
-    UpsertStatus,
-)
+from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.kit.paging import OffsetPager
 from bridge.connectors.kit.settings import in_range, time_zone
 from bridge.connectors.legacy.client import LegacyClient
@@ -43,14 +35,7 @@ class LegacyConnector(Connector):
     """One site of the legacy hosted CRM."""
 
     kind = SYSTEM
-    capabilities = frozenset(
-        {
-            Capability.LIST_IDS,
-            Capability.FLAG_DELETED,
-            Capability.EXTERNAL_ID_LOOKUP,
-            Capability.OFFSET_SLICES,
-        }
-    )
+    capabilities = Capability.standard(Capability.OFFSET_SLICES)
     deleted_flag = "the contact's own `deleted` flag, set to true"
 
     def __init__(
@@ -62,10 +47,9 @@ class LegacyConnector(Connector):
         company_entity_type: int = COMPANY_ENTITY_TYPE,
         read_ahead: int = 1,
     ) -> None:
-        in_range(SYSTEM, "batch_size", batch_size, 1, 100)
         self.tz = time_zone(timezone)
         self.client = client
-        self.batch_size = batch_size
+        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, 100)
         self.company_entity_type = company_entity_type
         # Pages requested ahead of the one in use: worth it on a slow link; each read
         # then ends with up to read_ahead - 1 calls past the last page.
@@ -112,11 +96,7 @@ class LegacyConnector(Connector):
         self, since: datetime | None = None, resume: Position | None = None
     ) -> Iterator[Page]:
         pager = OffsetPager(self.client.retrieve_page, system=SYSTEM, read_ahead=self.read_ahead)
-        if resume is not None:
-            since = resume.since
-            start = int(resume.cursor.get("offset", 0))
-        else:
-            start = 0
+        since, start = self.resume_at(since, resume, "offset")
         since_local = to_local(since, self.tz) if since is not None else NO_DATE
         for fetched in pager.pages(since_local, start):
             contacts = [
@@ -127,6 +107,12 @@ class LegacyConnector(Connector):
                 position=Position(since=since, cursor={"offset": fetched.next_start}),
                 more=fetched.more,
             )
+
+    def slice_position(self, offset: int) -> Position:
+        return Position(since=None, cursor={"offset": offset})
+
+    def slice_offset(self, position: Position) -> int:
+        return int(position.cursor.get("offset", 0))
 
     def list_ids(self, resume: Position | None = None) -> Iterator[IdPage]:
         """The whole feed with only entityIds kept (the contract has no field selection).
@@ -203,17 +189,13 @@ class LegacyConnector(Connector):
             )
         except RemoteError as exc:
             if len(batch) == 1:
-                return [
-                    UpsertOutcome(
-                        UpsertStatus.FAILED, code=exc.code or "FAULT", message=exc.message
-                    )
-                ]
+                return [UpsertOutcome.failed(exc.code or "FAULT", exc.message)]
             middle = len(batch) // 2
             log.info("legacy UpdateInsert refused a batch of %d; splitting", len(batch))
             return self._upsert_isolating(batch[:middle]) + self._upsert_isolating(batch[middle:])
         # The service answers nothing: whether each record was created or updated, and
         # its new entityId, are not on the wire.
-        return [UpsertOutcome(UpsertStatus.UPSERTED, id=c.ids.get(SYSTEM)) for c in batch]
+        return [UpsertOutcome.upserted(c.ids.get(SYSTEM)) for c in batch]
 
     def delete(self, contact_id: str) -> bool:
         try:
