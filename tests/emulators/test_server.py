@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -131,3 +134,20 @@ def test_stop_closes_kept_alive_connections_and_the_listener():
     ):
         pass
     server.stop()  # a second stop has nothing left to do
+
+
+def test_ctrl_c_stops_a_foreground_emulator():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "emulate", "egito", "--port", "0", "--records", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["kind"] == "egito"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 1  # click's exit status for an interrupt
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

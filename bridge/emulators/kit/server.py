@@ -144,9 +144,16 @@ class EmulatorServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve on the calling thread until ``stop()`` or Ctrl-C."""
+        """Serve until ``stop()`` or Ctrl-C (then stopped cleanly, KeyboardInterrupt raised).
+
+        The worker serves on its own thread: while granian runs it holds the thread that
+        started it outside Python, where no signal handler runs; a join here is
+        interrupted by one.
+        """
+        self.start()
+        assert self._thread is not None
         try:
-            self._worker.run()
+            self._thread.join()
         finally:
             self.stop()
 
