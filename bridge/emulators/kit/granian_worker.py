@@ -1,14 +1,15 @@
 """One granian WSGI worker embedded in this process: the emulators' HTTP server.
 
 granian (a maintained HTTP server written in Rust) parses HTTP, keeps connections alive
-and calls the WSGI app on a pool of its own threads, at about a fifth of the CPU per
-request that a pure-Python server spends; idle, it sleeps in the kernel. Its public
-entry points run it as the process (signals, worker processes or free-threaded Python);
-tests and the demo need the server in a background thread of their own process, calling
-an app object they hold. So this module drives one of its workers directly, as its own
-worker spawners do (``granian.server.mp``), over a listening socket made here. That is
-granian's internal interface: the version is pinned in pyproject.toml, and this module is
-the only one that touches it (tests/emulators/test_kit.py exercises every part).
+and calls the WSGI app on a pool of its own threads, for a fraction of the CPU per
+request that waitress (pure Python) spent (figures: the commit that brought it in);
+idle, it sleeps in the kernel. Its public entry points run it as the process (signals,
+worker processes or free-threaded Python); tests and the demo need the server in a
+background thread of their own process, calling an app object they hold. So this module
+drives one of its workers directly, as granian's own spawners do (``granian.server.mp``),
+over a listening socket made here. That is granian's internal interface: the version is
+pinned in pyproject.toml, and this module is the only one that touches it
+(tests/emulators/test_server.py exercises it).
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ class GranianWorker:
                 (None, None),  # no metrics
             )
             scheduler = _new_cbscheduler(loop, wsgi_runner(self._app), impl_asyncio=False)
-            # Returns once the worker stops (the signal), or at once while it serves on
-            # granian's threads: either way the wait below ends with the signal.
+            # Blocks outside Python until the signal (so no signal handler runs on this
+            # thread meanwhile: EmulatorServer.serve_forever waits on another one).
             worker.serve_mtr(scheduler, loop, self._signal)
             self._stopped.wait()
         finally:
