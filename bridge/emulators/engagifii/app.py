@@ -208,7 +208,7 @@ class EngagifiiApp(RestApp):
             )
 
     def _tenant(self, request: Request) -> Tenant:
-        code = request.headers.get("tenant-code", "").strip()
+        code = request.header("tenant-code").strip()
         if not code:
             raise ApiError(400, "TENANT_REQUIRED", "The tenant-code header is required")
         tenant = self.store.tenant(code)

@@ -204,8 +204,7 @@ class EngagifiiStore:
         person["isActive"] = body.get("isActive", True) is not False
         self._set_org(tenant, person, org_id)
         person["displayName"] = person["displayName"] or _display(person)
-        person["createdDate"] = iso(now)
-        person["modifiedDate"] = iso(now)
+        person["createdDate"] = person["modifiedDate"] = iso(now)
         person["tenantId"] = tenant.tenant_id
         tenant.people[person["id"]] = person
         tenant.order[person["id"]] = len(tenant.order)

@@ -1,14 +1,14 @@
 """Run an emulator's WSGI app as a real HTTP server on loopback.
 
-Emulators are served by waitress (a maintained, threaded WSGI server) either in a
-background thread (tests, the demo) or in the foreground (``soapbridge emulate``).
+Emulators are served by granian (a maintained HTTP server written in Rust, embedded by
+:mod:`bridge.emulators.kit.granian_worker`) either in a background thread (tests, the
+demo) or in the foreground (``soapbridge emulate``).
 Shared fault injection (latency, a failure rate) and a small admin surface
 (``/_emulator/stats``) live here so every emulator has them alike.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import random
@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from waitress.server import create_server
+from bridge.emulators.kit.granian_worker import GranianWorker, WSGIApp, listening_socket
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STATS_PATH = "/_emulator/stats"
 
 
@@ -119,22 +118,17 @@ def with_admin(app: WSGIApp, stats: Stats) -> WSGIApp:
 
 
 class EmulatorServer:
-    """A WSGI app listening on a loopback port, in a background thread until ``stop()``."""
+    """A WSGI app listening on a loopback port, in a background thread until ``stop()``.
+
+    The port is bound at construction (``url`` is known before ``start()``); ``threads``
+    WSGI threads call the app, so that many slow calls (injected latency) run at once.
+    """
 
     def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
-        self._server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="emulator",
-            clear_untrusted_proxy_headers=True,
-            # waitress parses this as an int (0.2 became 0: a busy loop). stop() pulls the
-            # server's trigger to wake the loop, so a long timeout costs nothing on exit.
-            asyncore_loop_timeout=1,
-        )
+        self._socket = listening_socket(host, port)
+        self._worker = GranianWorker(app, self._socket, threads=threads)
         self.host = host
-        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self.port: int = self._socket.getsockname()[1]
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -143,36 +137,35 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._run, name=f"emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._worker.run, name=f"emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
-    def _run(self) -> None:
-        try:
-            self._server.run()
-        except (OSError, ValueError):
-            # Closing the listening socket from another thread wakes the select loop
-            # with a dead descriptor; that is how a stop looks from inside.
-            if not self._stopping:
-                raise
-
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve until ``stop()`` or Ctrl-C (then stopped cleanly, KeyboardInterrupt raised).
+
+        The worker serves on its own thread: while granian runs it holds the thread that
+        started it outside Python, where no signal handler runs; a join here is
+        interrupted by one.
+        """
+        self.start()
+        assert self._thread is not None
+        try:
+            self._thread.join()
+        finally:
+            self.stop()
 
     def stop(self) -> None:
+        """Stop serving: the listener and every open (keep-alive) connection close."""
         if self._stopping:  # a second stop (a test's, then its fixture's) has nothing to do
             return
         self._stopping = True
-        self._server.pull_trigger()  # type: ignore[union-attr]
-        self._server.close()
-        # The loop runs while any connection is open; clients with keep-alive
-        # connections would hold it, so close what is left.
-        for channel in list(self._server._map.values()):  # type: ignore[union-attr]
-            with contextlib.suppress(Exception):
-                channel.close()
-        self._server.task_dispatcher.shutdown(timeout=1)  # type: ignore[union-attr]
+        self._worker.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._socket.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
