@@ -14,13 +14,14 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from bridge.api import connections, hubspot_webhooks, integrations, jobs, metrics, webhooks
+from bridge.api import connections, integrations, jobs, metrics, webhooks
 from bridge.api.context import ApiContext
 from bridge.api.installers import renew_channels
 from bridge.api.openapi import openapi_document, query_parameters
@@ -58,8 +59,10 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler, bool]] = [
     ("/v1/jobs", ("GET",), jobs.list_jobs, True),
     ("/v1/jobs/<_id>", ("GET",), jobs.get_job, True),
     ("/v1/jobs/<_id>/joberrors", ("GET",), jobs.list_job_errors, True),
-    ("/webhooks/bigin", ("POST",), webhooks.bigin_notification, False),
-    ("/webhooks/hubspot", ("POST",), hubspot_webhooks.hubspot_notification, False),
+    *(
+        (f"/webhooks/{kind}", ("POST",), partial(webhooks.notification, kind=kind), False)
+        for kind in webhooks.webhook_kinds()
+    ),
 ]
 
 

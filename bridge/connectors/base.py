@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from bridge.config import ConnectionConfig
 from bridge.connectors.kit.limits import AccountLimits
 from bridge.connectors.kit.watch import WatchChannels
+from bridge.connectors.kit.webhooks import WebhookReceiver
 from bridge.errors import RecordError
 from bridge.model import Contact
 
@@ -85,6 +86,9 @@ class Capability(StrEnum):
     #: ``ensure_properties``: fields the system needs created before upserts can use them
     #: (the External ID, a deleted flag): an install step.
     CUSTOM_PROPERTIES = "custom_properties"
+    #: ``webhooks``: the system's webhook deliveries, checked and read (the control
+    #: plane's ``/webhooks/<kind>``).
+    WEBHOOKS = "webhooks"
 
     @classmethod
     def standard(cls, *more: Capability) -> frozenset[Capability]:
@@ -176,6 +180,8 @@ class Connector(abc.ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: What ``flag_deleted`` does on this system, in words (README, ``--help``).
     deleted_flag: str = ""
+    #: What checks and reads this system's webhook deliveries (``Capability.WEBHOOKS``).
+    webhooks: ClassVar[WebhookReceiver | None] = None
     #: How far before ``since`` ``read_changes`` opens its feed by itself (clock skew, an
     #: index lag). The sync engine's own overlap counts it instead of adding to it, so the
     #: window before a watermark is subtracted once.

@@ -28,8 +28,6 @@ TESTS = Path(__file__).resolve().parents[1]
 #: Files outside a kind's packages that may name it, and why. Each is about one system (or
 #: the demo, which shows each one); none is a list a new connector would have to join.
 KIND_SPECIFIC: dict[str, str] = {
-    "api/webhooks.py": "Bigin's notification endpoint (/webhooks/bigin)",
-    "api/hubspot_webhooks.py": "HubSpot's webhook endpoint",
     "demo.py": "the demo's own story, told with named systems",
     "soap/contract/record.py": "the legacy contract's own system name (its ids are legacy's)",
 }

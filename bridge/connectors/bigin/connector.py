@@ -45,7 +45,7 @@ from bridge.connectors.bigin.mapping import (
     record_to_contact,
 )
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
-from bridge.connectors.bigin.watch import WatchManager
+from bridge.connectors.bigin.watch import NotificationReceiver, WatchManager
 from bridge.connectors.kit.limits import AccountLimits
 from bridge.connectors.kit.rest import Answer
 from bridge.connectors.kit.settings import in_range
@@ -67,8 +67,11 @@ class BiginConnector(Connector):
     """One Bigin org's Contacts."""
 
     kind = SYSTEM
-    capabilities = Capability.standard(Capability.WATCH_CHANNELS, Capability.SHARED_LIMITS)
+    capabilities = Capability.standard(
+        Capability.WATCH_CHANNELS, Capability.WEBHOOKS, Capability.SHARED_LIMITS
+    )
     deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
+    webhooks = NotificationReceiver()
 
     def __init__(
         self,

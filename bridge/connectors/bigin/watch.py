@@ -4,12 +4,15 @@ A channel lives at most one day; asking for more (or nothing) gets one hour [V: 
 the requested expiry is kept a few minutes under a day. Channels stop silently at expiry
 [V], hence :meth:`WatchManager.renew_due`, which a scheduler calls well before then.
 Incoming notifications carry the channel's ``token``; :func:`verify_notification`
-compares it in constant time.
+compares it in constant time. :class:`NotificationReceiver` reads a notification for the
+control plane's webhook route (which checks the channel and token against the channels it
+keeps): ``insert``, ``update`` and ``delete`` ids are pushed, ``delete`` ids filed too.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,10 +22,12 @@ from typing import Any
 from bridge.connectors.bigin.client import BiginClient
 from bridge.connectors.bigin.mapping import format_time, parse_time
 from bridge.connectors.kit.watch import DEFAULT_EVENTS, WatchChannel
+from bridge.connectors.kit.webhooks import Delivery, WebhookReceiver
 from bridge.errors import ProtocolError, RemoteError
 from bridge.model import utc_now
 
 MAX_LIFETIME = timedelta(days=1) - timedelta(minutes=5)
+PUSHED_OPERATIONS = ("insert", "update", "delete")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,35 @@ def verify_notification(body: dict[str, Any], expected_token: str | None) -> Not
         module=str(body.get("module") or ""),
         ids=tuple(str(i) for i in body.get("ids") or ()),
     )
+
+
+class NotificationReceiver(WebhookReceiver):
+    """Bigin's watch notifications: a JSON object naming its channel and that channel's token."""
+
+    by_channel = True
+    too_large = "notification bodies are small"
+    refused = ("invalid_token", "unknown channel, wrong token or expired channel")
+
+    def read(self, body: bytes) -> Delivery:
+        try:
+            parsed = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ProtocolError("a notification is a JSON object", system="bigin")
+        ids = [str(i) for i in parsed.get("ids") or () if isinstance(i, (str, int))]
+        operation = str(parsed.get("operation") or "")
+        return Delivery(
+            accepted=len(ids),
+            pushed=ids if operation in PUSHED_OPERATIONS else [],
+            deleted=ids if operation == "delete" else [],
+            events=(operation,),
+            channel_id=str(parsed.get("channel_id") or ""),
+            token=str(parsed.get("token") or ""),
+        )
+
+    def answer(self, delivery: Delivery, pushes: int) -> dict[str, Any]:
+        return {"accepted": delivery.accepted, "pushed": pushes > 0}
 
 
 class WatchManager:

@@ -41,6 +41,7 @@ from bridge.connectors.hubspot.mapping import (
     contact_to_properties,
     record_to_contact,
 )
+from bridge.connectors.hubspot.webhooks import EventReceiver
 from bridge.connectors.hubspot.writes import ContactWriter
 from bridge.connectors.kit.limits import AccountLimits
 from bridge.connectors.kit.settings import in_range
@@ -57,9 +58,13 @@ class HubSpotConnector(Connector):
 
     kind = SYSTEM
     capabilities = Capability.standard(
-        Capability.DELETIONS_FEED, Capability.CUSTOM_PROPERTIES, Capability.SHARED_LIMITS
+        Capability.DELETIONS_FEED,
+        Capability.CUSTOM_PROPERTIES,
+        Capability.SHARED_LIMITS,
+        Capability.WEBHOOKS,
     )
     deleted_flag = f"the `{DEFAULT_DELETED_PROPERTY}` checkbox property set to true"
+    webhooks = EventReceiver()
 
     def __init__(
         self,

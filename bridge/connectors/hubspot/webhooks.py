@@ -4,8 +4,14 @@ Signature v3 [V]: ``X-HubSpot-Signature-v3`` is base64(HMAC-SHA256(key = the app
 secret, message = method + uri + raw body + ``X-HubSpot-Request-Timestamp``)), where
 ``uri`` is the full URL HubSpot called with a few percent-escapes decoded; a timestamp
 older than 5 minutes is refused; the comparison is constant-time. The control plane's
-webhook route calls :func:`verify_signature` with the raw request, then hands
-:func:`parse_events` to the same push path as Bigin's notifications.
+webhook route asks :class:`EventReceiver` whether a HubSpot connection signed the
+delivery (:func:`verify_signature` with that connection's ``client_secret``), then reads
+it (:func:`parse_events`) into the ids to push and the ids deleted.
+
+Webhooks are set per app, not per integration [V], so a delivery goes to every
+integration over the signing connection. Created, changed, merged, restored and deleted
+contacts are pushed; a ``contact.deletion`` (or ``contact.privacyDeletion``) is filed as
+deleted unless a later event of the delivery (a restore, a change) shows the contact alive.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.connectors.kit.webhooks import Delivery, SignedRequest, WebhookReceiver
 from bridge.errors import AuthError, ProtocolError
 
 SYSTEM = "hubspot"
 MAX_AGE_MS = 300_000
+PUSHED = ("contact.creation", "contact.propertyChange", "contact.merge", "contact.restore")
 # The escapes HubSpot decodes in the uri before signing [V] (both SDKs list these).
 _DECODED = {
     "%3A": ":",
@@ -121,3 +129,51 @@ def parse_events(body: bytes) -> list[WebhookEvent]:
         )
     # No ordering promise [V]: the order they happened in.
     return sorted(events, key=lambda e: e.occurred_at)
+
+
+def pushed_ids(events: list[WebhookEvent]) -> list[str]:
+    """Ids to push: changed, merged, restored and deleted ones (events in time order)."""
+    ids: dict[str, None] = {}
+    for event in events:
+        if event.kind in PUSHED or event.deleted:
+            ids[event.new_id or event.object_id] = None
+    return list(ids)
+
+
+def deleted_ids(events: list[WebhookEvent]) -> list[str]:
+    """Ids whose last event in the delivery is a deletion."""
+    last: dict[str, bool] = {}
+    for event in events:
+        if event.kind in PUSHED or event.deleted:
+            last[event.object_id] = event.deleted
+    return [record_id for record_id, deleted in last.items() if deleted]
+
+
+class EventReceiver(WebhookReceiver):
+    """HubSpot's contact events, signed with the app's client secret (signature v3)."""
+
+    too_large = "a delivery holds at most 100 small events"
+    refused = ("invalid_signature", "no HubSpot connection signed this delivery")
+
+    def signed_by(self, settings: Mapping[str, Any], request: SignedRequest) -> bool:
+        secret = str(settings.get("client_secret") or "")
+        try:
+            verify_signature(
+                secret,
+                method=request.method,
+                uri=request.uri,
+                body=request.body,
+                headers=request.headers,
+            )
+        except AuthError:
+            return False
+        return True
+
+    def read(self, body: bytes) -> Delivery:
+        events = parse_events(body)
+        return Delivery(
+            accepted=len(events),
+            pushed=pushed_ids(events),
+            deleted=deleted_ids(events),
+            events=tuple(sorted({e.kind for e in events})),
+        )
