@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from bridge.connectors.base import Connector
@@ -23,6 +24,23 @@ from bridge.model import Contact
 _NEVER = frozenset({"ids", "created_at", "updated_at", "password", "full_name"})
 
 
+_SCALARS = (
+    "external_id",
+    "email",
+    "title",
+    "first_name",
+    "last_name",
+    "username",
+    "customer_type",
+    "industry_type",
+    "lead_source_type",
+    "rating_type",
+)
+# Built once: a new encoder per call (what json.dumps does with these options) cost about
+# as much as encoding a contact.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -30,24 +48,20 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=64)
+def _scalars(skip: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in _SCALARS if name not in skip)
+
+
 def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
     """The comparable content of a contact as plain JSON-able data."""
-    skip = _NEVER | set(ignore)
+    skip = _NEVER.union(ignore)
     data: dict[str, Any] = {}
-    for name in (
-        "external_id",
-        "email",
-        "title",
-        "first_name",
-        "last_name",
-        "username",
-        "customer_type",
-        "industry_type",
-        "lead_source_type",
-        "rating_type",
-    ):
-        if name not in skip:
-            data[name] = _clean(getattr(contact, name))
+    for name in _scalars(skip):
+        value = getattr(contact, name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        data[name] = value
     if data.get("email"):
         data["email"] = data["email"].lower()
     if "date_of_birth" not in skip:
@@ -93,9 +107,7 @@ def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
 
 def fingerprint(contact: Contact, ignore: Collection[str] = ()) -> str:
     """A short stable hash of :func:`canonical`."""
-    text = json.dumps(
-        canonical(contact, ignore), sort_keys=True, separators=(",", ":"), default=str
-    )
+    text = _ENCODER.encode(canonical(contact, ignore))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
