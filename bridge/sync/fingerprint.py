@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Collection
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -118,12 +118,29 @@ class Comparer:
         self._first = first
         self._second = second
         self._ignore = frozenset(ignore)
+        # Change times are never part of a fingerprint (_NEVER). Dropping them first spares
+        # a connector that carries them through its round trip its time zone conversions,
+        # per record compared; when the inner connector drops them by itself (it writes
+        # no change times), the copy would cost more than it spares.
+        self._drop_times = _keeps_change_times(second)
 
     def common(self, contact: Contact) -> Contact:
         return self._first.normalize(self._second.normalize(contact))
 
     def __call__(self, contact: Contact) -> str:
-        # Change times are never part of a fingerprint (_NEVER): dropping them first spares
-        # both connectors' round trips their time zone conversions, per record compared.
-        bare = dataclasses.replace(contact, created_at=None, updated_at=None)
-        return fingerprint(self.common(bare), self._ignore)
+        if self._drop_times:
+            contact = dataclasses.replace(contact, created_at=None, updated_at=None)
+        return fingerprint(self.common(contact), self._ignore)
+
+
+_PROBE_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+def _keeps_change_times(connector: Connector) -> bool:
+    """Whether ``connector.normalize`` carries change times (asked once, of a bare contact;
+    a connector whose normalize refuses it is taken to carry them)."""
+    try:
+        held = connector.normalize(Contact(created_at=_PROBE_TIME, updated_at=_PROBE_TIME))
+    except Exception:  # any refusal: keep the general path
+        return True
+    return held.created_at is not None or held.updated_at is not None
