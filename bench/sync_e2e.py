@@ -10,6 +10,11 @@ rusage, each emulator's /proc/<pid>/stat), so the figures hold on a busy machine
    the reading side's feed read as fast as it can be read (no store, no writes), the
    writing side's upserts written as fast as they can be written (``--workers`` batches
    in flight). The engine's contacts/s over the slower of the two (target >= 0.8).
+   Beside it, the engine's CPU per contact against the two clients' own (read alone +
+   write alone, the same clients), and the ceiling that sets: the engine's process does
+   both clients' work under one interpreter lock, so with no work of its own it could
+   still go no faster than one core running both clients (a ceiling below 0.8 means the
+   target needs more than one core, whatever the engine does).
 2. Engine vs the naive loop (read everything, then create 100 at a time) with a network
    round trip added to every call (``--latency``, 150 ms) on ``--latency-records``
    (target >= 5x).
@@ -194,6 +199,18 @@ def direction(reading: str, writing: str, records: int, workers: int, store_dir:
     print(
         f"  {'engine / limit':34}{fraction:8.2f}  ({records / engine.wall:,.0f} contacts/s"
         f" of {min(read_rate, write_rate):,.0f}; target >= {TARGET_FRACTION})"
+    )
+    # What the engine cannot go below: its process reads and writes with the same two
+    # clients, whose Python work shares one interpreter lock (about one core).
+    clients = (read.engine + write.engine) / records * 1e6
+    print(
+        f"  {'CPU per contact, microseconds':34}{engine.engine / records * 1e6:8.0f}  (the two "
+        f"clients alone {clients:.0f}: read {read.engine / records * 1e6:.0f} + write "
+        f"{write.engine / records * 1e6:.0f})"
+    )
+    print(
+        f"  {'one-core ceiling of engine / limit':34}{1e6 / clients / min(read_rate, write_rate):8.2f}"
+        "  (the clients' work alone, on one core, against the limit)"
     )
     return rate >= TARGET_RATE and fraction >= TARGET_FRACTION
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 
 from bridge.connectors.base import Capability, Connector
@@ -169,29 +169,19 @@ class FeedScreen:
         tx.tombstones.revive(self.writer, writer_ids)
 
 
+@dataclass(eq=False)
 class DeleteCarrier:
     """Carries an integration's pending tombstones to the linked records."""
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        integration_id: str,
-        direction: str,
-        refs: tuple[SideRef, SideRef],
-        connectors: tuple[Connector, Connector],
-        options: DeleteOptions,
-        dry_run: bool = False,
-        job_id: str | None = None,
-    ) -> None:
-        self.store = store
-        self.integration_id = integration_id
-        self.direction = direction
-        self.refs = refs
-        self.connectors = connectors
-        self.options = options
-        self.dry_run = dry_run
-        self.job_id = job_id
+    store: Store
+    _: KW_ONLY
+    integration_id: str
+    direction: str
+    refs: tuple[SideRef, SideRef]
+    connectors: tuple[Connector, Connector]
+    options: DeleteOptions
+    dry_run: bool = False
+    job_id: str | None = None
 
     def _legs(self) -> list[tuple[str, SideRef, SideRef, Connector]]:
         """(direction, side the delete was seen on, side to write, its connector)."""

@@ -13,7 +13,8 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Collection
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from bridge.connectors.base import Connector
@@ -23,6 +24,23 @@ from bridge.model import Contact
 _NEVER = frozenset({"ids", "created_at", "updated_at", "password", "full_name"})
 
 
+_SCALARS = (
+    "external_id",
+    "email",
+    "title",
+    "first_name",
+    "last_name",
+    "username",
+    "customer_type",
+    "industry_type",
+    "lead_source_type",
+    "rating_type",
+)
+# Built once: a new encoder per call (what json.dumps does with these options) cost about
+# as much as encoding a contact.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -30,24 +48,20 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=64)
+def _scalars(skip: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in _SCALARS if name not in skip)
+
+
 def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
     """The comparable content of a contact as plain JSON-able data."""
-    skip = _NEVER | set(ignore)
+    skip = _NEVER.union(ignore)
     data: dict[str, Any] = {}
-    for name in (
-        "external_id",
-        "email",
-        "title",
-        "first_name",
-        "last_name",
-        "username",
-        "customer_type",
-        "industry_type",
-        "lead_source_type",
-        "rating_type",
-    ):
-        if name not in skip:
-            data[name] = _clean(getattr(contact, name))
+    for name in _scalars(skip):
+        value = getattr(contact, name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        data[name] = value
     if data.get("email"):
         data["email"] = data["email"].lower()
     if "date_of_birth" not in skip:
@@ -93,9 +107,7 @@ def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
 
 def fingerprint(contact: Contact, ignore: Collection[str] = ()) -> str:
     """A short stable hash of :func:`canonical`."""
-    text = json.dumps(
-        canonical(contact, ignore), sort_keys=True, separators=(",", ":"), default=str
-    )
+    text = _ENCODER.encode(canonical(contact, ignore))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -106,12 +118,29 @@ class Comparer:
         self._first = first
         self._second = second
         self._ignore = frozenset(ignore)
+        # Change times are never part of a fingerprint (_NEVER). Dropping them first spares
+        # a connector that carries them through its round trip its time zone conversions,
+        # per record compared; when the inner connector drops them by itself (it writes
+        # no change times), the copy would cost more than it spares.
+        self._drop_times = _keeps_change_times(second)
 
     def common(self, contact: Contact) -> Contact:
         return self._first.normalize(self._second.normalize(contact))
 
     def __call__(self, contact: Contact) -> str:
-        # Change times are never part of a fingerprint (_NEVER): dropping them first spares
-        # both connectors' round trips their time zone conversions, per record compared.
-        bare = dataclasses.replace(contact, created_at=None, updated_at=None)
-        return fingerprint(self.common(bare), self._ignore)
+        if self._drop_times:
+            contact = dataclasses.replace(contact, created_at=None, updated_at=None)
+        return fingerprint(self.common(contact), self._ignore)
+
+
+_PROBE_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+def _keeps_change_times(connector: Connector) -> bool:
+    """Whether ``connector.normalize`` carries change times (asked once, of a bare contact;
+    a connector whose normalize refuses it is taken to carry them)."""
+    try:
+        held = connector.normalize(Contact(created_at=_PROBE_TIME, updated_at=_PROBE_TIME))
+    except Exception:  # any refusal: keep the general path
+        return True
+    return held.created_at is not None or held.updated_at is not None

@@ -118,50 +118,42 @@ class _KeyMatcher:
         return min(candidates, key=lambda link: self._order[id(link)], default=None)
 
 
+@dataclass(kw_only=True, eq=False)
 class DirectionPass:
     """Sync ``reader`` -> ``writer`` for one integration and direction."""
 
-    def __init__(
-        self,
-        *,
-        store: Store,
-        integration_id: str,
-        direction: str,
-        reader: Connector,
-        writer: Connector,
-        compare: Comparer,
-        fieldmap: FieldMap,
-        options: PassOptions,
-        job_id: str | None = None,
-        conflicts: ConflictBook | None = None,
-        on_progress: ProgressCallback | None = None,
-        checkpoint_key: str | None = None,
-        screen: FeedScreen | None = None,
-    ) -> None:
-        self.store = store
-        self.integration_id = integration_id
-        self.direction = direction
-        self.reader = reader
-        self.writer = writer
-        self.compare = compare
-        self.fieldmap = fieldmap
-        self.options = options
-        self.job_id = job_id
-        self.conflicts = conflicts
-        self.on_progress = on_progress
-        # Where the pass keeps its checkpoint: the direction itself, or a key of its own
-        # for a slice of the feed (a partition of a full sync, bridge.sync.partition).
-        self.checkpoint_key = checkpoint_key or direction
-        # Takes records the bridge holds as deleted out of the feed (bridge.sync.deletes).
-        self.screen = screen
-        self.counts = Counts()
+    store: Store
+    integration_id: str
+    direction: str
+    reader: Connector
+    writer: Connector
+    compare: Comparer
+    fieldmap: FieldMap
+    options: PassOptions
+    #: The run's job, which hears each page's counts and record errors.
+    job_id: str | None = None
+    #: What the pass has done so far (what ``run`` returns).
+    counts: Counts = field(init=False, default_factory=Counts)
+    #: Target records changed since the last run (a two-way run's source pass).
+    conflicts: ConflictBook | None = None
+    #: Told the running counts after every committed page.
+    on_progress: ProgressCallback | None = None
+    #: The writes a dry run would make.
+    planned: list[PlannedWrite] = field(init=False, default_factory=list)
+    #: Where the pass keeps its checkpoint: the direction itself (None), or a key of its
+    #: own for a slice of the feed (a partition of a full sync, bridge.sync.partition).
+    checkpoint_key: str | None = None
+    #: Takes records the bridge holds as deleted out of the feed (bridge.sync.deletes).
+    screen: FeedScreen | None = None
+
+    def __post_init__(self) -> None:
+        self._checkpoint = self.checkpoint_key or self.direction
         # When this pass began reading (carried in the checkpoint across a resume).
         self._started = utc_now() - READ_CLOCK_MARGIN
-        self.planned: list[PlannedWrite] = []
         self._watermark: datetime | None = None
         self._watermark_read = False
         # Links are kept as (source_id, target_id); which one is "ours" depends on direction.
-        self._reader_is_source = direction == SOURCE_TO_TARGET
+        self._reader_is_source = self.direction == SOURCE_TO_TARGET
 
     # -- link orientation ------------------------------------------------------------
 
@@ -189,7 +181,7 @@ class DirectionPass:
 
     def start_position(self) -> tuple[datetime | None, Position | None, datetime | None]:
         """(since, resume position, max change time seen so far) from the checkpoint."""
-        checkpoint = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
+        checkpoint = self.store.checkpoints.get(self.integration_id, self._checkpoint)
         if checkpoint is None or self.options.full:
             return None, None, None
         if checkpoint.position:
@@ -207,7 +199,7 @@ class DirectionPass:
 
     def run(self) -> Counts:
         since, resume, max_seen = self.start_position()
-        old = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
+        old = self.store.checkpoints.get(self.integration_id, self._checkpoint)
         watermark = None if old is None else old.watermark
         fresh = self.store.links.count(self.integration_id) == 0
         log.info(
@@ -232,7 +224,7 @@ class DirectionPass:
         if not self.options.dry_run:
             self.store.checkpoints.save(
                 self.integration_id,
-                self.checkpoint_key,
+                self._checkpoint,
                 watermark=_later(watermark, max_seen),
                 position=None,
             )
@@ -414,7 +406,7 @@ class DirectionPass:
             if job.checkpoint:
                 tx.checkpoints.save(
                     self.integration_id,
-                    self.checkpoint_key,
+                    self._checkpoint,
                     watermark=watermark,
                     position=position,
                 )
@@ -426,7 +418,7 @@ class DirectionPass:
         """The watermark every page's checkpoint keeps, read once per pass: only the end
         of this pass moves it (under the integration's lease)."""
         if not self._watermark_read:
-            old = self.store.checkpoints.get(self.integration_id, self.checkpoint_key)
+            old = self.store.checkpoints.get(self.integration_id, self._checkpoint)
             self._watermark = None if old is None else old.watermark
             self._watermark_read = True
         return self._watermark

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from bridge.store.models import CheckpointRow
-from bridge.store.repos.base import Record, Repository, now_utc, record_of
+from bridge.store.repos.base import Record, Repository, now_utc, record_of, upsert
 from bridge.store.types import utc
 
 
@@ -31,6 +33,26 @@ class Checkpoint(Record):
     def from_row(cls, row: CheckpointRow) -> Checkpoint:
         position = dict(row.position) if row.position is not None else None
         return record_of(cls, row, position=position)
+
+
+_SAVES: dict[str, Insert] = {}
+
+
+def _save_statement(session: Session) -> Insert:
+    """The checkpoint upsert with bound values, built once per database kind: it runs
+    for every page of every sync."""
+    dialect = session.get_bind().dialect.name
+    statement = _SAVES.get(dialect)
+    if statement is None:
+        columns = ("integration_id", "direction", "watermark", "position", "updated_at")
+        statement = _SAVES[dialect] = upsert(
+            session,
+            CheckpointRow.__table__,  # type: ignore[arg-type]
+            {name: bindparam(name) for name in columns},
+            keys=("integration_id", "direction"),
+            update=("watermark", "position", "updated_at"),
+        )
+    return statement
 
 
 class CheckpointRepo(Repository):
@@ -55,12 +77,8 @@ class CheckpointRepo(Repository):
             "position": position,
             "updated_at": updated_at,
         }
-        self._upsert(
-            CheckpointRow,
-            values,
-            keys=("integration_id", "direction"),
-            update=("watermark", "position", "updated_at"),
-        )
+        with self._write() as session:
+            session.execute(_save_statement(session), values)
         # What was written, not read back: this runs once per page of every sync.
         return Checkpoint(
             integration_id,

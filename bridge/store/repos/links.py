@@ -13,18 +13,42 @@ links have one writer at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
 from bridge.store.repos.base import Record, Repository, chunked, now_utc
 
 _FIELDS = ("source_id", "target_id", "external_id", "email", "source_hash", "target_hash")
+_TABLE = cast(Table, IdLinkRow.__table__)
+
+
+def _in(column: str, name: str) -> Any:
+    """``integration_id = :integration_id AND column IN :name`` (an expanding bind)."""
+    return and_(
+        _TABLE.c.integration_id == bindparam("integration_id"),
+        _TABLE.c[column].in_(bindparam(name, expanding=True)),
+    )
+
+
+# Built once: the page-sized look-ups and writes of the sync's hot path then skip building,
+# coercing each value of an IN list and keying the statement cache, per call.
+_BY = {column: select(_TABLE).where(_in(column, "ids")) for column in ("source_id", "target_id")}
+_BY_EITHER = union_all(
+    select(_TABLE).where(_in("source_id", "sources")),
+    select(_TABLE).where(_in("target_id", "targets")),
+)
+_INSERT = insert(_TABLE)
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in (*_FIELDS, "updated_at")})
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +92,15 @@ class IdLinkRepo(Repository):
 
     def _by_ids(self, integration_id: str, column: object, ids: Iterable[str]) -> dict[str, IdLink]:
         # Core rows, not ORM objects: this runs for every page of every sync.
-        table = cast(Table, IdLinkRow.__table__)
-        key = table.c[column.key]  # type: ignore[attr-defined]
+        name = column.key  # type: ignore[attr-defined]
         found: dict[str, IdLink] = {}
         with self._read() as session:
             for chunk in chunked(dict.fromkeys(ids)):
                 result = session.execute(
-                    select(table).where(table.c.integration_id == integration_id, key.in_(chunk))
+                    _BY[name], {"integration_id": integration_id, "ids": chunk}
                 )
                 for row in result.mappings():
-                    found[str(row[key.key])] = _link_of(row)
+                    found[str(row[name])] = _link_of(row)
         return found
 
     def find(
@@ -131,7 +154,6 @@ class IdLinkRepo(Repository):
             if link.source_id is None and link.target_id is None:
                 raise ValueError("an id link needs a source id or a target id")
         now = now_utc()
-        table = cast(Table, IdLinkRow.__table__)
         with self._write() as session:
             by_source: dict[str, dict[str, Any]] = {}
             by_target: dict[str, dict[str, Any]] = {}
@@ -143,26 +165,26 @@ class IdLinkRepo(Repository):
             for source_chunk, target_chunk in zip_longest(
                 chunked(sources), chunked(targets), fillvalue=nothing
             ):
-                branches = [
-                    select(table).where(table.c.integration_id == integration_id, column.in_(ids))
-                    for column, ids in (
-                        (table.c.source_id, source_chunk),
-                        (table.c.target_id, target_chunk),
-                    )
-                    if ids
-                ]
-                query = branches[0] if len(branches) == 1 else union_all(*branches)
-                for found in session.execute(query).mappings():
-                    _index(dict(found), by_source, by_target)
+                found = session.execute(
+                    _BY_EITHER,
+                    {
+                        "integration_id": integration_id,
+                        "sources": source_chunk,
+                        "targets": target_chunk,
+                    },
+                )
+                for stored in found.mappings():
+                    _index(dict(stored), by_source, by_target)
             saved: list[dict[str, Any]] = []
             for link in links:
-                link = replace(link, email=normalize_email(link.email))
                 row = by_source.get(link.source_id or "") or by_target.get(link.target_id or "")
                 if row is None:
                     row = {"id": None, "integration_id": integration_id, "created_at": now}
                     row.update(dict.fromkeys(_FIELDS))
                 for name in _FIELDS:
                     value = getattr(link, name)
+                    if name == "email":
+                        value = normalize_email(value)
                     if value is not None:
                         row[name] = value
                 row["updated_at"] = now
@@ -174,14 +196,10 @@ class IdLinkRepo(Repository):
             new = [r for r in unique if r["id"] is None]
             old = [r for r in unique if r["id"] is not None]
             if new:
-                session.execute(
-                    insert(table), [{k: v for k, v in r.items() if k != "id"} for r in new]
-                )
+                session.execute(_INSERT, [{k: v for k, v in r.items() if k != "id"} for r in new])
             if old:
                 session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("row_id"))
-                    .values({name: bindparam(name) for name in (*_FIELDS, "updated_at")}),
+                    _UPDATE,
                     [
                         {"row_id": r["id"], **{n: r[n] for n in (*_FIELDS, "updated_at")}}
                         for r in old

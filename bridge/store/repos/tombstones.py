@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, delete, exists, func, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -29,6 +29,9 @@ from bridge.store.repos.base import Record, Repository, chunked, now_utc, upsert
 from bridge.store.repos.links import normalize_email
 
 SOURCE, TARGET = "source", "target"
+# ``record_id IN :ids`` bound per call (the sync screens and revives a page at a time): a
+# list written into the statement would be coerced value by value on every call.
+_RECORD_IDS = TombstoneRow.record_id.in_(bindparam("ids", expanding=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +136,9 @@ class TombstoneRepo(Repository):
         """Which of ``ids`` (records of ``ref``'s side) the bridge holds as deleted."""
         found: set[str] = set()
         with self._read() as session:
+            query = select(TombstoneRow.record_id).where(_of_side(ref), _RECORD_IDS)
             for chunk in chunked(dict.fromkeys(ids)):
-                found.update(
-                    session.scalars(
-                        select(TombstoneRow.record_id).where(
-                            _of_side(ref), TombstoneRow.record_id.in_(chunk)
-                        )
-                    )
-                )
+                found.update(session.scalars(query, {"ids": chunk}))
         return found
 
     def revive(self, ref: SideRef, ids: Sequence[str]) -> int:
@@ -153,15 +151,14 @@ class TombstoneRepo(Repository):
             return 0
         removed = 0
         with self._write() as session:
+            query = delete(TombstoneRow).where(
+                TombstoneRow.integration_id == ref.integration_id,
+                TombstoneRow.side == ref.side,
+                TombstoneRow.gone.is_(False),
+                _RECORD_IDS,
+            )
             for chunk in chunked(ids):
-                result = session.execute(
-                    delete(TombstoneRow).where(
-                        TombstoneRow.integration_id == ref.integration_id,
-                        TombstoneRow.side == ref.side,
-                        TombstoneRow.gone.is_(False),
-                        TombstoneRow.record_id.in_(chunk),
-                    )
-                )
+                result = session.execute(query, {"ids": chunk})
                 removed += int(result.rowcount)  # type: ignore[attr-defined]
         return removed
 
