@@ -178,8 +178,6 @@ class Connector(abc.ABC):
     batch_size: int = 100
     #: What this connector can do beyond the abstract methods (see :class:`Capability`).
     capabilities: frozenset[Capability] = frozenset()
-    #: What ``flag_deleted`` does on this system, in words (README, ``--help``).
-    deleted_flag: str = ""
     #: What checks and reads this system's webhook deliveries (``Capability.WEBHOOKS``).
     webhooks: ClassVar[WebhookReceiver | None] = None
     #: How far before ``since`` ``read_changes`` opens its feed by itself (clock skew, an

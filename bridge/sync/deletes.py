@@ -11,7 +11,7 @@ makes the rerun repeat the call, which finds nothing to delete (so each delete i
 once and nothing else is touched).
 
 The policy (``deletes`` option): ``propagate`` deletes the linked record, ``flag`` marks
-it deleted the way its system can (:attr:`Connector.deleted_flag`), ``ignore`` only
+it deleted the way its system can (:meth:`Connector.flag_deleted`), ``ignore`` only
 records that the integration saw the delete. The default is ``flag``: nothing is
 destroyed unless asked.
 

@@ -70,7 +70,6 @@ class BiginConnector(Connector):
     capabilities = Capability.standard(
         Capability.WATCH_CHANNELS, Capability.WEBHOOKS, Capability.SHARED_LIMITS
     )
-    deleted_flag = f"a `{DELETED_TAG}` tag on the contact"
     webhooks = NotificationReceiver()
 
     def __init__(

@@ -49,13 +49,11 @@ class _ListPage:
     more_records: bool
 
 
-class EgitoConnector(OneByOneConnector):
+class EgitoConnector(OneByOneConnector[EgitoClient]):
     """Contacts of one Egito instance."""
 
     kind = SYSTEM
     capabilities = Capability.standard()
-    client: EgitoClient
-    deleted_flag = f"`{DELETED_MARK}` at the start of the contact's `description`"
 
     def __init__(
         self,

@@ -40,13 +40,11 @@ MODIFIED_FILTER_MODES = ("server", "client")
 DELETE_MODES = ("deactivate", "delete")
 
 
-class EngagifiiConnector(OneByOneConnector):
+class EngagifiiConnector(OneByOneConnector[EngagifiiClient]):
     """People of one Engagifii tenant."""
 
     kind = SYSTEM
     capabilities = Capability.standard()
-    client: EngagifiiClient
-    deleted_flag = "the person deactivated (`isActive = false`, Engagifii's soft delete)"
 
     def __init__(
         self,

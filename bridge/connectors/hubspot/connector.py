@@ -63,7 +63,6 @@ class HubSpotConnector(Connector):
         Capability.SHARED_LIMITS,
         Capability.WEBHOOKS,
     )
-    deleted_flag = f"the `{DEFAULT_DELETED_PROPERTY}` checkbox property set to true"
     webhooks = EventReceiver()
 
     def __init__(

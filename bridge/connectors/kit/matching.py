@@ -14,11 +14,14 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bridge.connectors.base import Connector, UpsertOutcome, upsert_one_by_one
 from bridge.connectors.kit.settings import in_range
 from bridge.model import Company, Contact
+
+#: The system's REST client a one-by-one connector holds.
+ClientT = TypeVar("ClientT")
 
 Record = dict[str, Any]
 
@@ -92,16 +95,16 @@ class CompanyIds:
             return self._ids[key]
 
 
-class OneByOneConnector(Connector):
+class OneByOneConnector(Connector, Generic[ClientT]):
     """A connector for a system without batch or keyed writes: one record at a time.
 
     Such a system is read in pages of ``page_size`` (1-100) and its records carry the
     legacy External ID in ``external_id_field``.
     """
 
-    client: Any
+    client: ClientT
 
-    def __init__(self, client: Any, external_id_field: str, page_size: int) -> None:
+    def __init__(self, client: ClientT, external_id_field: str, page_size: int) -> None:
         self.client = client
         self.external_id_field = external_id_field
         self.page_size = in_range(self.kind, "page_size", page_size, 1, 100)

@@ -36,7 +36,6 @@ class LegacyConnector(Connector):
 
     kind = SYSTEM
     capabilities = Capability.standard(Capability.OFFSET_SLICES)
-    deleted_flag = "the contact's own `deleted` flag, set to true"
 
     def __init__(
         self,
