@@ -33,7 +33,7 @@ from bridge.connectors.egito.mapping import (
 )
 from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import FetchedPage, OffsetPager
-from bridge.connectors.kit.settings import time_zone
+from bridge.connectors.kit.settings import DEFAULTS, Options, time_zone
 from bridge.errors import ConfigError, RecordError
 from bridge.model import Contact
 
@@ -55,22 +55,12 @@ class EgitoConnector(OneByOneConnector[EgitoClient]):
     kind = SYSTEM
     capabilities = Capability.standard()
 
-    def __init__(
-        self,
-        client: EgitoClient,
-        *,
-        timezone: str = "Europe/Warsaw",
-        external_id_field: str = "externalId",
-        page_size: int = 100,
-        modified_param: str = "modifiedFrom",
-        strict_dictionaries: bool = False,
-        delete_deleted: bool = False,
-    ) -> None:
-        self.tz = time_zone(timezone)
-        super().__init__(client, external_id_field, page_size)
-        self.modified_param = modified_param
-        self.strict_dictionaries = strict_dictionaries
-        self.delete_deleted = delete_deleted
+    def __init__(self, client: EgitoClient, options: Options = DEFAULTS) -> None:
+        self.tz = time_zone(options.text("timezone", "Europe/Warsaw"))
+        super().__init__(client, options)
+        self.modified_param = options.text("modified_param", "modifiedFrom")
+        self.strict_dictionaries = options.flag("strict_dictionaries")
+        self.delete_deleted = options.flag("delete_deleted")
         self.dictionaries = Dictionaries(client.dictionary)
         self.accounts = CompanyIds(
             SYSTEM,
@@ -105,15 +95,7 @@ class EgitoConnector(OneByOneConnector[EgitoClient]):
             )
         except ValueError as exc:
             raise ConfigError(f"connections.{config.name}: {exc}") from None
-        return cls(
-            client,
-            timezone=s.get("timezone", "Europe/Warsaw"),
-            external_id_field=s.get("external_id_field", "externalId"),
-            page_size=int(s.get("page_size", 100)),
-            modified_param=s.get("modified_param", "modifiedFrom"),
-            strict_dictionaries=bool(s.get("strict_dictionaries", False)),
-            delete_deleted=bool(s.get("delete_deleted", False)),
-        )
+        return cls(client, Options(s))
 
     def __repr__(self) -> str:
         return f"EgitoConnector({self.client!r}, tz={self.tz.key})"

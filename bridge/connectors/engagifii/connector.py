@@ -32,6 +32,7 @@ from bridge.connectors.engagifii.mapping import (
 )
 from bridge.connectors.kit.matching import CompanyIds, OneByOneConnector, find_existing
 from bridge.connectors.kit.paging import PageIndexPager
+from bridge.connectors.kit.settings import DEFAULTS, Options
 from bridge.errors import ConfigError, NotFound
 from bridge.model import Contact
 
@@ -46,24 +47,15 @@ class EngagifiiConnector(OneByOneConnector[EngagifiiClient]):
     kind = SYSTEM
     capabilities = Capability.standard()
 
-    def __init__(
-        self,
-        client: EngagifiiClient,
-        *,
-        external_id_field: str = "externalId",
-        page_size: int = 100,
-        modified_filter: str = "server",
-        delete_mode: str = "deactivate",
-        default_organization_id: str = NO_ORGANIZATION,
-    ) -> None:
-        if modified_filter not in MODIFIED_FILTER_MODES:
+    def __init__(self, client: EngagifiiClient, options: Options = DEFAULTS) -> None:
+        self.modified_filter = options.text("modified_filter", "server")
+        if self.modified_filter not in MODIFIED_FILTER_MODES:
             raise ConfigError(f"engagifii modified_filter must be one of {MODIFIED_FILTER_MODES}")
-        if delete_mode not in DELETE_MODES:
+        self.delete_mode = options.text("delete_mode", "deactivate")
+        if self.delete_mode not in DELETE_MODES:
             raise ConfigError(f"engagifii delete_mode must be one of {DELETE_MODES}")
-        super().__init__(client, external_id_field, page_size)
-        self.modified_filter = modified_filter
-        self.delete_mode = delete_mode
-        self.default_organization_id = default_organization_id
+        super().__init__(client, options)
+        self.default_organization_id = options.text("default_organization_id", NO_ORGANIZATION)
         self.organizations = CompanyIds(
             SYSTEM,
             client.organizations_named,
@@ -89,14 +81,7 @@ class EngagifiiConnector(OneByOneConnector[EngagifiiClient]):
         client = EngagifiiClient(
             s["base_url"], s["tenant_code"], tokens, timeout=float(s.get("timeout", 60))
         )
-        return cls(
-            client,
-            external_id_field=s.get("external_id_field", "externalId"),
-            page_size=int(s.get("page_size", 100)),
-            modified_filter=s.get("modified_filter", "server"),
-            delete_mode=s.get("delete_mode", "deactivate"),
-            default_organization_id=s.get("default_organization_id", NO_ORGANIZATION),
-        )
+        return cls(client, Options(s))
 
     def __repr__(self) -> str:
         return f"EngagifiiConnector({self.client!r})"

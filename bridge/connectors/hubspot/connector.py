@@ -44,7 +44,7 @@ from bridge.connectors.hubspot.mapping import (
 from bridge.connectors.hubspot.webhooks import EventReceiver
 from bridge.connectors.hubspot.writes import ContactWriter
 from bridge.connectors.kit.limits import AccountLimits
-from bridge.connectors.kit.settings import in_range
+from bridge.connectors.kit.settings import DEFAULTS, Options, in_range
 from bridge.model import Contact
 
 log = logging.getLogger(__name__)
@@ -65,23 +65,18 @@ class HubSpotConnector(Connector):
     )
     webhooks = EventReceiver()
 
-    def __init__(
-        self,
-        client: HubSpotClient,
-        *,
-        external_id_property: str = DEFAULT_EXTERNAL_ID_PROPERTY,
-        deleted_property: str = DEFAULT_DELETED_PROPERTY,
-        batch_size: int = MAX_BATCH,
-        overlap: float = 300.0,
-    ) -> None:
+    def __init__(self, client: HubSpotClient, options: Options = DEFAULTS) -> None:
         self.client = client
-        self.external_id_property = external_id_property
-        self.deleted_property = deleted_property
+        self.external_id_property = options.text(
+            "external_id_property", DEFAULT_EXTERNAL_ID_PROPERTY
+        )
+        self.deleted_property = options.text("deleted_property", DEFAULT_DELETED_PROPERTY)
+        batch_size = options.integer("batch_size", MAX_BATCH)
         self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
-        self.overlap = timedelta(seconds=overlap)
+        self.overlap = timedelta(seconds=options.number("overlap_seconds", 300))
         self._property_ready = False
         self._deleted_property_ready = False
-        self.writer = ContactWriter(client, external_id_property, self._get)
+        self.writer = ContactWriter(client, self.external_id_property, self._get)
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> HubSpotConnector:
@@ -98,13 +93,7 @@ class HubSpotConnector(Connector):
             calls_per_10s=float(s.get("calls_per_10s", 100)),
             searches_per_second=float(s.get("searches_per_second", 5)),
         )
-        return cls(
-            client,
-            external_id_property=str(s.get("external_id_property", DEFAULT_EXTERNAL_ID_PROPERTY)),
-            deleted_property=str(s.get("deleted_property", DEFAULT_DELETED_PROPERTY)),
-            batch_size=int(s.get("batch_size", MAX_BATCH)),
-            overlap=float(s.get("overlap_seconds", 300)),
-        )
+        return cls(client, Options(s))
 
     def __repr__(self) -> str:
         return (

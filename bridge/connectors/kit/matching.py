@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from bridge.connectors.base import Connector, UpsertOutcome, upsert_one_by_one
-from bridge.connectors.kit.settings import in_range
+from bridge.connectors.kit.settings import Options, in_range
 from bridge.model import Company, Contact
 
 #: The system's REST client a one-by-one connector holds.
@@ -104,10 +104,10 @@ class OneByOneConnector(Connector, Generic[ClientT]):
 
     client: ClientT
 
-    def __init__(self, client: ClientT, external_id_field: str, page_size: int) -> None:
+    def __init__(self, client: ClientT, options: Options) -> None:
         self.client = client
-        self.external_id_field = external_id_field
-        self.page_size = in_range(self.kind, "page_size", page_size, 1, 100)
+        self.external_id_field = options.text("external_id_field", "externalId")
+        self.page_size = in_range(self.kind, "page_size", options.integer("page_size", 100), 1, 100)
 
     def upsert(self, contacts: Sequence[Contact]) -> list[UpsertOutcome]:
         # No batch endpoint: one record at a time, a refused one failing alone.

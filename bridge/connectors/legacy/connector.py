@@ -12,7 +12,7 @@ from typing import Any
 from bridge.config import ConnectionConfig
 from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.kit.paging import OffsetPager
-from bridge.connectors.kit.settings import in_range, time_zone
+from bridge.connectors.kit.settings import DEFAULTS, Options, in_range, time_zone
 from bridge.connectors.legacy.client import LegacyClient
 from bridge.errors import NotFound, RateLimited, RemoteError
 from bridge.model import Contact
@@ -37,22 +37,14 @@ class LegacyConnector(Connector):
     kind = SYSTEM
     capabilities = Capability.standard(Capability.OFFSET_SLICES)
 
-    def __init__(
-        self,
-        client: LegacyClient,
-        *,
-        timezone: str = "UTC",
-        batch_size: int = 100,
-        company_entity_type: int = COMPANY_ENTITY_TYPE,
-        read_ahead: int = 1,
-    ) -> None:
-        self.tz = time_zone(timezone)
+    def __init__(self, client: LegacyClient, options: Options = DEFAULTS) -> None:
+        self.tz = time_zone(options.text("timezone", "UTC"))
         self.client = client
-        self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, 100)
-        self.company_entity_type = company_entity_type
+        self.batch_size = in_range(SYSTEM, "batch_size", options.integer("batch_size", 100), 1, 100)
+        self.company_entity_type = options.integer("company_entity_type", COMPANY_ENTITY_TYPE)
         # Pages requested ahead of the one in use: worth it on a slow link; each read
         # then ends with up to read_ahead - 1 calls past the last page.
-        self.read_ahead = max(1, read_ahead)
+        self.read_ahead = max(1, options.integer("read_ahead", 1))
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> LegacyConnector:
@@ -67,13 +59,7 @@ class LegacyConnector(Connector):
             soap_version=int(settings.get("soap_version", 11)),
             timeout=float(settings.get("timeout", 60)),
         )
-        return cls(
-            client,
-            timezone=settings.get("timezone", "UTC"),
-            batch_size=int(settings.get("batch_size", 100)),
-            company_entity_type=int(settings.get("company_entity_type", COMPANY_ENTITY_TYPE)),
-            read_ahead=int(settings.get("read_ahead", 1)),
-        )
+        return cls(client, Options(settings))
 
     def __repr__(self) -> str:
         return f"LegacyConnector({self.client!r}, tz={self.tz.key})"
