@@ -48,7 +48,7 @@ from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
 from bridge.connectors.bigin.watch import NotificationReceiver, WatchManager
 from bridge.connectors.kit.limits import AccountLimits
 from bridge.connectors.kit.rest import Answer
-from bridge.connectors.kit.settings import DEFAULTS, Options, in_range
+from bridge.connectors.kit.settings import in_range
 from bridge.errors import RemoteError
 from bridge.model import Contact
 
@@ -72,14 +72,21 @@ class BiginConnector(Connector):
     )
     webhooks = NotificationReceiver()
 
-    def __init__(self, client: BiginClient, options: Options = DEFAULTS) -> None:
+    def __init__(
+        self,
+        client: BiginClient,
+        *,
+        external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD,
+        batch_size: int = MAX_BATCH,
+        per_page: int = 200,
+        overlap: float = 120.0,
+    ) -> None:
         self.client = client
-        self.external_id_field = options.text("external_id_field", DEFAULT_EXTERNAL_ID_FIELD)
-        batch_size = options.integer("batch_size", MAX_BATCH)
+        self.external_id_field = external_id_field
         self.batch_size = in_range(SYSTEM, "batch_size", batch_size, 1, MAX_BATCH)
-        self.per_page = in_range(SYSTEM, "per_page", options.integer("per_page", 200), 1, 200)
-        self.overlap = timedelta(seconds=options.number("overlap_seconds", 120))
-        self.duplicate_check_fields = [self.external_id_field, "Email"]
+        self.per_page = in_range(SYSTEM, "per_page", per_page, 1, 200)
+        self.overlap = timedelta(seconds=overlap)
+        self.duplicate_check_fields = [external_id_field, "Email"]
         self.watch = WatchManager(client)
 
     @classmethod
@@ -98,7 +105,13 @@ class BiginConnector(Connector):
             credit_burst=float(s.get("credit_burst", 200)),
             shared_tokens=config.shared_tokens,
         )
-        return cls(client, Options(s))
+        return cls(
+            client,
+            external_id_field=str(s.get("external_id_field", DEFAULT_EXTERNAL_ID_FIELD)),
+            batch_size=int(s.get("batch_size", MAX_BATCH)),
+            per_page=int(s.get("per_page", 200)),
+            overlap=float(s.get("overlap_seconds", 120)),
+        )
 
     def __repr__(self) -> str:
         return f"BiginConnector({self.client!r}, external_id_field={self.external_id_field!r})"
