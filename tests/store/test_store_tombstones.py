@@ -51,6 +51,30 @@ def test_flag_tombstones_are_revived_when_the_record_is_written_again(store):
     assert store.tombstones.among(target, ["B4", "B5"]) == {"B5"}
 
 
+def test_look_ups_and_revives_keep_to_their_side_integration_and_connection(store):
+    # The statements are built once and bound per call: each call sees only its own side.
+    integration_id, source, target = _setup(store)
+    other = store.integrations.create("others")
+    bare = SideRef(integration_id, TARGET, None, "bigin")  # no connection: the side alone
+    elsewhere = SideRef(other.id, TARGET, None, "bigin")
+    store.tombstones.record(target, "B1", seen_by="feed", gone=False)
+    store.tombstones.record(elsewhere, "B2", seen_by="feed", gone=False)
+    store.tombstones.record(source, "B3", seen_by="feed", gone=False)
+    store.tombstones.record(None, "B4", seen_by="facade", connection="bigin", system="bigin")
+    ids = ["B1", "B2", "B3", "B4"]
+    assert store.tombstones.among(bare, ids) == {"B1"}
+    assert store.tombstones.among(target, ids) == {"B1", "B4"}
+    assert store.tombstones.among(elsewhere, ids) == {"B2"}
+    assert store.tombstones.among(source, ids) == {"B3"}
+
+    assert store.tombstones.revive(elsewhere, ids) == 1
+    assert store.tombstones.among(elsewhere, ids) == set()
+    assert store.tombstones.among(target, ids) == {"B1", "B4"}
+    assert store.tombstones.revive(target, ids) == 1  # the facade's own delete stays
+    assert store.tombstones.among(target, ids) == {"B4"}
+    assert store.tombstones.among(source, ids) == {"B3"}
+
+
 def test_the_facade_lists_gone_records_of_a_connection_since_a_time_in_filing_order(store):
     _, _, target = _setup(store)
     old = datetime.now(UTC) - timedelta(days=2)

@@ -29,9 +29,26 @@ from bridge.store.repos.base import Record, Repository, chunked, now_utc, upsert
 from bridge.store.repos.links import normalize_email
 
 SOURCE, TARGET = "source", "target"
+_TABLE = cast(Table, TombstoneRow.__table__)
 # ``record_id IN :ids`` bound per call (the sync screens and revives a page at a time): a
 # list written into the statement would be coerced value by value on every call.
-_RECORD_IDS = TombstoneRow.record_id.in_(bindparam("ids", expanding=True))
+_RECORD_IDS = _TABLE.c.record_id.in_(bindparam("ids", expanding=True))
+# Which tombstones belong to a side, with its values bound: filed under the side itself
+# (``False``), or also under its connection by the facade (``True``).
+_MINE = and_(
+    _TABLE.c.integration_id == bindparam("integration_id"), _TABLE.c.side == bindparam("side")
+)
+_SIDE = {
+    False: _MINE,
+    True: or_(
+        _MINE,
+        and_(_TABLE.c.integration_id.is_(None), _TABLE.c.connection == bindparam("connection")),
+    ),
+}
+# Built once, Core rather than ORM: both run for every page of every sync, where building
+# the statement, keying its cache and the ORM's execution steps cost more than the query.
+_AMONG = {held: select(_TABLE.c.record_id).where(side, _RECORD_IDS) for held, side in _SIDE.items()}
+_REVIVE = delete(_TABLE).where(_MINE, _TABLE.c.gone.is_(False), _RECORD_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +79,17 @@ class SideRef:
         return IdLinkRow.source_id if self.side == SOURCE else IdLinkRow.target_id
 
 
+def _side_values(ref: SideRef) -> dict[str, str]:
+    """The values of ``_SIDE[ref.connection is not None]``'s bound parameters."""
+    values = {"integration_id": ref.integration_id, "side": ref.side}
+    if ref.connection is not None:
+        values["connection"] = ref.connection
+    return values
+
+
 def _of_side(ref: SideRef) -> Any:
     """Tombstones filed under this side, or under its connection by the facade."""
-    mine = and_(TombstoneRow.integration_id == ref.integration_id, TombstoneRow.side == ref.side)
-    if ref.connection is None:
-        return mine
-    return or_(
-        mine,
-        and_(TombstoneRow.integration_id.is_(None), TombstoneRow.connection == ref.connection),
-    )
+    return _SIDE[ref.connection is not None].params(_side_values(ref))
 
 
 class TombstoneRepo(Repository):
@@ -135,10 +154,10 @@ class TombstoneRepo(Repository):
     def among(self, ref: SideRef, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` (records of ``ref``'s side) the bridge holds as deleted."""
         found: set[str] = set()
+        query, values = _AMONG[ref.connection is not None], _side_values(ref)
         with self._read() as session:
-            query = select(TombstoneRow.record_id).where(_of_side(ref), _RECORD_IDS)
             for chunk in chunked(dict.fromkeys(ids)):
-                found.update(session.scalars(query, {"ids": chunk}))
+                found.update(session.execute(query, {**values, "ids": chunk}).scalars())
         return found
 
     def revive(self, ref: SideRef, ids: Sequence[str]) -> int:
@@ -150,15 +169,10 @@ class TombstoneRepo(Repository):
         if not ids:
             return 0
         removed = 0
+        side = {"integration_id": ref.integration_id, "side": ref.side}
         with self._write() as session:
-            query = delete(TombstoneRow).where(
-                TombstoneRow.integration_id == ref.integration_id,
-                TombstoneRow.side == ref.side,
-                TombstoneRow.gone.is_(False),
-                _RECORD_IDS,
-            )
             for chunk in chunked(ids):
-                result = session.execute(query, {"ids": chunk})
+                result = session.execute(_REVIVE, {**side, "ids": chunk})
                 removed += int(result.rowcount)  # type: ignore[attr-defined]
         return removed
 
