@@ -33,22 +33,28 @@ _TABLE = cast(Table, TombstoneRow.__table__)
 # ``record_id IN :ids`` bound per call (the sync screens and revives a page at a time): a
 # list written into the statement would be coerced value by value on every call.
 _RECORD_IDS = _TABLE.c.record_id.in_(bindparam("ids", expanding=True))
-# Which tombstones belong to a side, with its values bound: filed under the side itself
-# (``False``), or also under its connection by the facade (``True``).
-_MINE = and_(
-    _TABLE.c.integration_id == bindparam("integration_id"), _TABLE.c.side == bindparam("side")
-)
+
+
+def _side_clause(integration_id: Any, side: Any, connection: Any) -> Any:
+    """Tombstones filed under a side, or (``connection`` not None) also under its
+    connection by the facade; the values given as they are or as bound parameters."""
+    mine = and_(_TABLE.c.integration_id == integration_id, _TABLE.c.side == side)
+    if connection is None:
+        return mine
+    return or_(mine, and_(_TABLE.c.integration_id.is_(None), _TABLE.c.connection == connection))
+
+
+# The same, bound per call: without (``False``) and with (``True``) the facade's connection.
 _SIDE = {
-    False: _MINE,
-    True: or_(
-        _MINE,
-        and_(_TABLE.c.integration_id.is_(None), _TABLE.c.connection == bindparam("connection")),
-    ),
+    held: _side_clause(
+        bindparam("integration_id"), bindparam("side"), bindparam("connection") if held else None
+    )
+    for held in (False, True)
 }
 # Built once, Core rather than ORM: both run for every page of every sync, where building
 # the statement, keying its cache and the ORM's execution steps cost more than the query.
 _AMONG = {held: select(_TABLE.c.record_id).where(side, _RECORD_IDS) for held, side in _SIDE.items()}
-_REVIVE = delete(_TABLE).where(_MINE, _TABLE.c.gone.is_(False), _RECORD_IDS)
+_REVIVE = delete(_TABLE).where(_SIDE[False], _TABLE.c.gone.is_(False), _RECORD_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,7 @@ def _side_values(ref: SideRef) -> dict[str, str]:
 
 def _of_side(ref: SideRef) -> Any:
     """Tombstones filed under this side, or under its connection by the facade."""
-    return _SIDE[ref.connection is not None].params(_side_values(ref))
+    return _side_clause(ref.integration_id, ref.side, ref.connection)
 
 
 class TombstoneRepo(Repository):
