@@ -26,6 +26,24 @@ def test_datetimes_come_back_aware_utc_whatever_offset_went_in(store):
     assert watermark.microsecond == 123456
 
 
+def test_each_datetime_written_is_its_own_even_after_a_repeated_one(store):
+    # The bind processor converts a repeated datetime object once (a page's timestamp):
+    # a different value, the same instant in another zone, or None still goes as given.
+    integration = store.integrations.create("repeat")
+    first = datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=-3)))
+    for watermark in (
+        first,
+        first,
+        first + timedelta(hours=1),
+        None,
+        first,
+        first.astimezone(UTC),
+        first - timedelta(microseconds=1),
+    ):
+        store.checkpoints.save(integration.id, "s2t", watermark=watermark, position=None)
+        assert store.checkpoints.get(integration.id, "s2t").watermark == watermark
+
+
 def test_naive_datetimes_are_refused(store):
     integration = store.integrations.create("naive")
     with pytest.raises(ValueError, match="naive"):
