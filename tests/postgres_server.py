@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from serving import free_port
 
 SUPERUSER = "bridge"
 START_TIMEOUT = 30.0
@@ -47,12 +47,6 @@ def find_bindir() -> Path | None:
         if (path / "initdb").is_file() and (path / "postgres").is_file():
             return path
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_as() -> pwd.struct_passwd | None:
@@ -102,7 +96,7 @@ class PostgresServer:
             **self._as_account(),
         )  # fmt: skip
         for _ in range(3):  # the free port may be taken between probing and binding
-            self.port = _free_port()
+            self.port = free_port()
             if self._launch():
                 return self
         raise RuntimeError(f"postgres did not start; log:\n{self.log.read_text()[-2000:]}")

@@ -8,25 +8,19 @@ without complaint, so unlike PostgreSQL it needs no other account.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import redis
+from serving import free_port
 
 START_TIMEOUT = 15.0
 
 
 def find_redis_server() -> str | None:
     return shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:
@@ -40,7 +34,7 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         for _ in range(3):  # the free port may be taken between probing and binding
-            self.port = _free_port()
+            self.port = free_port()
             if self._launch():
                 return self
         raise RuntimeError(f"redis-server did not start; log:\n{self.log.read_text()[-2000:]}")

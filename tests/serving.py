@@ -1,13 +1,34 @@
-"""Waiting for a ``soapbridge serve`` that a test started to answer."""
+"""A ``soapbridge serve`` that a test starts: a free port, its config's tables, waiting for it."""
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import pytest
 import requests
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def toml_lines(values: Mapping[str, Any], *, skip: Collection[str] = ()) -> str:
+    """``key = value`` lines of a TOML table (each value written as JSON, which TOML reads alike)."""
+    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items() if key not in skip)
+
+
+def serve_tables(store_url: str, port: int, **server: Any) -> str:
+    """The ``[store]`` and ``[server]`` tables of a two-worker ``soapbridge serve`` on ``port``."""
+    listen = {"host": "127.0.0.1", "port": port, "workers": 2, **server}
+    return f"[store]\nurl = {json.dumps(store_url)}\n\n[server]\n{toml_lines(listen)}\n\n"
 
 
 def wait_until_serving(

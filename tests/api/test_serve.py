@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,41 +13,23 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from serving import kill_and_read, wait_until_serving
+from serving import free_port, kill_and_read, serve_tables, toml_lines, wait_until_serving
 
 from bridge.cli import cli
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _table(values: dict) -> str:
-    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "kind")
 
 
 def _config(folder: Path, port: int, legacy: dict, bigin: dict) -> Path:
     path = folder / "bridge.toml"
     path.write_text(
-        f"""
-[store]
-url = "sqlite:///{folder}/bridge.db"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-workers = 2
-
-[connections.crm]
+        serve_tables(f"sqlite:///{folder}/bridge.db", port)
+        + f"""[connections.crm]
 kind = "legacy"
-{_table(legacy)}
+{toml_lines(legacy, skip={"kind"})}
 
 [connections.bigin]
 kind = "bigin"
 max_calls_per_second = 0
-{_table(bigin)}
+{toml_lines(bigin, skip={"kind"})}
 
 [[integrations]]
 name = "members"
@@ -63,7 +44,7 @@ direction = "both"
 @pytest.fixture
 def served(tmp_path, start_legacy, start_bigin, store_secret_key):
     legacy, bigin = start_legacy(records=6), start_bigin()
-    port = _free_port()
+    port = free_port()
     config = _config(tmp_path, port, legacy.table, bigin.table)
     env = {**os.environ, "SOAPBRIDGE_SECRET_KEY": store_secret_key}
     made = CliRunner().invoke(

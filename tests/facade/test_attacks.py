@@ -33,7 +33,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from lxml import etree
-from serving import wait_until_serving
+from serving import free_port, serve_tables, toml_lines, wait_until_serving
 
 from bridge.cli import cli
 from bridge.emulators import legacy as legacy_emulator
@@ -78,12 +78,6 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def worker_rss(process: subprocess.Popen[bytes]) -> dict[int, int]:
     """pid -> resident bytes of each gunicorn worker (children of the serve process)."""
     rss = {}
@@ -106,16 +100,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     crm = legacy_emulator.build_app(20)
     crm_server = EmulatorServer(crm).start()
     table = legacy_emulator.connection_table(crm, crm_server.url)
-    port = _free_port()
-    settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in table.items())
+    port = free_port()
     config = folder / "bridge.toml"
     config.write_text(
-        f'[store]\nurl = "sqlite:///{folder}/bridge.db"\n\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\nworkers = 2\n'
         # A body that stops is cut after 2 s, or 5 s if a slow slot was free (60 s by
         # default: shorter here only to keep the test quick).
-        "body_grace_seconds = 2\nbody_timeout_seconds = 5\n\n"
-        f"[connections.crm]\n{settings}\n\n"
+        serve_tables(
+            f"sqlite:///{folder}/bridge.db", port, body_grace_seconds=2, body_timeout_seconds=5
+        )
+        + f"[connections.crm]\n{toml_lines(table)}\n\n"
         '[[sites]]\nsite_id = 77\nconnection = "crm"\nusername = "shop"\n'
         'password = "s3cret"\ntimezone = "UTC"\n'
     )

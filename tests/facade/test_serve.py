@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from serving import kill_and_read, wait_until_serving
+from serving import free_port, kill_and_read, serve_tables, toml_lines, wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
@@ -24,29 +22,11 @@ from bridge.wsdl import NAMESPACE
 T = f"{{{NAMESPACE}}}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _toml_table(values: dict) -> str:
-    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items())
-
-
 def write_config(folder: Path, table: dict, port: int) -> Path:
-    connection = {k: v for k, v in table.items()}
-    text = f"""
-[store]
-url = "sqlite:///{folder}/bridge.db"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-workers = 2
-
-[connections.crm]
-{_toml_table(connection)}
+    text = (
+        serve_tables(f"sqlite:///{folder}/bridge.db", port)
+        + f"""[connections.crm]
+{toml_lines(table)}
 
 [[sites]]
 site_id = 77
@@ -55,6 +35,7 @@ username = "shop"
 password = "${{SHOP_PASSWORD}}"
 timezone = "Europe/Berlin"
 """
+    )
     path = folder / "bridge.toml"
     path.write_text(text)
     return path
@@ -91,7 +72,7 @@ def served_hosts(tmp_path):
     started = []
 
     def start():
-        port = _free_port()
+        port = free_port()
         # Each host its own config file (its port); the store and the CRM are the same.
         folder = tmp_path / f"host{len(started)}"
         folder.mkdir()

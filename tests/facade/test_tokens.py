@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-from serving import kill_and_read, wait_until_serving
+from serving import free_port, kill_and_read, serve_tables, toml_lines, wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
 from bridge.facade import ENDPOINT_PATH
 from bridge.facade.operations import UNAVAILABLE
 
-from .test_serve import _free_port, _retrieve, _toml_table
+from .test_serve import _retrieve
 
 ALL = "<lastUpdateDate>0001-01-01T00:00:00</lastUpdateDate><recordStart>0</recordStart>"
 
@@ -47,20 +47,12 @@ def test_a_refused_token_refresh_is_a_retry_later_fault(start_facade):
 def write_config(folder: Path, table: dict, port: int) -> Path:
     path = folder / "bridge.toml"
     path.write_text(
-        f"""
-[store]
-url = "sqlite:///{folder}/bridge.db"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-workers = 2
-
-[server.facade]
+        serve_tables(f"sqlite:///{folder}/bridge.db", port)
+        + f"""[server.facade]
 page_cache_seconds = 0
 
 [connections.crm]
-{_toml_table(table)}
+{toml_lines(table)}
 max_calls_per_second = 0
 
 [[sites]]
@@ -82,7 +74,7 @@ def short_tokens(tmp_path):
     """
     crm = bigin_emulator.build_app(30, token_ttl=4, refresh_limit=10)
     crm_server = EmulatorServer(crm).start()
-    port = _free_port()
+    port = free_port()
     config = write_config(tmp_path, bigin_emulator.connection_table(crm, crm_server.url), port)
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge", "serve", "--config", str(config), "--workers", "2"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import toml_lines
 
 from bridge.config import load_config
 from bridge.store import Store
@@ -26,8 +26,7 @@ POOL = os.environ.get("SOAPBRIDGE_TEST_WORKER_POOL", "solo")
 
 
 def toml_table(name: str, settings: dict[str, Any]) -> str:
-    lines = [f"[{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
-    return "\n".join(lines) + "\n\n"
+    return f"[{name}]\n{toml_lines(settings)}\n\n"
 
 
 @dataclass

@@ -9,10 +9,8 @@ whichever worker of whichever host answers the read, though every worker caches 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from serving import wait_until_serving
+from serving import free_port, serve_tables, toml_lines, wait_until_serving
 
 from bridge.emulators import bigin as bigin_emulator
 from bridge.emulators.kit.server import EmulatorServer
@@ -32,19 +30,11 @@ T = f"{{{NAMESPACE}}}"
 RECORDS = 1050
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _config(folder: Path, store_url: str, table: dict, port: int) -> Path:
-    settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in table.items())
     path = folder / f"host-{port}.toml"
     path.write_text(
-        f'[store]\nurl = "{store_url}"\n\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\nworkers = 2\n\n'
-        f"[connections.crm]\n{settings}\n\n"
+        serve_tables(store_url, port)
+        + f"[connections.crm]\n{toml_lines(table)}\n\n"
         '[[sites]]\nsite_id = 77\nconnection = "crm"\nusername = "shop"\n'
         'password = "s3cret"\ntimezone = "Europe/Berlin"\n'
     )
@@ -78,7 +68,7 @@ def two_hosts(tmp_path, postgres) -> Iterator[list[str]]:
     urls = []
     try:
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             url, process = _serve(_config(tmp_path, store_url, table, port), port)
             processes.append(process)
             urls.append(url)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from serving import kill_and_read, wait_until_serving
+from serving import free_port, kill_and_read, serve_tables, toml_lines, wait_until_serving
 
 from bridge.cli import cli
 from bridge.emulators import bigin as bigin_emulator
@@ -32,9 +32,7 @@ from .harness import (
     XSS_NAME,
     Console,
     chromium,
-    connection_lines,
     fernet_key,
-    free_port,
 )
 
 
@@ -56,23 +54,15 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     port = free_port()
     config = folder / "bridge.toml"
     config.write_text(
-        f"""
-[store]
-url = "sqlite:///{folder}/bridge.db"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-workers = 2
-
-[connections.crm]
+        serve_tables(f"sqlite:///{folder}/bridge.db", port)
+        + f"""[connections.crm]
 kind = "legacy"
-{connection_lines(legacy_table)}
+{toml_lines(legacy_table, skip={"kind"})}
 
 [connections.bigin]
 kind = "bigin"
 max_calls_per_second = 0
-{connection_lines(bigin_table)}
+{toml_lines(bigin_table, skip={"kind"})}
 
 [[sites]]
 site_id = {SITE["site_id"]}

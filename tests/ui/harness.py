@@ -3,10 +3,8 @@ and headless Chromium from the system packages (never downloaded)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,16 +34,6 @@ SITE = {"site_id": 31337, "username": "shop", "password": "site-password"}
 #: Where the screenshots go: ``SOAPBRIDGE_SCREENSHOTS=docs`` refreshes the README's; by
 #: default a temporary folder, so a test run leaves the working tree as it was.
 SCREENSHOTS_ENV = "SOAPBRIDGE_SCREENSHOTS"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def connection_lines(values: dict[str, Any]) -> str:
-    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items() if k != "kind")
 
 
 @dataclass
