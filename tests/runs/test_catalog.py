@@ -14,32 +14,17 @@ from bridge.errors import ConfigError
 from bridge.runs.launch import LocalLauncher, QueuedLauncher, RunRequest, launcher_for
 from bridge.runs.replay import replay_dead_letters
 from bridge.runs.wiring import Wiring
-from bridge.store import LockHeld, Store, integration_lock
+from bridge.store import LockHeld, integration_lock
 
 
 @pytest.fixture
-def stored(start_legacy, start_bigin, tmp_path):
+def stored(wired):
     """A legacy -> Bigin integration kept in the store (as /v1 makes one), and the config."""
-    legacy, bigin = start_legacy(records=12), start_bigin()
-    config = parse_config(
-        {
-            "store": {"url": f"sqlite:///{tmp_path / 's.db'}"},
-            "connections": {
-                "crm": {"kind": "legacy", **legacy.connection().settings},
-                "bigin": {"kind": "bigin", **bigin.connection().settings},
-            },
-        },
-        env={},
-    )
-    store = Store(config.store.url)
-    store.migrate()
-    wiring = Wiring(store, config)
-    wiring.import_config()
-    ids = {c.name: c.id for c in store.connections.all()}
+    made = wired(12)
+    ids = made.connection_ids()
     settings = {"source": ids["crm"], "target": ids["bigin"], "direction": "source-to-target"}
-    integration = store.integrations.create("api-members", settings=settings, mode="settings")
-    yield wiring, integration, legacy, bigin
-    store.dispose()
+    integration = made.store.integrations.create("api-members", settings=settings, mode="settings")
+    return made.wiring, integration, made.legacy, made.bigin
 
 
 def test_a_store_integration_runs_by_id_or_name_and_an_unknown_one_is_a_clear_error(stored):

@@ -4,30 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bridge.config import parse_config
 from bridge.runs.scheduler import build_scheduler
-from bridge.runs.wiring import Wiring
-from bridge.store import Store
 
 
-def test_store_integrations_with_a_schedule_fire_and_follow_changes(
-    start_legacy, start_bigin, tmp_path
-):
-    legacy, bigin = start_legacy(records=40), start_bigin()
-    config = parse_config(
-        {
-            "store": {"url": f"sqlite:///{tmp_path / 's.db'}"},
-            "connections": {
-                "crm": {"kind": "legacy", **legacy.connection().settings},
-                "bigin": {"kind": "bigin", **bigin.connection().settings},
-            },
-        },
-        env={},
-    )
-    store = Store(config.store.url)
-    store.migrate()
-    Wiring(store, config).import_config()
-    ids = {c.name: c.id for c in store.connections.all()}
+def test_store_integrations_with_a_schedule_fire_and_follow_changes(wired):
+    made = wired(40)
+    config, store, bigin = made.config, made.store, made.bigin
+    ids = made.connection_ids()
     settings = {
         "source": ids["crm"],
         "target": ids["bigin"],
