@@ -18,6 +18,14 @@ SITE_ID = 4242
 USERNAME = "consumer@example.com"
 PASSWORD = "facade-secret"
 TIMEZONE = "Australia/Sydney"
+#: The one site a facade test serves, over the connection named ``crm``.
+SITE = {
+    "site_id": SITE_ID,
+    "connection": "crm",
+    "username": USERNAME,
+    "password": PASSWORD,
+    "timezone": TIMEZONE,
+}
 
 
 @dataclass
@@ -80,16 +88,7 @@ class FacadeStarter:
             {
                 "server": {"facade": server_options} if server_options else {},
                 "connections": {"crm": table},
-                "sites": sites
-                or [
-                    {
-                        "site_id": SITE_ID,
-                        "connection": "crm",
-                        "username": USERNAME,
-                        "password": PASSWORD,
-                        "timezone": TIMEZONE,
-                    }
-                ],
+                "sites": sites or [SITE],
             },
             env={},
         )

@@ -21,7 +21,7 @@ from bridge.store.repos.tombstones import TARGET, SideRef
 from bridge.sync import PassOptions, SyncEngine, SyncSpec
 from bridge.sync.deletes import DeleteOptions
 
-from .harness import PASSWORD, SITE_ID, TIMEZONE, USERNAME
+from .harness import PASSWORD, SITE, SITE_ID, TIMEZONE, USERNAME
 
 RECORDS = 150
 
@@ -35,15 +35,7 @@ def facade_over_bigin(store: Store):
     config = parse_config(
         {
             "connections": {"crm": table},
-            "sites": [
-                {
-                    "site_id": SITE_ID,
-                    "connection": "crm",
-                    "username": USERNAME,
-                    "password": PASSWORD,
-                    "timezone": TIMEZONE,
-                }
-            ],
+            "sites": [SITE],
         },
         env={},
     )
