@@ -12,12 +12,12 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql.type_api import _BindProcessorType
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: JSON on SQLite, JSONB on PostgreSQL (indexable, compact, compared by value).
@@ -74,7 +74,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def bind_processor(self, dialect: Dialect) -> _BindProcessorType[datetime] | None:
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
         process = super().bind_processor(dialect)
         if process is None:
             return None
