@@ -226,12 +226,15 @@ def naive(reader: Connector, writer: Connector) -> int:
 
 def with_latency(records: int, latency: float, workers: int, store_dir: str) -> bool:
     print(f"\nlegacy -> Bigin, {records:,} contacts, {latency * 1000:.0f} ms added per call")
+    engine_label, naive_label = f"engine ({workers} workers)", "naive loop (sequential)"
     rates = {}
     # The naive loop reads one page at a time, as its name says: pages requested ahead
-    # (``read_ahead``) are the engine's doing, not the loop's.
+    # (``read_ahead``) are the engine's setting. The loop with that setting too is shown
+    # beside it, for what the engine adds beyond reading ahead.
     for label, ahead, run in (
-        ("naive loop (sequential)", 1, lambda r, w: naive(r, w)),
-        (f"engine ({workers} workers)", workers, lambda r, w: run_engine(r, w, workers, store_dir)),
+        (naive_label, 1, naive),
+        ("naive loop, pages read ahead", workers, naive),
+        (engine_label, workers, lambda r, w: run_engine(r, w, workers, store_dir)),
     ):
         with ExitStack() as stack:
             legacy = stack.enter_context(emulator("legacy", records, latency))
@@ -242,8 +245,12 @@ def with_latency(records: int, latency: float, workers: int, store_dir: str) -> 
             assert run(reader, writer) == records
             rates[label] = records / (time.perf_counter() - started)
         print(f"  {label:34}{rates[label]:8,.0f} contacts/s")
-    ratio = rates[f"engine ({workers} workers)"] / rates["naive loop (sequential)"]
-    print(f"  {'engine / naive speed ratio':34}{ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x)")
+    ratio = rates[engine_label] / rates[naive_label]
+    ahead_ratio = rates[engine_label] / rates["naive loop, pages read ahead"]
+    print(
+        f"  {'engine / naive speed ratio':34}{ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x;"
+        f" {ahead_ratio:.1f}x the loop reading ahead)"
+    )
     return ratio >= TARGET_SPEED
 
 
