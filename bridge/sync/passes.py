@@ -16,7 +16,6 @@ creates it a second time.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -265,7 +264,7 @@ class DirectionPass:
         writer_id = self._writer_id_of(link) if link else None
         mapped = self.fieldmap.outgoing(contact, reverse=not self._reader_is_source)
         # A shallow copy: writers read their contacts, never change them.
-        return dataclasses.replace(mapped, ids={self.writer.system: writer_id} if writer_id else {})
+        return mapped.replace(ids={self.writer.system: writer_id} if writer_id else {})
 
     def writer_id_for(self, link: IdLink) -> str | None:
         return self._writer_id_of(link)
