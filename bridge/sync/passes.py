@@ -28,7 +28,7 @@ from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, Ups
 from bridge.model import Contact, utc_now
 from bridge.store import Store
 from bridge.store.repos.links import IdLink, normalize_email
-from bridge.sync.collector import older_objects_frozen
+from bridge.sync.collector import quiet_collector
 from bridge.sync.deletes import DeleteOptions, FeedScreen
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
@@ -240,7 +240,7 @@ class DirectionPass:
         in_flight: deque[_PageJob] = deque()
         workers = max(1, self.options.workers)
         pool = ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{self.direction}")
-        with older_objects_frozen(), pool:
+        with quiet_collector(), pool:
             for page in pages:
                 job = self._prepare(page, fresh)
                 max_seen = _later(max_seen, job.max_seen)
