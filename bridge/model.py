@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
+from operator import attrgetter
 
 
 class PhoneType(IntEnum):
@@ -157,10 +158,12 @@ class Contact:
     deleted: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("created_at", "updated_at"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"Contact.{name} must be timezone-aware, got {value!r}")
+        # Every mapped record passes here (several times in a sync): no loop over names.
+        created, updated = self.created_at, self.updated_at
+        if created is not None and created.tzinfo is None:
+            raise ValueError(f"Contact.created_at must be timezone-aware, got {created!r}")
+        if updated is not None and updated.tzinfo is None:
+            raise ValueError(f"Contact.updated_at must be timezone-aware, got {updated!r}")
 
     @property
     def display_name(self) -> str:
@@ -190,9 +193,20 @@ class Contact:
             return ("email", self.email.strip().lower())
         return None
 
+    def replace(self, **changes: object) -> Contact:
+        """A shallow copy with some fields replaced: what ``dataclasses.replace`` makes, in
+        about a third of its time (it is made for every record a sync writes or compares)."""
+        unknown = changes.keys() - _CONTACT_INDEX.keys()
+        if unknown:
+            raise TypeError(f"Contact has no field(s) {', '.join(sorted(unknown))}")
+        values = list(_contact_values(self))
+        for name, value in changes.items():
+            values[_CONTACT_INDEX[name]] = value
+        return Contact(*values)
+
     def copy(self, **changes: object) -> Contact:
         """A deep copy with some fields replaced (nested lists are not shared)."""
-        clone = dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        clone = self.replace(**changes)
         clone.ids = dict(clone.ids)
         clone.custom_fields = dict(clone.custom_fields)
         if "relationships" not in changes:
@@ -209,6 +223,12 @@ class Contact:
         if "company" not in changes and self.company is not None:
             clone.company = Company(self.company.name, dict(self.company.ids))
         return clone
+
+
+# Contact's fields in __init__'s order: read all at once, and where each goes.
+_CONTACT_FIELDS = tuple(f.name for f in dataclasses.fields(Contact))
+_contact_values = attrgetter(*_CONTACT_FIELDS)
+_CONTACT_INDEX = {name: index for index, name in enumerate(_CONTACT_FIELDS)}
 
 
 def utc_now() -> datetime:

@@ -9,7 +9,6 @@ fields the other side computes (the full name) are never part of it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Collection
@@ -129,7 +128,7 @@ class Comparer:
 
     def __call__(self, contact: Contact) -> str:
         if self._drop_times:
-            contact = dataclasses.replace(contact, created_at=None, updated_at=None)
+            contact = contact.replace(created_at=None, updated_at=None)
         return fingerprint(self.common(contact), self._ignore)
 
 

@@ -16,7 +16,6 @@ creates it a second time.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +28,7 @@ from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, Ups
 from bridge.model import Contact, utc_now
 from bridge.store import Store
 from bridge.store.repos.links import IdLink, normalize_email
+from bridge.sync.collector import quiet_collector
 from bridge.sync.deletes import DeleteOptions, FeedScreen
 from bridge.sync.fieldmap import FieldMap
 from bridge.sync.fingerprint import Comparer
@@ -239,7 +239,8 @@ class DirectionPass:
         """
         in_flight: deque[_PageJob] = deque()
         workers = max(1, self.options.workers)
-        with ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{self.direction}") as pool:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{self.direction}")
+        with quiet_collector(), pool:
             for page in pages:
                 job = self._prepare(page, fresh)
                 max_seen = _later(max_seen, job.max_seen)
@@ -263,7 +264,7 @@ class DirectionPass:
         writer_id = self._writer_id_of(link) if link else None
         mapped = self.fieldmap.outgoing(contact, reverse=not self._reader_is_source)
         # A shallow copy: writers read their contacts, never change them.
-        return dataclasses.replace(mapped, ids={self.writer.system: writer_id} if writer_id else {})
+        return mapped.replace(ids={self.writer.system: writer_id} if writer_id else {})
 
     def writer_id_for(self, link: IdLink) -> str | None:
         return self._writer_id_of(link)

@@ -85,27 +85,31 @@ def format_time(value: datetime) -> str:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    # Most values are already text: str() of a str costs a call per field of every record.
+    text = (value if value.__class__ is str else str(value)).strip()
     return text or None
 
 
+# The Mailing_* field names, in AddressFields' order (street, city, state, zipcode, country).
+_MAILING_READ: tuple[str, ...] = tuple(name for name in MAILING_FIELDS if name is not None)
+
+
+# Every mapped record goes through both functions (the change feed, each write, and the
+# sync's comparer twice per record), so they avoid helpers called per field.
 def record_to_contact(
     record: dict[str, Any], external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
 ) -> Contact:
-    phones = [
-        Phone(kind=kind, number=_text(record.get(name)))
-        for name, kind in PHONE_FIELDS.items()
-        if _text(record.get(name))
-    ]
-    address = Address(
-        kind=MAILING_KIND,
-        line1=_text(record.get("Mailing_Street")),
-        city=_text(record.get("Mailing_City")),
-        state=_text(record.get("Mailing_State")),
-        zipcode=_text(record.get("Mailing_Zip")),
-        country_code=_text(record.get("Mailing_Country")),
-    )
-    account = record.get("Account_Name")
+    get = record.get
+    phones = []
+    for name, kind in PHONE_FIELDS.items():
+        number = _text(get(name))
+        if number:
+            phones.append(Phone(kind=kind, number=number))
+    street, city, state, zipcode, country = (_text(get(name)) for name in _MAILING_READ)
+    addresses = []
+    if street or city or state or zipcode or country:
+        addresses.append(Address(MAILING_KIND, street, None, city, zipcode, state, country))
+    account = get("Account_Name")
     company = None
     if isinstance(account, dict) and account.get("name"):
         company = Company(
@@ -113,30 +117,28 @@ def record_to_contact(
         )
     custom: dict[str, str] = {}
     for name, key in CUSTOM_TEXT_FIELDS.items():
-        value = _text(record.get(name))
+        value = _text(get(name))
         if value:
             custom[key] = value
-    tags = [
-        str(t["name"]) for t in record.get("Tag") or () if isinstance(t, dict) and t.get("name")
-    ]
+    tags = [str(t["name"]) for t in get("Tag") or () if isinstance(t, dict) and t.get("name")]
     if tags:
         custom[TAGS_KEY] = ",".join(tags)
-    record_id = record.get("id")
+    record_id = get("id")
     return Contact(
-        external_id=_text(record.get(external_id_field)),
-        email=_text(record.get("Email")),
+        external_id=_text(get(external_id_field)),
+        email=_text(get("Email")),
         ids={SYSTEM: str(record_id)} if record_id else {},
-        title=_text(record.get("Title")),
-        first_name=_text(record.get("First_Name")),
-        last_name=_text(record.get("Last_Name")),
-        full_name=_text(record.get("Full_Name")),
-        created_at=parse_time(record.get("Created_Time")),
-        updated_at=parse_time(record.get("Modified_Time")),
+        title=_text(get("Title")),
+        first_name=_text(get("First_Name")),
+        last_name=_text(get("Last_Name")),
+        full_name=_text(get("Full_Name")),
+        created_at=parse_time(get("Created_Time")),
+        updated_at=parse_time(get("Modified_Time")),
         company=company,
-        addresses=[] if address.is_empty() else [address],
+        addresses=addresses,
         phones=phones,
         custom_fields=custom,
-        opt_in=not bool(record.get("Email_Opt_Out")),
+        opt_in=not bool(get("Email_Opt_Out")),
     )
 
 
@@ -151,8 +153,13 @@ def contact_to_record(
         "Title": contact.title,
         external_id_field: contact.external_id,
     }
+    # The first number of each kind, as Contact.phone gives it, in one pass over the phones.
+    numbers: dict[int, str] = {}
+    for phone in contact.phones:
+        if phone.number and phone.kind not in numbers:
+            numbers[phone.kind] = phone.number
     for name, kind in PHONE_FIELDS.items():
-        record[name] = contact.phone(kind)
+        record[name] = numbers.get(kind)
     address = contact.address(MAILING_KIND)
     if address is not None:
         record.update(address_fields(address, MAILING_FIELDS))
@@ -161,10 +168,12 @@ def contact_to_record(
         record["Account_Name"] = (
             {"id": company_id} if company_id else {"name": contact.company.name}
         )
+    custom = contact.custom_fields
     for name, key in CUSTOM_TEXT_FIELDS.items():
-        record[name] = contact.custom_fields.get(key)
-    tags = [t.strip() for t in contact.custom_fields.get(TAGS_KEY, "").split(",") if t.strip()]
-    if tags:
-        record["Tag"] = [{"name": t} for t in tags]
+        record[name] = custom.get(key)
+    if custom.get(TAGS_KEY):
+        tags = [t.strip() for t in custom[TAGS_KEY].split(",") if t.strip()]
+        if tags:
+            record["Tag"] = [{"name": t} for t in tags]
     record["Email_Opt_Out"] = not contact.opt_in
     return {k: v for k, v in record.items() if v is not None}

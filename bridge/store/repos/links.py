@@ -141,15 +141,22 @@ class IdLinkRepo(Repository):
         return [_link_of(rows[row_id]) for row_id in sorted(rows)]
 
     def save(self, integration_id: str, link: IdLink) -> IdLink:
-        return self.save_many(integration_id, [link])[0]
+        """Create or update one link (as :meth:`save_many`); the link as stored."""
+        return _link_of(self._save_rows(integration_id, [link])[0])
 
-    def save_many(self, integration_id: str, links: Sequence[IdLink]) -> list[IdLink]:
+    def save_many(self, integration_id: str, links: Sequence[IdLink]) -> None:
         """Create or update links, matched by source id, else by target id.
 
-        Fields left ``None`` keep their stored values. Returns the stored links in order.
-        Core statements, not ORM objects: a page of links is one select for both id columns,
-        one multi-row insert and one executemany update, which matters on the sync's hot path.
+        Fields left ``None`` keep their stored values. Nothing is returned: the sync saves
+        a page of links per commit and reads none of them back (building them again cost
+        about as much as the rest of this method's Python).
         """
+        self._save_rows(integration_id, links)
+
+    def _save_rows(self, integration_id: str, links: Sequence[IdLink]) -> list[dict[str, Any]]:
+        """The rows of ``links`` as stored, in order. Core statements, not ORM objects: a
+        page of links is one select for both id columns, one multi-row insert and one
+        executemany update, which matters on the sync's hot path."""
         for link in links:
             if link.source_id is None and link.target_id is None:
                 raise ValueError("an id link needs a source id or a target id")
@@ -205,7 +212,7 @@ class IdLinkRepo(Repository):
                         for r in old
                     ],
                 )
-            return [_link_of(row) for row in saved]
+            return saved
 
     def delete(
         self, integration_id: str, *, source_id: str | None = None, target_id: str | None = None
