@@ -52,7 +52,9 @@ class EmulatorRun:
 
         ``/_emulator/stats`` shows the run's ``stats`` (an app given them counts there too).
         """
-        server = EmulatorServer(with_admin(app, self.stats), port=self.port, threads=self.threads)
+        server = EmulatorServer(
+            with_admin(app, self.stats), port=self.port, threads=self.threads, faults=self.faults
+        )
         print_connection_table(table(app, server.url))
         with contextlib.ExitStack() as cleanup:
             if on_exit is not None:
