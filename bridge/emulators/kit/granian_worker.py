@@ -84,10 +84,7 @@ def wsgi_runner(app: WSGIApp) -> Callable[[Any, dict[str, Any]], int]:
         if "CONTENT_LENGTH" not in environ and "HTTP_TRANSFER_ENCODING" in environ:
             # A chunked body, read whole here and handed on with its length, as waitress
             # (the emulators' first server) did: every app here reads by the length.
-            data = environ["wsgi.input"].read()
-            environ["wsgi.input"] = io.BytesIO(data)
-            environ["CONTENT_LENGTH"] = str(len(data))
-            del environ["HTTP_TRANSFER_ENCODING"]
+            read_whole(environ)
         body = app(environ, response)
         if isinstance(body, list):
             proto.response_bytes(response.status, response.headers, b"".join(body))
@@ -98,13 +95,22 @@ def wsgi_runner(app: WSGIApp) -> Callable[[Any, dict[str, Any]], int]:
     return run
 
 
+def read_whole(environ: dict[str, Any]) -> None:
+    """Replace the environ's body stream with the whole body in memory, and its length."""
+    data = environ["wsgi.input"].read()
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
 def offloading(run: Runner, offload: Callable[[], bool], pool: ThreadPoolExecutor) -> Runner:
     """``run`` on the calling thread, or on ``pool`` while ``offload()`` says so.
 
     granian answers a request when its protocol object is given a response, from any
     thread and after the call that received it has returned; so a call handed to the
-    pool frees granian's thread at once. A failure there is answered 500, as granian
-    answers one on its own threads.
+    pool frees granian's thread at once. Its body is read before, on granian's thread:
+    read from the pool's, it came back empty. A failure there is answered 500, as
+    granian answers one on its own threads.
     """
 
     def answer_later(proto: Any, scope: dict[str, Any]) -> None:
@@ -116,6 +122,7 @@ def offloading(run: Runner, offload: Callable[[], bool], pool: ThreadPoolExecuto
 
     def dispatch(proto: Any, scope: dict[str, Any]) -> int:
         if offload():
+            read_whole(scope)
             pool.submit(answer_later, proto, scope)
             return 0
         return run(proto, scope)
