@@ -89,7 +89,12 @@ def _tail(calls: str, failure: str) -> list[click.Option]:
         ),
         _option("--fail-rate", 0.0, f"Fraction of {calls} answered {failure} (retryable)."),
         _option("--latency", 0.0, f"Seconds added to every one of the {calls}."),
-        _option("--threads", 8, "Server worker threads."),
+        _option(
+            "--threads",
+            8,
+            "Threads answering calls while --latency is injected (without it, one thread "
+            "answers every call: the cheapest way through).",
+        ),
     ]
 
 
