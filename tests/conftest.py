@@ -47,7 +47,7 @@ def start_legacy() -> Iterator[Callable[..., RunningLegacy]]:
     def start(records: int = 0, **options: Any) -> RunningLegacy:
         app = legacy_emulator.build_app(records, **options)
         stats = Stats()
-        server = EmulatorServer(with_admin(app, stats)).start()
+        server = EmulatorServer(with_admin(app, stats), faults=app.faults).start()
         running.append(server)
         return RunningLegacy(app, server, legacy_emulator.connection_table(app, server.url), stats)
 
@@ -184,7 +184,7 @@ def _rest_starter(kind: str, running: list[EmulatorServer]) -> Callable[..., Run
     def start(records: int = 0, **options: Any) -> RunningRest:
         stats = Stats()
         app = emulator.build_app(records, stats=stats, **options)
-        server = EmulatorServer(with_admin(app, stats)).start()
+        server = EmulatorServer(with_admin(app, stats), faults=app.faults).start()
         running.append(server)
         return RunningRest(kind, app, server, emulator.connection_table(app, server.url), stats)
 
@@ -286,7 +286,7 @@ def start_bigin() -> Iterator[Callable[..., RunningBigin]]:
 
     def start(records: int = 0, **options: Any) -> RunningBigin:
         app = bigin_emulator.build_app(records, **options)
-        server = EmulatorServer(with_admin(app, app.stats)).start()
+        server = EmulatorServer(with_admin(app, app.stats), faults=app.faults).start()
         running.append((server, app))
         return RunningBigin(app, server, bigin_emulator.connection_table(app, server.url))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bridge.emulators.kit.server import EmulatorServer
+from bridge.emulators.kit.server import EmulatorServer, Faults
 
 SLOW = 0.5
 
@@ -116,6 +116,39 @@ def test_slow_calls_run_side_by_side(server: EmulatorServer):
         assert list(pool.map(slow, range(4))) == [200] * 4
     # One after another they take 4 x SLOW; four threads answer them together.
     assert time.monotonic() - started < 3 * SLOW
+
+
+def test_with_faults_quick_calls_share_one_thread_and_slow_ones_run_side_by_side():
+    faults = Faults()
+    threads: set[int] = set()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        threads.add(threading.get_ident())
+        faults.delay()
+        return echo(environ, start_response)
+
+    def one(path: str) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        status, seen = call(connection, "POST", path, body=b"abc")
+        assert status != 200 or seen["received"] == 3  # the body arrives on every path
+        return status
+
+    server = EmulatorServer(app, threads=4, faults=faults).start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(one, ["/quick"] * 40)) == [200] * 40
+        assert len(threads) == 1  # no latency: every call on the server's one thread
+        faults.latency = SLOW  # set on the running server, as the console does
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(one, ["/slow-now"] * 4)) == [200] * 4
+        assert time.monotonic() - started < 3 * SLOW  # not 4 x SLOW one after another
+        assert len(threads) > 2
+        assert one("/boom") == 500  # a failure on a pool thread is answered too
+        faults.latency = 0.0
+        assert one("/after") == 200
+    finally:
+        server.stop()
 
 
 def test_stop_closes_kept_alive_connections_and_the_listener():

@@ -52,7 +52,9 @@ class EmulatorRun:
 
         ``/_emulator/stats`` shows the run's ``stats`` (an app given them counts there too).
         """
-        server = EmulatorServer(with_admin(app, self.stats), port=self.port, threads=self.threads)
+        server = EmulatorServer(
+            with_admin(app, self.stats), port=self.port, threads=self.threads, faults=self.faults
+        )
         print_connection_table(table(app, server.url))
         with contextlib.ExitStack() as cleanup:
             if on_exit is not None:
@@ -87,7 +89,12 @@ def _tail(calls: str, failure: str) -> list[click.Option]:
         ),
         _option("--fail-rate", 0.0, f"Fraction of {calls} answered {failure} (retryable)."),
         _option("--latency", 0.0, f"Seconds added to every one of the {calls}."),
-        _option("--threads", 8, "Server worker threads."),
+        _option(
+            "--threads",
+            8,
+            "Threads answering calls while --latency is injected (without it, one thread "
+            "answers every call: the cheapest way through).",
+        ),
     ]
 
 

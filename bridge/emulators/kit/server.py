@@ -121,12 +121,24 @@ class EmulatorServer:
     """A WSGI app listening on a loopback port, in a background thread until ``stop()``.
 
     The port is bound at construction (``url`` is known before ``start()``); ``threads``
-    WSGI threads call the app, so that many slow calls (injected latency) run at once.
+    WSGI threads call the app, so that many slow calls run at once. Given the ``faults``
+    the app injects, the server calls it on one thread while they add no latency (the
+    cheapest way through for calls that return at once), and on one of ``threads`` while
+    they do: read per call, so latency set on a running emulator takes effect at once.
     """
 
-    def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        faults: Faults | None = None,
+    ):
         self._socket = listening_socket(host, port)
-        self._worker = GranianWorker(app, self._socket, threads=threads)
+        offload = None if faults is None else (lambda: faults.latency > 0)
+        self._worker = GranianWorker(app, self._socket, threads=threads, offload=offload)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         self._thread: threading.Thread | None = None

@@ -104,7 +104,7 @@ def serve(
     """Serve ``app`` (emulator package ``module``) on loopback and connect a ``kind``
     connector from its connection table: ``defaults`` under the table, ``overrides``
     (bad credentials, test settings) over it; ``cleanup`` runs after the server stops."""
-    server = EmulatorServer(with_admin(app, stats)).start()
+    server = EmulatorServer(with_admin(app, stats), faults=app.faults).start()
     table = module.connection_table(app, server.url)
     settings = dict(defaults or {})
     settings.update({k: v for k, v in table.items() if k != "kind"})
