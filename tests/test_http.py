@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from bridge.emulators.kit.server import EmulatorServer
 from bridge.http import RetryPolicy, build_session, redact, redact_headers
@@ -128,3 +132,71 @@ def test_a_long_retry_after_is_handed_back_not_slept(serve):
     response = build_session("test", retry=RetryPolicy(attempts=4, max_retry_after=5)).get(url)
     assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
     assert time.monotonic() - started < 2 and Quota.calls == 1
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers every GET with what it was asked: the request line's target and the
+    Authorization header (a forward proxy is asked for an absolute URL)."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {"target": self.path, "authorization": self.headers.get("Authorization")}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "NETRC"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_proxies_from_the_environment_are_used_and_read_once_per_host(recorder, clean_environment):
+    clean_environment.setenv("HTTP_PROXY", recorder)
+    session = build_session("test")
+    # Through the proxy: it is asked for the absolute URL of a host it alone can reach.
+    assert session.get("http://crm.invalid/contacts").json()["target"] == (
+        "http://crm.invalid/contacts"
+    )
+    # Read once: the variable gone, this session keeps what it read for that host...
+    clean_environment.delenv("HTTP_PROXY")
+    assert session.get("http://crm.invalid/again").json()["target"] == "http://crm.invalid/again"
+    # ...while a new session reads the environment as it is now (and cannot reach the host).
+    with pytest.raises(requests.ConnectionError):
+        build_session("test", retry=RetryPolicy(attempts=1)).get("http://crm.invalid/x")
+
+
+def test_no_proxy_and_netrc_from_the_environment_are_honoured(
+    recorder, clean_environment, tmp_path
+):
+    clean_environment.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would refuse: never used
+    clean_environment.setenv("NO_PROXY", "127.0.0.1")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login robot password s3cret\n")
+    netrc.chmod(0o600)
+    clean_environment.setenv("NETRC", str(netrc))
+    answer = build_session("test").get(f"{recorder}/direct").json()
+    assert answer["target"] == "/direct"  # asked directly, not as a proxy
+    assert answer["authorization"] == "Basic " + base64.b64encode(b"robot:s3cret").decode()
+    # An explicit auth still wins over the netrc's.
+    explicit = build_session("test").get(f"{recorder}/x", auth=("other", "pw")).json()
+    assert explicit["authorization"] == "Basic " + base64.b64encode(b"other:pw").decode()
