@@ -224,6 +224,15 @@ def direction(reading: str, writing: str, records: int, workers: int, store_dir:
         f"  {'one-core ceiling of engine / limit':34}{1e6 / clients / min(read_rate, write_rate):8.2f}"
         "  (the clients' work alone, on one core, against the limit)"
     )
+    # Nor can the engine's run use more than the machine's cores: there the engine and both
+    # emulators share them, where each endpoint alone had its client and emulator only.
+    cores = os.cpu_count() or 1
+    emulators = (read.cpu[reading] + write.cpu[writing]) / records * 1e6
+    best = min(1e6 / clients, cores * 1e6 / (clients + emulators))
+    print(
+        f"  {f'ceiling on {cores} cores':34}{best / min(read_rate, write_rate):8.2f}"
+        f"  (the same, with both emulators' CPU per contact, {emulators:.0f} µs, on the cores)"
+    )
     return rate >= TARGET_RATE and fraction >= TARGET_FRACTION
 
 
