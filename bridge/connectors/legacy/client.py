@@ -15,7 +15,7 @@ from lxml import etree
 from bridge.connectors.legacy.feed import FeedReader
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, build_soap_client
 from bridge.soap.decode import install_fast_output
-from bridge.soap.encode import install_fast_input
+from bridge.soap.encode import rendered_call
 from bridge.soap.faults import map_soap_errors
 
 SYSTEM = "legacy"
@@ -97,7 +97,9 @@ class LegacyClient:
                 operation,
                 operator.itemgetter(f"{operation}Result"),
             )
-        install_fast_input(self._zeep, binding, "ContactList_UpdateInsert")
+        self._update_insert = rendered_call(
+            self._zeep, binding, "ContactList_UpdateInsert", endpoint
+        )
 
     def __repr__(self) -> str:
         return f"LegacyClient(endpoint={self.endpoint!r}, site_id={self._credentials['siteId']})"
@@ -123,7 +125,8 @@ class LegacyClient:
 
     def update_insert(self, records: Sequence[dict[str, Any]]) -> None:
         # Arrays go as plain lists: the request is written by bridge.soap.encode.
-        self._call("ContactList_UpdateInsert", contactsList=list(records))
+        with map_soap_errors(SYSTEM, "ContactList_UpdateInsert"):
+            self._update_insert(**self._credentials, contactsList=list(records))
 
     def retrieve_by_entity_id(self, entity_id: int) -> dict[str, Any] | None:
         result: dict[str, Any] | None = self._call("Contact_RetrieveByEntityID", entityId=entity_id)
