@@ -39,14 +39,22 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 Writer = Callable[[Any, list[str]], None]
 
 
+def _string_text(value: Any) -> str:
+    return escape_text(value if type(value) is str else str(value))
+
+
+def _boolean_text(value: Any) -> str:
+    return "true" if value else "false"
+
+
 def _lexical(xsd_type: Any) -> Callable[[Any], str]:
     """How one simple value becomes text: fast paths, else zeep's own ``xmlvalue``."""
     if isinstance(xsd_type, Boolean):
-        return lambda value: "true" if value else "false"
+        return _boolean_text
     if isinstance(xsd_type, Integer):
         return lambda value: str(int(value))
     if isinstance(xsd_type, String):
-        return lambda value: escape_text(value if type(value) is str else str(value))
+        return _string_text
     render: Callable[[Any], str] = xsd_type.xmlvalue
     if isinstance(xsd_type, DateTime):
         # zeep writes a naive datetime as its isoformat (microseconds when there are
@@ -110,6 +118,11 @@ class SchemaEncoder:
                 one = get(name)
                 if one is None or lexical is None:
                     writer(one, parts)
+                # The two commonest kinds without the call to their lexical function.
+                elif lexical is _string_text and type(one) is str:
+                    append(head + escape_text(one) + tail)
+                elif lexical is _boolean_text:
+                    append(head + ("true" if one else "false") + tail)
                 else:
                     append(head + lexical(one) + tail)
 
