@@ -3,8 +3,8 @@
 Both sides run zeep's own reply path on the same bytes (HTTP response -> XML parse ->
 plugins -> fault check -> deserialize) in the same process and run:
 - plain zeep: a zeep Client on the project's WSDL, zeep's xsd deserialization;
-- the client: the project's LegacyClient, whose schema-compiled decoder replaces that
-  step, and which also maps every record into a canonical Contact.
+- the client: the project's LegacyClient, whose reply path keeps the records' XML for
+  its FeedReader, which reads every record straight into a canonical Contact.
 Run: python bench/client_decode.py [--pages N] [--repeat R] [--check]
 """
 
@@ -20,11 +20,11 @@ import requests
 import zeep
 
 from bridge.connectors.legacy.client import LegacyClient
+from bridge.connectors.legacy.feed import FeedReader
 from bridge.emulators.legacy.records import complete, write_contact
 from bridge.emulators.legacy.store import seed_record
 from bridge.soap.client import SOAP11_BINDING
 from bridge.soap.contract import wire
-from bridge.soap.contract.record import record_to_contact
 from bridge.wsdl import wsdl_path
 
 TARGET = 5.0
@@ -88,9 +88,11 @@ def main() -> int:
     ours_binding = ours.zeep_client.wsdl.bindings[SOAP11_BINDING]
     ours_op = ours_binding.get("ContactList_Retrieve")
 
+    reader = FeedReader(tz)
+
     def ours_decode(response: requests.Response) -> object:
         page = ours_binding.process_reply(ours.zeep_client, ours_op, response)
-        contacts = [record_to_contact(r, tz) for r in page.records]
+        contacts = [r["contact"] for r in reader.records(page.result)]
         assert len(contacts) == RECORDS_PER_PAGE
         return contacts
 

@@ -80,14 +80,19 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def operation_name(request: requests.PreparedRequest) -> str:
     """A short name for a call: the SOAP operation when there is one, else method and path."""
-    action = request.headers.get("SOAPAction")
+    return call_name(request.headers, request.method, request.url)
+
+
+def call_name(headers: Mapping[str, str], method: str | None, url: str | None) -> str:
+    """:func:`operation_name` of a call not prepared yet (``headers`` case-insensitive)."""
+    action = headers.get("SOAPAction")
     if action is None:
-        content_type = request.headers.get("Content-Type", "")
+        content_type = headers.get("Content-Type", "")
         match = re.search(r'action="([^"]+)"', content_type)
         action = match.group(1) if match else None
     if action:
         return action.strip('"').rsplit("/", 1)[-1]
-    return f"{request.method} {urlsplit(request.url or '').path}"
+    return f"{method} {urlsplit(url or '').path}"
 
 
 ResponseListener = Callable[[str, str, int, float], None]

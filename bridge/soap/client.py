@@ -14,10 +14,11 @@ from typing import Any
 
 import requests
 import zeep
+from requests.structures import CaseInsensitiveDict
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
-from bridge.http import RetryPolicy, build_session, operation_name
+from bridge.http import RetryPolicy, build_session, call_name
 from bridge.wsdl import NAMESPACE, wsdl_path
 
 SOAP11_BINDING = f"{{{NAMESPACE}}}CatalystCRMWebserviceSoap"
@@ -47,8 +48,8 @@ class SplitTransport(Transport):
     def post(
         self, address: str, message: str | bytes, headers: dict[str, str]
     ) -> requests.Response:
-        request = requests.Request("POST", address, headers=headers).prepare()
-        session = self.read_session if operation_name(request) in self.idempotent else self.session
+        operation = call_name(CaseInsensitiveDict(headers), "POST", address)
+        session = self.read_session if operation in self.idempotent else self.session
         return session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
 
     def close(self) -> None:

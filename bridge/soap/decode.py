@@ -12,7 +12,7 @@ deserialization step of one operation's output message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,11 @@ def _float(elem: etree._Element) -> float | None:
 
 
 def _datetime(elem: etree._Element) -> datetime | None:
-    text = elem.text
+    return parse_datetime(elem.text)
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    """An ``xs:dateTime`` as written (naive unless it carries an offset or ``Z``)."""
     if text is None or not text.strip():
         return None
     text = text.strip()
@@ -162,16 +166,21 @@ def install_fast_output(
     binding_name: str,
     operation: str,
     build: Callable[[dict[str, Any]], Any],
+    decoders: Mapping[str, Decoder] | None = None,
 ) -> None:
     """Make ``operation`` return ``build(children)`` decoded by :class:`SchemaDecoder`.
 
-    ``children`` maps each child of the response wrapper to its decoded value. Only the
-    output deserializer is replaced; faults and everything before it stay zeep's.
+    ``children`` maps each child of the response wrapper to its decoded value; a child
+    named in ``decoders`` is decoded by that function instead (it may keep the element).
+    Only the output deserializer is replaced; faults and everything before it stay zeep's.
     """
     binding = client.wsdl.bindings[binding_name]
     op = binding.get(operation)
     wrapper_qname = op.output.body.qname
     table = SchemaDecoder(client).for_element_children(wrapper_qname.text)
+    for tag, (name, _, repeated) in table.items():
+        if decoders and name in decoders:
+            table[tag] = (name, decoders[name], repeated)
     body_tag = etree.QName(op.output.nsmap["soap-env"], "Body").text
     wrapper_tag = wrapper_qname.text
     names = [entry[0] for entry in table.values()]

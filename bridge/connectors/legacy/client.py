@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import zeep
+from lxml import etree
 
+from bridge.connectors.legacy.feed import FeedReader
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, build_soap_client
 from bridge.soap.decode import install_fast_output
-from bridge.soap.encode import install_fast_input
+from bridge.soap.encode import rendered_call
 from bridge.soap.faults import map_soap_errors
 
 SYSTEM = "legacy"
@@ -27,19 +29,32 @@ READ_OPERATIONS = (
 
 @dataclass(frozen=True, slots=True)
 class RetrievedPage:
-    """One ``ContactList_Retrieve`` answer as the wire gave it."""
+    """One ``ContactList_Retrieve`` answer; ``records`` as :meth:`FeedReader.records` gives them."""
 
     records: list[dict[str, Any]]
     record_start: int | None
     more_records: bool
 
 
-def _retrieved_page(children: dict[str, Any]) -> RetrievedPage:
-    return RetrievedPage(
-        records=children["ContactList_RetrieveResult"] or [],
+@dataclass(frozen=True, slots=True)
+class _WirePage:
+    """The answer before its records are read: the result element, kept as lxml gave it."""
+
+    result: etree._Element | None
+    record_start: int | None
+    more_records: bool
+
+
+def _wire_page(children: dict[str, Any]) -> _WirePage:
+    return _WirePage(
+        result=children["ContactList_RetrieveResult"],
         record_start=children["recordStart"],
         more_records=bool(children["moreRecords"]),
     )
+
+
+def _element(elem: etree._Element) -> etree._Element:
+    return elem
 
 
 class LegacyClient:
@@ -71,7 +86,9 @@ class LegacyClient:
             self._zeep,
             binding,
             "ContactList_Retrieve",
-            _retrieved_page,
+            _wire_page,
+            # The feed's records are read by a FeedReader straight into contacts.
+            decoders={"ContactList_RetrieveResult": _element},
         )
         for operation in READ_OPERATIONS[1:]:
             install_fast_output(
@@ -80,7 +97,9 @@ class LegacyClient:
                 operation,
                 operator.itemgetter(f"{operation}Result"),
             )
-        install_fast_input(self._zeep, binding, "ContactList_UpdateInsert")
+        self._update_insert = rendered_call(
+            self._zeep, binding, "ContactList_UpdateInsert", endpoint
+        )
 
     def __repr__(self) -> str:
         return f"LegacyClient(endpoint={self.endpoint!r}, site_id={self._credentials['siteId']})"
@@ -93,18 +112,21 @@ class LegacyClient:
         with map_soap_errors(SYSTEM, operation):
             return getattr(self._service, operation)(**self._credentials, **kwargs)
 
-    def retrieve_page(self, since_local: datetime, record_start: int) -> RetrievedPage:
-        page: RetrievedPage = self._call(
+    def retrieve_page(
+        self, since_local: datetime, record_start: int, reader: FeedReader
+    ) -> RetrievedPage:
+        page: _WirePage = self._call(
             "ContactList_Retrieve",
             lastUpdateDate=since_local,
             recordStart=record_start,
             moreRecords=True,
         )
-        return page
+        return RetrievedPage(reader.records(page.result), page.record_start, page.more_records)
 
     def update_insert(self, records: Sequence[dict[str, Any]]) -> None:
         # Arrays go as plain lists: the request is written by bridge.soap.encode.
-        self._call("ContactList_UpdateInsert", contactsList=list(records))
+        with map_soap_errors(SYSTEM, "ContactList_UpdateInsert"):
+            self._update_insert(**self._credentials, contactsList=list(records))
 
     def retrieve_by_entity_id(self, entity_id: int) -> dict[str, Any] | None:
         result: dict[str, Any] | None = self._call("Contact_RetrieveByEntityID", entityId=entity_id)

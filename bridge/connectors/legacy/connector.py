@@ -13,7 +13,8 @@ from bridge.config import ConnectionConfig
 from bridge.connectors.base import Capability, Connector, IdPage, Page, Position, UpsertOutcome
 from bridge.connectors.kit.paging import OffsetPager
 from bridge.connectors.kit.settings import DEFAULTS, Options, in_range, time_zone
-from bridge.connectors.legacy.client import LegacyClient
+from bridge.connectors.legacy.client import LegacyClient, RetrievedPage
+from bridge.connectors.legacy.feed import FeedReader
 from bridge.errors import NotFound, RateLimited, RemoteError
 from bridge.model import Contact
 from bridge.retry import RetrySchedule, call_with_retry
@@ -45,6 +46,7 @@ class LegacyConnector(Connector):
         # Pages requested ahead of the one in use: worth it on a slow link; each read
         # then ends with up to read_ahead - 1 calls past the last page.
         self.read_ahead = max(1, options.integer("read_ahead", 1))
+        self.feed = FeedReader(self.tz, self.company_entity_type)
 
     @classmethod
     def from_config(cls, config: ConnectionConfig) -> LegacyConnector:
@@ -80,18 +82,20 @@ class LegacyConnector(Connector):
     def read_changes(
         self, since: datetime | None = None, resume: Position | None = None
     ) -> Iterator[Page]:
-        pager = OffsetPager(self.client.retrieve_page, system=SYSTEM, read_ahead=self.read_ahead)
         since, start = self.resume_at(since, resume, "offset")
         since_local = to_local(since, self.tz) if since is not None else NO_DATE
-        for fetched in pager.pages(since_local, start):
-            contacts = [
-                record_to_contact(r, self.tz, self.company_entity_type) for r in fetched.records
-            ]
+        for fetched in self._pager().pages(since_local, start):
             yield Page(
-                contacts=contacts,
+                contacts=[r["contact"] for r in fetched.records],
                 position=Position(since=since, cursor={"offset": fetched.next_start}),
                 more=fetched.more,
             )
+
+    def _pager(self) -> OffsetPager:
+        def fetch(since_local: datetime, record_start: int) -> RetrievedPage:
+            return self.client.retrieve_page(since_local, record_start, self.feed)
+
+        return OffsetPager(fetch, system=SYSTEM, read_ahead=self.read_ahead)
 
     def slice_position(self, offset: int) -> Position:
         return Position(since=None, cursor={"offset": offset})
@@ -104,9 +108,8 @@ class LegacyConnector(Connector):
 
         A contact flagged ``deleted`` is not live, so it is not listed.
         """
-        pager = OffsetPager(self.client.retrieve_page, system=SYSTEM, read_ahead=self.read_ahead)
         start = int(resume.cursor.get("offset", 0)) if resume is not None else 0
-        for fetched in pager.pages(NO_DATE, start):
+        for fetched in self._pager().pages(NO_DATE, start):
             yield IdPage(
                 ids=[
                     str(r["entityId"])
