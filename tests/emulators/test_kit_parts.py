@@ -123,3 +123,16 @@ def test_bigin_issues_its_zoho_tokens_from_the_kits_store(start_bigin):
     assert bigin.app.tokens.grant_count("refresh_token") == 1
     # Zoho rounds the lifetime it announces (1.6 s -> 2), where the kit truncates by default.
     assert bigin.app.tokens.issue("refresh_token", "x")["expires_in"] == 2
+
+
+def test_uuid_tokens_are_random_version_4_uuids_in_their_usual_text_form() -> None:
+    import uuid
+
+    tokens = [uuid_token() for _ in range(2000)]
+    assert len(set(tokens)) == len(tokens)
+    for token in tokens:
+        parsed = uuid.UUID(token)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, token)
+    # Every variant digit (8, 9, a, b) and every hex digit elsewhere turns up.
+    assert {t[19] for t in tokens} == set("89ab")
+    assert set("".join(t.replace("-", "") for t in tokens)) == set("0123456789abcdef")

@@ -42,6 +42,7 @@ CONTACT_FIELDS = (
     "externalId",
     "marketingConsent",
 )
+_CONTACT_FIELD_SET = frozenset(CONTACT_FIELDS)
 INT_FIELDS = ("accountId", "industry", "relationshipType")
 DICTIONARIES: dict[str, list[str]] = {
     "industry": ["Retail", "Education", "Health", "IT", "Manufacturing", "Finance", "Public"],
@@ -183,7 +184,12 @@ class EgitoStore:
         return record
 
     def save_contact(self, params: dict[str, Any], *, creating: bool) -> int:
-        fields = {k: _coerce(k, v) for k, v in params.items() if k in CONTACT_FIELDS}
+        # Only text (form posts) and the consent flag need coercing: JSON gives the rest typed.
+        fields = {
+            k: _coerce(k, v) if isinstance(v, str) or k == "marketingConsent" else v
+            for k, v in params.items()
+            if k in _CONTACT_FIELD_SET
+        }
         with self._lock:
             existing = None
             if not creating:

@@ -27,6 +27,7 @@ Chosen where the vendor is silent (inferred):
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -250,10 +251,10 @@ class EngagifiiApp(RestApp):
 
     @staticmethod
     def _write(
-        status: int, write: Callable[[], Any], missing: ApiError | None = None
+        status: int, write: Callable[[], Any], missing: Callable[[], ApiError] | None = None
     ) -> tuple[int, Any]:
         """``write()``'s record with ``status``; invalid data answers 400
-        ``VALIDATION_ERROR`` with the store's details, an unknown id ``missing``."""
+        ``VALIDATION_ERROR`` with the store's details, an unknown id ``missing()``."""
         try:
             return status, write()
         except ValidationFailed as exc:
@@ -262,7 +263,7 @@ class EngagifiiApp(RestApp):
         except KeyError:
             if missing is None:
                 raise
-            raise missing from None
+            raise missing() from None
 
     @staticmethod
     def _found(record: dict[str, Any] | None, what: str, record_id: str) -> tuple[int, Any]:
@@ -301,12 +302,12 @@ class EngagifiiApp(RestApp):
 
     def _person_create(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         body = self._body(request)
-        missing = _not_found("Organization", rest)
+        missing = functools.partial(_not_found, "Organization", rest)  # made when needed
         return self._write(201, lambda: self.store.create_person(tenant, rest, body), missing)
 
     def _person_update(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:
         body = self._body(request)
-        missing = _not_found("Person", rest)
+        missing = functools.partial(_not_found, "Person", rest)
         return self._write(200, lambda: self.store.update_person(tenant, rest, body), missing)
 
     def _people_search(self, request: Request, tenant: Tenant, rest: str) -> tuple[int, Any]:

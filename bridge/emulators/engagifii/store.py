@@ -17,10 +17,10 @@ to survive):
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from typing import Any
 from bridge.emulators.kit import utc_now
 from bridge.emulators.kit.lookup import KeyIndex
 from bridge.emulators.kit.seeding import FakePeople, created_at, modified_after
+from bridge.emulators.kit.tokens import uuid_token
 
 MAX_PAGE_SIZE = 100
 NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000"
@@ -56,7 +57,10 @@ PERSON_FIELDS = (
 ADDRESS_FIELDS = ("type", "street", "street2", "city", "state", "zipCode", "country")
 
 
+@functools.lru_cache(maxsize=16)
 def iso(value: datetime) -> str:
+    """The wire form of a time; kept for the few last ones asked for, since the clock
+    moves by whole seconds and every write in a second stamps the same time."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -98,7 +102,7 @@ def validate_person(body: dict[str, Any], *, creating: bool) -> None:
 @dataclass(slots=True)
 class Tenant:
     code: str
-    tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tenant_id: str = field(default_factory=uuid_token)
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
     organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (filter key, value) -> ids of the people holding it, for the exact-match filters a
@@ -158,7 +162,7 @@ class EngagifiiStore:
 
     def _add_org(self, tenant: Tenant, body: dict[str, Any], now: datetime) -> dict[str, Any]:
         org: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": uuid_token(),
             "name": body.get("name"),
             "type": body.get("type") or "Company",
             "email": body.get("email"),
@@ -196,7 +200,7 @@ class EngagifiiStore:
     def _add_person(
         self, tenant: Tenant, body: dict[str, Any], org_id: str, now: datetime
     ) -> dict[str, Any]:
-        person: dict[str, Any] = {"id": str(uuid.uuid4())}
+        person: dict[str, Any] = {"id": uuid_token()}
         person.update({k: body.get(k) for k in PERSON_FIELDS})
         person["addresses"] = [_address(a) for a in body.get("addresses") or ()]
         person["customFields"] = _custom(body.get("customFields"))
@@ -324,7 +328,7 @@ def _candidates(tenant: Tenant, flt: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _address(raw: Any) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
-    address: dict[str, Any] = {"id": raw.get("id") or str(uuid.uuid4())}
+    address: dict[str, Any] = {"id": raw.get("id") or uuid_token()}
     address.update({k: raw.get(k) for k in ADDRESS_FIELDS})
     address["type"] = address["type"] or "Primary"
     address["isActive"] = raw.get("isActive", True) is not False

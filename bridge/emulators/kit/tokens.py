@@ -10,10 +10,10 @@ themselves is given to the store: how a token looks (``mint``: opaque, UUID, Zoh
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +30,16 @@ def opaque_token() -> str:
 
 
 def uuid_token() -> str:
-    """A UUID token, as Spring Security OAuth2 mints them."""
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text, as Spring Security OAuth2 mints its tokens and
+    the emulated CRMs their record ids: ``str(uuid.uuid4())`` formatted from the random
+    bytes directly, in a third of its time (a create makes two)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+# The first hex digit of a UUID's fourth group: RFC 4122's variant bits (10) over two
+# random ones.
+_VARIANT = "89ab"
 
 
 @dataclass(slots=True)

@@ -76,15 +76,26 @@ def read_struct(elem: etree._Element, struct: str) -> dict[str, Any]:
     return out
 
 
+# Per struct: every field with its default (value types) or None; and its arrays.
+_BLANK: dict[str, dict[str, Any]] = {
+    struct: {name: DEFAULTS.get(kind) for name, kind in fields}
+    for struct, fields in STRUCTS.items()
+}
+_ARRAYS = {
+    struct: [(name, kind) for name, kind in fields if kind in STRUCTS]
+    for struct, fields in STRUCTS.items()
+}
+
+
 def complete(record: dict[str, Any], struct: str = "ContactRecord") -> dict[str, Any]:
     """Fill every missing field with its default (value types) or None."""
-    out: dict[str, Any] = {}
-    for name, kind in STRUCTS[struct]:
-        value = record.get(name)
-        if kind in STRUCTS:
-            out[name] = [complete(v, kind) for v in (value or [])]
-        else:
-            out[name] = DEFAULTS[kind] if value is None and kind != "s" else value
+    # A copy of the struct's blank record, then the values given: no per-field kind test.
+    out = _BLANK[struct].copy()
+    for name, value in record.items():
+        if value is not None and name in out:
+            out[name] = value
+    for name, kind in _ARRAYS[struct]:
+        out[name] = [complete(v, kind) for v in out[name] or ()]
     return out
 
 
