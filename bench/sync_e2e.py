@@ -24,7 +24,11 @@ rusage, each emulator's /proc/<pid>/stat), so the figures hold on a busy machine
 4. The engine's peak RSS for a small and a large sync, each in a fresh process
    (target <= 1.1x).
 
-Run: python bench/sync_e2e.py [--records 50000] [--skip-rss] [--check]
+Before them, every kind of emulator started with no client, its CPU over ``--idle-seconds``
+(target < 1% of a core); after them, ``soapbridge --help``'s CPU seconds (target <= 0.3).
+Last, every figure of the run in one table beside its target.
+
+Run: python bench/sync_e2e.py [--records 50000] [--skip-rss] [--idle-seconds 10] [--check]
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ TARGET_FRACTION = 0.8
 TARGET_SPEED = 5.0
 TARGET_RESUME = 0.5
 TARGET_RSS = 1.1
+TARGET_IDLE = 0.01
+TARGET_HELP = 0.3
+IDLE_KINDS = ("legacy", "bigin", "engagifii", "egito", "hubspot")
 NO_LIMITS = {"bigin": ["--concurrency", "0"], "engagifii": ["--rate-limit", "0"]}
 
 
@@ -68,6 +75,16 @@ def cpu_of(pid: int) -> float:
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the closing table: a figure of the issue, as measured in this run."""
+
+    figure: str
+    measured: str
+    target: str
+    met: bool
 
 
 @dataclass
@@ -165,7 +182,9 @@ def write_batches(writer: Connector, batches: list[list[Contact]], workers: int)
             assert all(o.ok for o in outcomes)
 
 
-def direction(reading: str, writing: str, records: int, workers: int, store_dir: str) -> bool:
+def direction(
+    reading: str, writing: str, records: int, workers: int, store_dir: str, table: list[Row]
+) -> bool:
     """One direction: the engine, then each endpoint alone; prints and checks the figures."""
     print(f"\n{reading} -> {writing}, {records:,} contacts, no added latency")
     with ExitStack() as stack:
@@ -233,6 +252,23 @@ def direction(reading: str, writing: str, records: int, workers: int, store_dir:
         f"  {f'ceiling on {cores} cores':34}{best / min(read_rate, write_rate):8.2f}"
         f"  (the same, with both emulators' CPU per contact, {emulators:.0f} µs, on the cores)"
     )
+    way = f"{reading} -> {writing}, {records:,}"
+    table.append(
+        Row(
+            f"engine contacts per CPU-second, {way}",
+            f"{rate:,.0f}",
+            f">= {TARGET_RATE:,.0f}",
+            rate >= TARGET_RATE,
+        )
+    )
+    table.append(
+        Row(
+            f"engine / slower endpoint alone, {way}",
+            f"{fraction:.2f}",
+            f">= {TARGET_FRACTION}",
+            fraction >= TARGET_FRACTION,
+        )
+    )
     return rate >= TARGET_RATE and fraction >= TARGET_FRACTION
 
 
@@ -244,7 +280,9 @@ def naive(reader: Connector, writer: Connector) -> int:
     return len(everything)
 
 
-def with_latency(records: int, latency: float, workers: int, store_dir: str) -> bool:
+def with_latency(
+    records: int, latency: float, workers: int, store_dir: str, table: list[Row]
+) -> bool:
     print(f"\nlegacy -> Bigin, {records:,} contacts, {latency * 1000:.0f} ms added per call")
     engine_label, naive_label = f"engine ({workers} workers)", "naive loop (sequential)"
     rates = {}
@@ -270,6 +308,14 @@ def with_latency(records: int, latency: float, workers: int, store_dir: str) -> 
     print(
         f"  {'engine / naive speed ratio':34}{ratio:8.1f}x (target >= {TARGET_SPEED:.0f}x;"
         f" {ahead_ratio:.1f}x the loop reading ahead)"
+    )
+    table.append(
+        Row(
+            f"engine vs naive loop, {latency * 1000:.0f} ms per call, {records:,}",
+            f"{ratio:.1f}x",
+            f">= {TARGET_SPEED:.0f}x",
+            ratio >= TARGET_SPEED,
+        )
     )
     return ratio >= TARGET_SPEED
 
@@ -304,7 +350,9 @@ def timed_run(
         return report.totals.read, time.perf_counter() - started, own_cpu() - cpu
 
 
-def resumed_vs_fresh(records: int, workers: int, store_dir: str, repeat: int) -> bool:
+def resumed_vs_fresh(
+    records: int, workers: int, store_dir: str, repeat: int, table: list[Row]
+) -> bool:
     print(f"\nresume: legacy -> Bigin, {records:,} contacts, stopped half-way then rerun")
     print(f"  (best of {repeat}; contacts per second and per CPU-second of the engine)")
     rates: dict[str, tuple[float, float]] = {}
@@ -328,7 +376,69 @@ def resumed_vs_fresh(records: int, workers: int, store_dir: str, repeat: int) ->
         f"  {'resumed / fresh':34}{ratio:8.2f}  (per CPU-second {cpu_ratio:.2f}; "
         f"target >= {TARGET_RESUME})"
     )
+    table.append(
+        Row(
+            "resumed / fresh run, contacts per second",
+            f"{ratio:.2f}",
+            f">= {TARGET_RESUME}",
+            ratio >= TARGET_RESUME,
+        )
+    )
     return ratio >= TARGET_RESUME
+
+
+def idle_emulators(seconds: float, table: list[Row]) -> bool:
+    """Every kind of emulator started with no client: the most CPU one uses over ``seconds``."""
+    print(f"\nidle emulators, {seconds:.0f} s with no client (share of one core)")
+    with ExitStack() as stack:
+        started = [stack.enter_context(emulator(kind, 10)) for kind in IDLE_KINDS]
+        time.sleep(0.5)  # past start-up work
+        idle = Measure(started)
+        with idle.running():
+            time.sleep(seconds)
+    shares = {kind: used / idle.wall for kind, used in idle.cpu.items()}
+    for kind, share in shares.items():
+        print(f"  {kind:34}{share:8.2%}")
+    worst = max(shares.values())
+    table.append(
+        Row(
+            f"idle emulator CPU over {seconds:.0f} s (the most of {len(shares)} kinds)",
+            f"{worst:.2%}",
+            f"< {TARGET_IDLE:.0%}",
+            worst < TARGET_IDLE,
+        )
+    )
+    return worst < TARGET_IDLE
+
+
+def help_cpu(runs: int, table: list[Row]) -> bool:
+    """CPU seconds of ``soapbridge --help`` (user + system of the whole process), median."""
+    script = Path(sys.executable).with_name("soapbridge")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bridge"]
+    seconds = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([*command, "--help"], check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    median = sorted(seconds)[len(seconds) // 2]
+    print(f"\nsoapbridge --help, {runs} runs\n  {'median CPU seconds':34}{median:8.2f}")
+    table.append(
+        Row(
+            "soapbridge --help, CPU seconds",
+            f"{median:.2f}",
+            f"<= {TARGET_HELP}",
+            median <= TARGET_HELP,
+        )
+    )
+    return median <= TARGET_HELP
+
+
+def print_table(table: list[Row]) -> None:
+    print("\nthe figures of this run against their targets")
+    print(f"  {'figure':58}{'measured':>10}{'target':>10}  met")
+    for row in table:
+        print(f"  {row.figure:58}{row.measured:>10}{row.target:>10}  {'yes' if row.met else 'NO'}")
 
 
 def child_rss(records: int, workers: int) -> None:
@@ -372,6 +482,8 @@ def main() -> int:
         "--rss", type=int, nargs=2, default=[10_000, 200_000], metavar=("SMALL", "LARGE")
     )
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--help-runs", type=int, default=5)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -380,17 +492,29 @@ def main() -> int:
         return 0
 
     ok = True
+    table: list[Row] = []
+    ok = idle_emulators(args.idle_seconds, table) and ok
     with tempfile.TemporaryDirectory() as folder:
         for reading, writing in (("legacy", "bigin"), ("bigin", "legacy")):
-            ok = direction(reading, writing, args.records, args.workers, folder) and ok
-        ok = with_latency(args.latency_records, args.latency, args.workers, folder) and ok
-        ok = resumed_vs_fresh(args.resume, args.workers, folder, args.resume_repeat) and ok
+            ok = direction(reading, writing, args.records, args.workers, folder, table) and ok
+        ok = with_latency(args.latency_records, args.latency, args.workers, folder, table) and ok
+        ok = resumed_vs_fresh(args.resume, args.workers, folder, args.resume_repeat, table) and ok
+    ok = help_cpu(args.help_runs, table) and ok
     if not args.skip_rss:
         print("\nmemory (no added latency: the fastest run holds the most in flight)")
         small, large = (measure_rss(n, args.workers) for n in args.rss)
         growth = large / small
         print(f"  {'peak RSS large / small':34}{growth:8.2f}x (target <= {TARGET_RSS}x)")
+        table.append(
+            Row(
+                f"peak RSS at {args.rss[1]:,} vs {args.rss[0]:,} contacts",
+                f"{growth:.2f}x",
+                f"<= {TARGET_RSS}x",
+                growth <= TARGET_RSS,
+            )
+        )
         ok = ok and growth <= TARGET_RSS
+    print_table(table)
     print(f"\nall targets met: {'yes' if ok else 'no'}")
     return 1 if args.check and not ok else 0
 
