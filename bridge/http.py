@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -246,8 +245,9 @@ class EnvironmentOnceSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.trust_env = False  # the environment comes from _environment_for, read once
+        # Two threads meeting a new origin at once may both read it: the same values, and
+        # one dict assignment each.
         self._environments: dict[str, _Environment] = {}
-        self._lock = threading.Lock()
 
     def _environment_for(self, url: str) -> _Environment:
         parts = urlsplit(url)
@@ -259,8 +259,7 @@ class EnvironmentOnceSession(requests.Session):
                 verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
                 auth=get_netrc_auth(url),
             )
-            with self._lock:
-                self._environments[origin] = found
+            self._environments[origin] = found
         return found
 
     def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]

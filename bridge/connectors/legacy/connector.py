@@ -108,7 +108,7 @@ class LegacyConnector(Connector):
 
         A contact flagged ``deleted`` is not live, so it is not listed.
         """
-        start = int(resume.cursor.get("offset", 0)) if resume is not None else 0
+        start = self.slice_offset(resume) if resume is not None else 0
         for fetched in self._pager().pages(NO_DATE, start):
             yield IdPage(
                 ids=[
