@@ -46,7 +46,11 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
         ("reconcile_memory.py", ["--sizes", "300", "600", "--deleted", "0.05"], ["peak RSS ratio"]),
         ("facade_activity.py", ["--calls", "20", "--rounds", "2"], ["ratio hooked/bare"]),
         ("hubspot_emulator.py", ["--records", "300"], ["records/CPU-s"]),
-        ("emulators.py", ["--records", "200"], ["read", "write", "egito"]),
+        (
+            "emulators.py",
+            ["--records", "200", "--seconds", "1"],
+            ["read", "write", "egito", "via connector", "calls/record"],
+        ),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str], figures: list[str]):
