@@ -63,8 +63,8 @@ def codes(enum: Any) -> st.SearchStrategy[int]:
     return st.one_of(st.sampled_from(list(enum)), st.integers(0, 12))
 
 
-# Times that are exact, mid-second, and on both sides of Sydney's daylight saving changes
-# (a local time that happens twice reads back as its first occurrence).
+# Times that are exact, mid-second, and around the end of Sydney's daylight saving time
+# (local times that happen twice, told apart by their fold).
 _DST = datetime(2025, 4, 5, 15, 0, tzinfo=UTC)  # 02:00 local, clocks go back an hour later
 times = st.one_of(
     st.none(),
