@@ -192,11 +192,11 @@ def held_by_round_trip(
     record = contact_to_record(contact, external_id_field)
     if contact.company is not None and contact.company.name:
         record["Account_Name"] = {"name": contact.company.name}
-    held = record_to_contact(record, external_id_field)
-    held.full_name = contact.full_name
-    if held.company is not None and contact.company is not None:
-        held.company.ids = dict(contact.company.ids)
-    return held
+    kept = record_to_contact(record, external_id_field)
+    kept.full_name = contact.full_name
+    if kept.company is not None and contact.company is not None:
+        kept.company.ids = dict(contact.company.ids)
+    return kept
 
 
 # Every field the two functions above write or read but the External ID's own: the short
