@@ -154,6 +154,8 @@ def _json(value: Any) -> str:
 
 def _stripped(value: Any) -> str:
     """canonical's rule for a scalar field and :func:`_clean`'s: text stripped, blank None."""
+    if value is None:
+        return "null"
     if isinstance(value, str):
         value = value.strip()
         return _quote(value) if value else "null"
@@ -190,8 +192,10 @@ def _phones(phones: list[Phone]) -> str:
     rows = []
     for phone in phones:
         number = phone.number
-        if number and number.strip():
-            rows.append((int(phone.kind), number.strip()))
+        if number:
+            number = number.strip()
+            if number:
+                rows.append((int(phone.kind), number))
     rows.sort()
     # int() gives a plain int, strip() plain text: what the encoder writes as is.
     return ",".join([f"[{kind},{_quote(number)}]" for kind, number in rows])

@@ -329,9 +329,12 @@ def held(
         rating_type=contact.rating_type,
         company=company,
         relationships=relationships,
+        # A code that is already its enum member reads back as that member: no look-up.
         addresses=[
             Address(
-                code_or_int(AddressType, int(a.kind)),
+                a.kind
+                if a.kind.__class__ is AddressType
+                else code_or_int(AddressType, int(a.kind)),
                 a.line1,
                 a.line2,
                 a.city,
@@ -341,7 +344,13 @@ def held(
             )
             for a in contact.addresses
         ],
-        phones=[Phone(code_or_int(PhoneType, int(p.kind)), p.number) for p in contact.phones],
+        phones=[
+            Phone(
+                p.kind if p.kind.__class__ is PhoneType else code_or_int(PhoneType, int(p.kind)),
+                p.number,
+            )
+            for p in contact.phones
+        ],
         forms=[
             CrmForm(
                 form_id=f.form_id or 0,
