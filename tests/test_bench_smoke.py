@@ -15,6 +15,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
     ("script", "args", "figures"),
     [
         ("client_decode.py", ["--pages", "1", "--repeat", "1"], ["/s", "ratio"]),
+        ("comparer.py", ["--records", "200", "--rounds", "1"], ["comparer / long way"]),
         (
             "sync_e2e.py",
             [

@@ -42,6 +42,7 @@ from bridge.connectors.bigin.mapping import (
     SYSTEM,
     contact_to_record,
     format_time,
+    held,
     record_to_contact,
 )
 from bridge.connectors.bigin.paging import PAGE_LIMIT, ModifiedTimePager
@@ -219,18 +220,7 @@ class BiginConnector(Connector):
         return found[0] if found else None
 
     def normalize(self, contact: Contact) -> Contact:
-        record = contact_to_record(contact, self.external_id_field)
-        if contact.company is not None and contact.company.name:
-            # A write names the Account by id when it is known, but Bigin holds (and reads
-            # back) the lookup as {"name", "id"}: compare by name, or a contact linked to
-            # an Account would look changed on every run and be written both ways forever.
-            record["Account_Name"] = {"name": contact.company.name}
-        held = record_to_contact(record, self.external_id_field)
-        # Bigin computes the full name; a company is held by name (its id is Bigin's own).
-        held.full_name = contact.full_name
-        if held.company is not None and contact.company is not None:
-            held.company.ids = dict(contact.company.ids)
-        return held
+        return held(contact, self.external_id_field)
 
     # -- writes ----------------------------------------------------------------------
 

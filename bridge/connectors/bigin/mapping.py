@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.connectors.kit.wire import AddressFields, address_fields
+from bridge.connectors.kit.wire import AddressFields, address_fields, street
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
 
 SYSTEM = "bigin"
@@ -177,3 +177,93 @@ def contact_to_record(
             record["Tag"] = [{"name": t} for t in tags]
     record["Email_Opt_Out"] = not contact.opt_in
     return {k: v for k, v in record.items() if v is not None}
+
+
+def held_by_round_trip(
+    contact: Contact, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+) -> Contact:
+    """The contact as Bigin holds it: written to a record and read back, no I/O.
+
+    A write names the Account by id when it is known, but Bigin holds (and reads back) the
+    lookup as ``{"name", "id"}``: it is compared by name, or a contact linked to an Account
+    would look changed on every run and be written both ways forever. Bigin computes the
+    full name, so the contact's own is kept; a company keeps its ids (Bigin's is its own).
+    """
+    record = contact_to_record(contact, external_id_field)
+    if contact.company is not None and contact.company.name:
+        record["Account_Name"] = {"name": contact.company.name}
+    kept = record_to_contact(record, external_id_field)
+    kept.full_name = contact.full_name
+    if kept.company is not None and contact.company is not None:
+        kept.company.ids = dict(contact.company.ids)
+    return kept
+
+
+# Every field the two functions above write or read but the External ID's own: the short
+# way below holds only when the External ID field is none of them (a write would overwrite
+# one with the other).
+_RECORD_FIELDS = frozenset(
+    {"id", *READ_FIELDS, *PHONE_FIELDS, *_MAILING_READ, *CUSTOM_TEXT_FIELDS, "Tag"}
+)
+
+
+def held(contact: Contact, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD) -> Contact:
+    """What :func:`held_by_round_trip` gives, without the record in between.
+
+    The sync's comparer asks it of every contact it fingerprints; building and reading
+    back the record cost about as much as the rest of the comparison.
+    """
+    if external_id_field in _RECORD_FIELDS:
+        return held_by_round_trip(contact, external_id_field)
+    # The first number of each kind (as a write takes it), then as it reads back.
+    numbers: dict[int, str] = {}
+    for phone in contact.phones:
+        if phone.number and phone.kind not in numbers:
+            numbers[phone.kind] = phone.number
+    phones = []
+    if numbers:
+        for kind in PHONE_FIELDS.values():
+            number = _text(numbers.get(kind))
+            if number:
+                phones.append(Phone(kind=kind, number=number))
+    addresses = []
+    address = contact.address(MAILING_KIND)
+    if address is not None:
+        line, city, state, zipcode, country = (
+            _text(street(address)),
+            _text(address.city),
+            _text(address.state),
+            _text(address.zipcode),
+            _text(address.country_code),
+        )
+        if line or city or state or zipcode or country:
+            addresses.append(Address(MAILING_KIND, line, None, city, zipcode, state, country))
+    company = contact.company
+    custom: dict[str, str] = {}
+    fields = contact.custom_fields
+    if fields:
+        for key in CUSTOM_TEXT_FIELDS.values():
+            value = _text(fields.get(key))
+            if value:
+                custom[key] = value
+        if fields.get(TAGS_KEY):
+            tags = [t.strip() for t in fields[TAGS_KEY].split(",") if t.strip()]
+            if tags:
+                custom[TAGS_KEY] = ",".join(tags)
+    return Contact(
+        external_id=_text(contact.external_id),
+        email=_text(contact.email),
+        title=_text(contact.title),
+        first_name=_text(contact.first_name),
+        last_name=_text(contact.last_name),
+        full_name=contact.full_name,
+        company=(
+            Company(str(company.name), dict(company.ids))
+            if company is not None and company.name
+            else None
+        ),
+        addresses=addresses,
+        phones=phones,
+        custom_fields=custom,
+        opt_in=bool(contact.opt_in),
+    )

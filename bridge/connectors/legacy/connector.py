@@ -23,6 +23,7 @@ from bridge.soap.contract.record import (
     NO_DATE,
     SYSTEM,
     contact_to_record,
+    held,
     record_to_contact,
     to_local,
 )
@@ -139,10 +140,7 @@ class LegacyConnector(Connector):
             return None
 
     def normalize(self, contact: Contact) -> Contact:
-        record = contact_to_record(
-            contact, self.tz, include_password=True, company_entity_type=self.company_entity_type
-        )
-        return record_to_contact(record, self.tz, self.company_entity_type)
+        return held(contact, self.tz, self.company_entity_type)
 
     # -- writes ----------------------------------------------------------------------
 

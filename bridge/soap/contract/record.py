@@ -273,3 +273,100 @@ def contact_to_record(
         ],
         "MasterOptIn": contact.opt_in,
     }
+
+
+def held(
+    contact: Contact,
+    tz: ZoneInfo,
+    company_entity_type: int = COMPANY_ENTITY_TYPE,
+) -> Contact:
+    """The contact as the legacy service holds it: what ``record_to_contact`` gives for
+    ``contact_to_record(contact, tz, include_password=True, ...)``, without the record
+    (the sync's comparer asks for this form of every contact it fingerprints).
+    """
+    entity_id = contact.ids.get(SYSTEM)
+    entity = int(entity_id) if entity_id and entity_id.isdigit() else 0
+    relationships = [
+        Relationship(entity_id=r.entity_id or 0, entity_type=int(r.entity_type), name=r.name)
+        for r in contact.relationships
+    ]
+    if contact.company is not None and not any(
+        r.entity_type == company_entity_type for r in relationships
+    ):
+        company_id = contact.company.ids.get(SYSTEM)
+        relationships.append(
+            Relationship(
+                entity_id=int(company_id) if company_id and company_id.isdigit() else 0,
+                entity_type=company_entity_type or 0,
+                name=contact.company.name,
+            )
+        )
+    company = None
+    for rel in relationships:
+        if rel.entity_type == company_entity_type and rel.name:
+            company = Company(rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {})
+            break
+    birth = contact.date_of_birth
+    if birth:
+        birth = _birth_date(datetime.combine(birth, time()))
+    created, updated = contact.created_at, contact.updated_at
+    return Contact(
+        external_id=contact.external_id or None,
+        email=contact.email or None,
+        ids={SYSTEM: str(entity)} if entity else {},
+        title=contact.title,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=contact.full_name,
+        username=contact.username,
+        password=contact.password or None,
+        date_of_birth=birth or None,
+        created_at=None if created is None else to_utc(to_local(created, tz), tz),
+        updated_at=None if updated is None else to_utc(to_local(updated, tz), tz),
+        customer_type=contact.customer_type,
+        industry_type=contact.industry_type,
+        lead_source_type=contact.lead_source_type,
+        rating_type=contact.rating_type,
+        company=company,
+        relationships=relationships,
+        # A code that is already its enum member reads back as that member: no look-up.
+        addresses=[
+            Address(
+                a.kind
+                if a.kind.__class__ is AddressType
+                else code_or_int(AddressType, int(a.kind)),
+                a.line1,
+                a.line2,
+                a.city,
+                a.zipcode,
+                a.state,
+                a.country_code,
+            )
+            for a in contact.addresses
+        ],
+        phones=[
+            Phone(
+                p.kind if p.kind.__class__ is PhoneType else code_or_int(PhoneType, int(p.kind)),
+                p.number,
+            )
+            for p in contact.phones
+        ],
+        forms=[
+            CrmForm(
+                form_id=f.form_id or 0,
+                name=f.name,
+                fields=[
+                    FormField(
+                        field_id=x.field_id or 0,
+                        field_type=code_or_int(FieldType, int(x.field_type)),
+                        name=x.name,
+                        value=x.value,
+                    )
+                    for x in f.fields
+                ],
+            )
+            for f in contact.forms
+        ],
+        opt_in=bool(contact.opt_in),
+        deleted=bool(contact.deleted),
+    )
