@@ -47,6 +47,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _address_order(row: list[Any]) -> list[Any]:
+    """How address rows sort: by value, a missing part (None) before any text. Without a
+    key, two addresses of one kind differing first where one has no part compared None
+    with text and failed; every order that did not fail is the same with it."""
+    return [part if part is not None else "" for part in row]
+
+
 @lru_cache(maxsize=64)
 def _scalars(skip: frozenset[str]) -> tuple[str, ...]:
     return tuple(name for name in _SCALARS if name not in skip)
@@ -78,15 +85,18 @@ def canonical(contact: Contact, ignore: Collection[str] = ()) -> dict[str, Any]:
         )
     if "addresses" not in skip:
         data["addresses"] = sorted(
-            [
-                int(a.kind),
-                *(
-                    _clean(v)
-                    for v in (a.line1, a.line2, a.city, a.zipcode, a.state, a.country_code)
-                ),
-            ]
-            for a in contact.addresses
-            if not a.is_empty()
+            (
+                [
+                    int(a.kind),
+                    *(
+                        _clean(v)
+                        for v in (a.line1, a.line2, a.city, a.zipcode, a.state, a.country_code)
+                    ),
+                ]
+                for a in contact.addresses
+                if not a.is_empty()
+            ),
+            key=_address_order,
         )
     if "relationships" not in skip:
         data["relationships"] = sorted(
@@ -185,7 +195,7 @@ def _addresses(addresses: list[Address]) -> str:
         for a in addresses
         if not a.is_empty()
     ]
-    rows.sort()
+    rows.sort(key=_address_order)
     return ",".join(map(_row, rows))
 
 

@@ -13,7 +13,7 @@ from bridge.config import ConnectionConfig
 from bridge.connectors.base import Connector
 from bridge.connectors.registry import build_connector
 from bridge.model import Address, AddressType, Company, Contact, Phone, PhoneType
-from bridge.sync.fingerprint import Comparer, fingerprint
+from bridge.sync.fingerprint import Comparer, canonical, fingerprint
 
 BIGIN = {"api_domain": "http://127.0.0.1:9", "accounts_url": "http://127.0.0.1:9",
          "client_id": "c", "client_secret": "s", "refresh_token": "r"}  # fmt: skip
@@ -83,3 +83,15 @@ def test_change_times_are_dropped_before_a_round_trip_that_carries_them(
     legacy.normalize = watched  # type: ignore[method-assign]
     compare(_contact())
     assert seen == [None]
+
+
+def test_addresses_of_one_kind_differing_where_one_has_no_part_are_fingerprinted() -> None:
+    """Two addresses of one kind, the first difference a part only one of them has: the
+    rows once compared None with text and the comparer failed on the record."""
+    plain = Address(AddressType.HOME, "1 Main St")
+    unit = Address(AddressType.HOME, "1 Main St", "Unit 2")
+    one = Contact(email="a@example.org", addresses=[plain, unit])
+    other = Contact(email="a@example.org", addresses=[unit, plain])
+    assert fingerprint(one) == fingerprint(other)  # the order they come in does not count
+    assert canonical(one)["addresses"][0][2] is None  # the address without a part first
+    assert fingerprint(one) != fingerprint(Contact(email="a@example.org", addresses=[unit]))
