@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import zip_longest
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, select, union_all, update
@@ -23,16 +22,16 @@ from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
 from bridge.store.repos.base import Record, Repository, chunked, now_utc
+from bridge.store.sql import in_ids
 
 _FIELDS = ("source_id", "target_id", "external_id", "email", "source_hash", "target_hash")
 _TABLE = cast(Table, IdLinkRow.__table__)
 
 
 def _in(column: str, name: str) -> Any:
-    """``integration_id = :integration_id AND column IN :name`` (an expanding bind)."""
+    """``integration_id = :integration_id AND column IN :name`` (one bound list)."""
     return and_(
-        _TABLE.c.integration_id == bindparam("integration_id"),
-        _TABLE.c[column].in_(bindparam(name, expanding=True)),
+        _TABLE.c.integration_id == bindparam("integration_id"), in_ids(_TABLE.c[column], name)
     )
 
 
@@ -95,12 +94,11 @@ class IdLinkRepo(Repository):
         name = column.key  # type: ignore[attr-defined]
         found: dict[str, IdLink] = {}
         with self._read() as session:
-            for chunk in chunked(dict.fromkeys(ids)):
-                result = session.execute(
-                    _BY[name], {"integration_id": integration_id, "ids": chunk}
-                )
-                for row in result.mappings():
-                    found[str(row[name])] = _link_of(row)
+            result = session.execute(
+                _BY[name], {"integration_id": integration_id, "ids": list(ids)}
+            )
+            for row in result.mappings():
+                found[str(row[name])] = _link_of(row)
         return found
 
     def find(
@@ -168,20 +166,12 @@ class IdLinkRepo(Repository):
             targets = list(dict.fromkeys(k.target_id for k in links if k.target_id is not None))
             # Both id columns in one round trip, each branch served by its unique index.
             # A row found by both branches comes twice, alike: the later copy is kept.
-            nothing: list[str] = []
-            for source_chunk, target_chunk in zip_longest(
-                chunked(sources), chunked(targets), fillvalue=nothing
-            ):
-                found = session.execute(
-                    _BY_EITHER,
-                    {
-                        "integration_id": integration_id,
-                        "sources": source_chunk,
-                        "targets": target_chunk,
-                    },
-                )
-                for stored in found.mappings():
-                    _index(dict(stored), by_source, by_target)
+            found = session.execute(
+                _BY_EITHER,
+                {"integration_id": integration_id, "sources": sources, "targets": targets},
+            )
+            for stored in found.mappings():
+                _index(dict(stored), by_source, by_target)
             saved: list[dict[str, Any]] = []
             for link in links:
                 row = by_source.get(link.source_id or "") or by_target.get(link.target_id or "")
