@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Executable,
     Select,
     Table,
     and_,
@@ -63,7 +64,7 @@ _MINE = _side_clause(bindparam("integration_id"), bindparam("side"), None)
 # With the facade's connection (``True``) the look-up is two branches, not one OR: SQLite
 # serves each branch by its (..., record_id) index only when the id list is in the branch.
 _AMONG_MINE = select(_TABLE.c.record_id).where(_MINE, _RECORD_IDS)
-_AMONG = {
+_AMONG: dict[bool, Executable] = {
     False: _AMONG_MINE,
     True: union_all(
         _AMONG_MINE,
