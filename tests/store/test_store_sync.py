@@ -186,3 +186,16 @@ def test_old_finished_jobs_and_resolved_letters_can_be_purged(store, integration
     assert store.jobs.get(finished.id) is None and store.jobs.get(running.id) is not None
     assert store.dead_letters.purge_resolved(future) == 1
     assert store.dead_letters.get(open_letter.id) is not None
+
+
+def test_reading_shares_one_read_transaction_and_refuses_writes(store, integration_id):
+    store.links.save(integration_id, IdLink(source_id="1", target_id="a"))
+    with store.reading() as reads:
+        assert reads.links.by_source_ids(integration_id, ["1", "2"]).keys() == {"1"}
+        assert reads.links.get(integration_id, target_id="a").source_id == "1"
+        with pytest.raises(TypeError, match="read only"):
+            reads.links.save(integration_id, IdLink(source_id="2", target_id="b"))
+    assert store.links.count(integration_id) == 1
+    # The store is usable after the block (its connection went back to the pool).
+    store.links.save(integration_id, IdLink(source_id="2", target_id="b"))
+    assert store.links.count(integration_id) == 2

@@ -75,7 +75,9 @@ _AMONG: dict[bool, Executable] = {
         ),
     ),
 }
-_REVIVE = delete(_TABLE).where(_MINE, _TABLE.c.gone.is_(False), _RECORD_IDS)
+_FLAGGED = and_(_MINE, _TABLE.c.gone.is_(False))
+_REVIVE = delete(_TABLE).where(_FLAGGED, _RECORD_IDS)
+_ANY_FLAGGED = select(exists().where(_FLAGGED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,13 @@ class TombstoneRepo(Repository):
         with self._read() as session:
             found.update(session.execute(query, {**values, "ids": list(ids)}).scalars())
         return found
+
+    def any_flagged(self, ref: SideRef) -> bool:
+        """Whether the side has flag tombstones (records flagged deleted that still
+        exist), the ones :meth:`revive` forgets."""
+        with self._read() as session:
+            values = {"integration_id": ref.integration_id, "side": ref.side}
+            return bool(session.scalar(_ANY_FLAGGED, values))
 
     def revive(self, ref: SideRef, ids: Sequence[str]) -> int:
         """Forget flag tombstones of records the bridge has just written again.
