@@ -35,14 +35,11 @@ def _in(column: str, name: str) -> Any:
     )
 
 
-# IdLink's fields in order: a row of these columns is an IdLink's arguments.
-_LINK = [_TABLE.c[name] for name in (*_FIELDS, "created_at", "updated_at")]
 # What saving needs of a stored row: its key and the fields a None leaves as they are.
 _STORED = ("id", *_FIELDS)
 
 # Built once: the page-sized look-ups and writes of the sync's hot path then skip building,
 # coercing each value of an IN list and keying the statement cache, per call.
-_BY = {column: select(*_LINK).where(_in(column, "ids")) for column in ("source_id", "target_id")}
 # UNION, not UNION ALL: a row found by both of its ids (the usual case when a page is
 # synced again) comes once, rather than twice to Python.
 _BY_EITHER = union(
@@ -70,6 +67,12 @@ class IdLink(Record):
     target_hash: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+# IdLink's fields in order (the table's columns of the same names): a row of these
+# columns is an IdLink's arguments, and its id columns come first.
+_LINK = [_TABLE.c[name] for name in IdLink.__dataclass_fields__]
+_BY = {column: select(*_LINK).where(_in(column, "ids")) for column in ("source_id", "target_id")}
 
 
 def normalize_email(email: str | None) -> str | None:
