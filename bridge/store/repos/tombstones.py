@@ -185,7 +185,7 @@ class TombstoneRepo(Repository):
         found: set[str] = set()
         query, values = _AMONG[ref.connection is not None], _side_values(ref)
         with self._read() as session:
-            found.update(session.execute(query, {**values, "ids": list(ids)}).scalars())
+            found.update(session.execute(query, {**values, "ids": list(ids)}).scalars().all())
         return found
 
     def any_flagged(self, ref: SideRef) -> bool:
