@@ -47,6 +47,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
         ("facade_activity.py", ["--calls", "20", "--rounds", "2"], ["ratio hooked/bare"]),
         ("hubspot_emulator.py", ["--records", "300"], ["records/CPU-s"]),
         ("emulators.py", ["--records", "200"], ["read", "write", "egito"]),
+        ("sync_store.py", ["--pages", "3", "--rounds", "1"], ["unchanged", "sqlite3 alone"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str], figures: list[str]):

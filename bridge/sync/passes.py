@@ -299,7 +299,7 @@ class DirectionPass:
         contacts = page.contacts
         if self.screen is not None:
             self.screen.file_flagged(contacts)
-        # The page's look-ups in one read transaction (one session, one snapshot).
+        # The page's look-ups in one read transaction (one session, not one per look-up).
         with self.store.reading() as reads:
             if self.screen is not None:
                 contacts, counts.unchanged = self.screen.screen(contacts, reads)

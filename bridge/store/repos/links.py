@@ -103,9 +103,12 @@ class IdLinkRepo(Repository):
         # Core rows, not ORM objects: this runs for every page of every sync.
         key = 0 if column is IdLinkRow.source_id else 1  # its place among _LINK's columns
         name = "source_id" if key == 0 else "target_id"
+        wanted = list(ids)
+        if not wanted:
+            return {}
         with self._read() as session:
             # All rows at once: fetching them one by one cost a tenth more.
-            values = {"integration_id": integration_id, "ids": list(ids)}
+            values = {"integration_id": integration_id, "ids": wanted}
             return {row[key]: IdLink(*row) for row in session.execute(_BY[name], values).all()}
 
     def find(
