@@ -52,6 +52,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
             ["--records", "200", "--seconds", "1"],
             ["read", "write", "egito", "via connector", "calls/record"],
         ),
+        ("sync_store.py", ["--pages", "3", "--rounds", "1"], ["unchanged", "sqlite3 alone"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(script: str, args: list[str], figures: list[str]):

@@ -3,7 +3,9 @@
 ``Store(url)`` builds the engine and the repositories; ``store.migrate()`` brings the schema
 up to date with the Alembic migrations shipped in ``bridge/store/migrations``. Each
 repository call runs in its own transaction; ``with store.transaction() as tx:`` groups
-calls into one. Datetimes go in and come out aware UTC on both engines.
+calls into one, ``with store.reading() as reads:`` groups look-ups into one read
+transaction. Datetimes go in and come out aware UTC on both engines; the sync's
+page-sized id lists are bound as one parameter each (``bridge.store.sql``).
 
 Tables (module in ``models/``; repository attribute on the store; who uses it):
 

@@ -83,12 +83,26 @@ class Store(Repositories):
         database's write lock, so a write through ``store`` would wait for it (and time out).
         """
         with self._writer.begin() as session:
+            yield self._sharing(session, writable=True)
 
-            @contextmanager
-            def shared(_write: bool) -> Iterator[Session]:
-                yield session
+    @contextmanager
+    def reading(self) -> Iterator[Repositories]:
+        """Repositories sharing one read transaction: look-ups that belong together (a
+        sync page's tombstones and id links) open one session, not one each.
 
-            yield Repositories(shared, self.cipher)
+        Read only: a write through it raises TypeError (write through the store).
+        """
+        with self._reader.begin() as session:
+            yield self._sharing(session, writable=False)
+
+    def _sharing(self, session: Session, *, writable: bool) -> Repositories:
+        @contextmanager
+        def shared(write: bool) -> Iterator[Session]:
+            if write and not writable:
+                raise TypeError("store.reading() is read only: write through the store")
+            yield session
+
+        return Repositories(shared, self.cipher)
 
     def ping(self) -> bool:
         """Whether the database answers (for health checks); never raises."""

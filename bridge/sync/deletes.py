@@ -134,15 +134,23 @@ def read_deletion_feed(store: Store, ref: SideRef, connector: Connector) -> int:
 
 
 class FeedScreen:
-    """Takes deletes out of a direction's feed: flagged records and records on file."""
+    """Takes deletes out of a direction's feed: flagged records and records on file.
+
+    One per pass, made under the integration's lease (bridge.sync.engine).
+    """
 
     def __init__(self, store: Store, reader: SideRef, writer: SideRef) -> None:
         self.store = store
         self.reader = reader
         self.writer = writer
+        # Whether the writer's side has flag tombstones, asked once per pass: they are
+        # filed by a pass reading that side, by carrying deletes and by reconciliation,
+        # all under the lease before or after this pass, so with none at its start every
+        # page's revive would delete nothing.
+        self._writer_flagged: bool | None = None
 
-    def screen(self, contacts: list[Contact]) -> tuple[list[Contact], int]:
-        """(contacts to sync, how many were held back as deleted)."""
+    def file_flagged(self, contacts: list[Contact]) -> None:
+        """File the records the feed shows flagged deleted (before :meth:`screen`)."""
         system = self.reader.system
         for contact in contacts:
             record_id = contact.ids.get(system)
@@ -155,8 +163,15 @@ class FeedScreen:
                     email=contact.email,
                     gone=False,
                 )
+
+    def screen(
+        self, contacts: list[Contact], reads: Repositories | None = None
+    ) -> tuple[list[Contact], int]:
+        """(contacts to sync, how many were held back as deleted), looked up through
+        ``reads`` (the page's ``store.reading()``) or the store."""
+        system = self.reader.system
         ids = [c.ids[system] for c in contacts if c.ids.get(system)]
-        dead = self.store.tombstones.among(self.reader, ids) if ids else set()
+        dead = (reads or self.store).tombstones.among(self.reader, ids) if ids else set()
         kept = [c for c in contacts if not c.deleted and c.ids.get(system) not in dead]
         return kept, len(contacts) - len(kept)
 
@@ -166,7 +181,12 @@ class FeedScreen:
 
     def written(self, tx: Repositories, writer_ids: Sequence[str]) -> None:
         """Records just written again are alive: forget their flag tombstones."""
-        tx.tombstones.revive(self.writer, writer_ids)
+        if not writer_ids:
+            return
+        if self._writer_flagged is None:
+            self._writer_flagged = tx.tombstones.any_flagged(self.writer)
+        if self._writer_flagged:
+            tx.tombstones.revive(self.writer, writer_ids)
 
 
 @dataclass(eq=False)

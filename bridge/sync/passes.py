@@ -26,7 +26,7 @@ from typing import Any
 
 from bridge.connectors.base import Connector, Page, Position, UpsertOutcome, UpsertStatus
 from bridge.model import Contact, utc_now
-from bridge.store import Store
+from bridge.store import Repositories, Store
 from bridge.store.repos.links import IdLink, normalize_email
 from bridge.sync.collector import quiet_collector
 from bridge.sync.deletes import DeleteOptions, FeedScreen
@@ -298,16 +298,20 @@ class DirectionPass:
         system = self.reader.system
         contacts = page.contacts
         if self.screen is not None:
-            contacts, counts.unchanged = self.screen.screen(contacts)
-        readable = [(c, c.ids.get(system)) for c in contacts]
-        ids = [rid for _, rid in readable if rid]
-        links = (
-            self.store.links.by_source_ids(self.integration_id, ids)
-            if self._reader_is_source
-            else self.store.links.by_target_ids(self.integration_id, ids)
-        )
-        unlinked = [c for c, rid in readable if rid and rid not in links]
-        by_keys = None if fresh or not unlinked else self._links_by_keys(unlinked)
+            self.screen.file_flagged(contacts)
+        # The page's look-ups in one read transaction (one session, not one per look-up).
+        with self.store.reading() as reads:
+            if self.screen is not None:
+                contacts, counts.unchanged = self.screen.screen(contacts, reads)
+            readable = [(c, c.ids.get(system)) for c in contacts]
+            ids = [rid for _, rid in readable if rid]
+            links = (
+                reads.links.by_source_ids(self.integration_id, ids)
+                if self._reader_is_source
+                else reads.links.by_target_ids(self.integration_id, ids)
+            )
+            unlinked = [c for c, rid in readable if rid and rid not in links]
+            by_keys = None if fresh or not unlinked else self._links_by_keys(reads, unlinked)
         work: list[_Work] = []
         seen: set[str] = set()
         max_seen: datetime | None = None
@@ -327,10 +331,10 @@ class DirectionPass:
             work.append(_Work(contact, reader_id, link, digest))
         return _PageJob(page, work, counts, max_seen)
 
-    def _links_by_keys(self, contacts: list[Contact]) -> _KeyMatcher:
+    def _links_by_keys(self, reads: Repositories, contacts: list[Contact]) -> _KeyMatcher:
         """Links made from the other side that these records may belong to: one look-up
         per page, not per record (a resumed run has many records without links)."""
-        found = self.store.links.find_by_keys(
+        found = reads.links.find_by_keys(
             self.integration_id,
             external_ids=[c.external_id for c in contacts if c.external_id],
             emails=[c.email for c in contacts if c.email],

@@ -44,6 +44,28 @@ def test_each_datetime_written_is_its_own_even_after_a_repeated_one(store):
         assert store.checkpoints.get(integration.id, "s2t").watermark == watermark
 
 
+def test_sqlite_datetime_text_of_any_iso_shape_reads_back_aware_utc(tmp_path):
+    # SQLite's text is read the fast way when it is what the store writes (naive UTC,
+    # with or without microseconds), the long way otherwise: both give aware UTC.
+    store = Store(f"sqlite:///{tmp_path / 'shapes.db'}")
+    try:
+        store.migrate()
+        integration = store.integrations.create("shapes")
+        store.checkpoints.save(integration.id, "s2t", watermark=None, position=None)
+        for stored, expected in (
+            ("2026-01-02 03:04:05.000006", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
+            ("2026-01-02 03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+            ("2026-01-02", datetime(2026, 1, 2, tzinfo=UTC)),
+            ("2026-01-02T05:04:05+02:00", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ):
+            with store.engine.begin() as connection:
+                connection.execute(text("UPDATE checkpoints SET watermark = :w"), {"w": stored})
+            watermark = store.checkpoints.get(integration.id, "s2t").watermark
+            assert watermark == expected and watermark.tzinfo is UTC, stored
+    finally:
+        store.dispose()
+
+
 def test_naive_datetimes_are_refused(store):
     integration = store.integrations.create("naive")
     with pytest.raises(ValueError, match="naive"):

@@ -47,6 +47,48 @@ def test_links_of_a_page_in_one_lookup(store, integration_id):
     assert store.links.clear(integration_id) == 699
 
 
+def test_a_page_of_links_updates_inserts_and_merges_in_one_save(store, integration_id):
+    store.links.save_many(
+        integration_id,
+        [
+            IdLink(source_id="1", target_id="a", email="x@y.z", source_hash="s1"),
+            IdLink(target_id="b", external_id="E2"),
+        ],
+    )
+    before = store.links.get(integration_id, source_id="1")
+    time.sleep(0.002)
+    store.links.save_many(
+        integration_id,
+        [
+            IdLink(source_id="1", target_hash="t1"),  # found by source id: the rest kept
+            IdLink(source_id="2", target_id="b"),  # found by target id: gains a source id
+            IdLink(source_id="3", target_id="c"),  # new
+            IdLink(target_id="c", email=" C@Example.com "),  # lands on the row just made
+            IdLink(source_id="2", source_hash="s2"),  # and on the one just found
+        ],
+    )
+    assert store.links.count(integration_id) == 3
+    one = store.links.get(integration_id, source_id="1")
+    assert (one.target_id, one.email, one.source_hash, one.target_hash) == (
+        "a",
+        "x@y.z",
+        "s1",
+        "t1",
+    )
+    assert one.created_at == before.created_at < one.updated_at
+    two = store.links.get(integration_id, target_id="b")
+    assert (two.source_id, two.external_id, two.source_hash) == ("2", "E2", "s2")
+    three = store.links.get(integration_id, source_id="3")
+    assert (three.target_id, three.email, three.created_at) == (
+        "c",
+        "c@example.com",
+        one.updated_at,
+    )
+    found = store.links.by_source_ids(integration_id, ["1", "2", "3"])
+    assert found == {"1": one, "2": two, "3": three}
+    assert store.links.by_target_ids(integration_id, ["a", "b", "c", "d"]).keys() == {"a", "b", "c"}
+
+
 def test_a_link_needs_an_id(store, integration_id):
     with pytest.raises(ValueError, match="source id or a target id"):
         store.links.save(integration_id, IdLink(email="a@b.c"))
@@ -186,3 +228,16 @@ def test_old_finished_jobs_and_resolved_letters_can_be_purged(store, integration
     assert store.jobs.get(finished.id) is None and store.jobs.get(running.id) is not None
     assert store.dead_letters.purge_resolved(future) == 1
     assert store.dead_letters.get(open_letter.id) is not None
+
+
+def test_reading_shares_one_read_transaction_and_refuses_writes(store, integration_id):
+    store.links.save(integration_id, IdLink(source_id="1", target_id="a"))
+    with store.reading() as reads:
+        assert reads.links.by_source_ids(integration_id, ["1", "2"]).keys() == {"1"}
+        assert reads.links.get(integration_id, target_id="a").source_id == "1"
+        with pytest.raises(TypeError, match="read only"):
+            reads.links.save(integration_id, IdLink(source_id="2", target_id="b"))
+    assert store.links.count(integration_id) == 1
+    # The store is usable after the block (its connection went back to the pool).
+    store.links.save(integration_id, IdLink(source_id="2", target_id="b"))
+    assert store.links.count(integration_id) == 2

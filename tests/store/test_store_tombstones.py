@@ -51,6 +51,19 @@ def test_flag_tombstones_are_revived_when_the_record_is_written_again(store):
     assert store.tombstones.among(target, ["B4", "B5"]) == {"B5"}
 
 
+def test_any_flagged_sees_flag_tombstones_of_the_side_only(store):
+    _, source, target = _setup(store)
+    elsewhere = SideRef(store.integrations.create("others").id, TARGET, "bigin", "bigin")
+    store.tombstones.record(target, "B1", seen_by="bridge", gone=True)
+    store.tombstones.record(source, "L1", seen_by="feed", gone=False)
+    store.tombstones.record(elsewhere, "B2", seen_by="feed", gone=False)
+    store.tombstones.record(None, "B3", seen_by="facade", connection="bigin", system="bigin")
+    assert not store.tombstones.any_flagged(target)  # gone, other sides, the facade's
+    assert store.tombstones.any_flagged(source) and store.tombstones.any_flagged(elsewhere)
+    store.tombstones.record(target, "B4", seen_by="bridge", gone=False)
+    assert store.tombstones.any_flagged(target)
+
+
 def test_look_ups_and_revives_keep_to_their_side_integration_and_connection(store):
     # The statements are built once and bound per call: each call sees only its own side.
     integration_id, source, target = _setup(store)

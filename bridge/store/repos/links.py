@@ -15,33 +15,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import zip_longest
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from bridge.store.models import IdLinkRow
 from bridge.store.repos.base import Record, Repository, chunked, now_utc
+from bridge.store.sql import in_ids
 
 _FIELDS = ("source_id", "target_id", "external_id", "email", "source_hash", "target_hash")
 _TABLE = cast(Table, IdLinkRow.__table__)
 
 
 def _in(column: str, name: str) -> Any:
-    """``integration_id = :integration_id AND column IN :name`` (an expanding bind)."""
+    """``integration_id = :integration_id AND column IN :name`` (one bound list)."""
     return and_(
-        _TABLE.c.integration_id == bindparam("integration_id"),
-        _TABLE.c[column].in_(bindparam(name, expanding=True)),
+        _TABLE.c.integration_id == bindparam("integration_id"), in_ids(_TABLE.c[column], name)
     )
 
 
+# What saving needs of a stored row: its key and the fields a None leaves as they are.
+_STORED = ("id", *_FIELDS)
+
 # Built once: the page-sized look-ups and writes of the sync's hot path then skip building,
 # coercing each value of an IN list and keying the statement cache, per call.
-_BY = {column: select(_TABLE).where(_in(column, "ids")) for column in ("source_id", "target_id")}
-_BY_EITHER = union_all(
-    select(_TABLE).where(_in("source_id", "sources")),
-    select(_TABLE).where(_in("target_id", "targets")),
+# UNION, not UNION ALL: a row found by both of its ids (the usual case when a page is
+# synced again) comes once, rather than twice to Python.
+_BY_EITHER = union(
+    select(*(_TABLE.c[name] for name in _STORED)).where(_in("source_id", "sources")),
+    select(*(_TABLE.c[name] for name in _STORED)).where(_in("target_id", "targets")),
 )
 _INSERT = insert(_TABLE)
 _UPDATE = (
@@ -64,6 +67,12 @@ class IdLink(Record):
     target_hash: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+# IdLink's fields in order (the table's columns of the same names): a row of these
+# columns is an IdLink's arguments, and its id columns come first.
+_LINK = [_TABLE.c[name] for name in IdLink.__dataclass_fields__]
+_BY = {column: select(*_LINK).where(_in(column, "ids")) for column in ("source_id", "target_id")}
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -92,16 +101,15 @@ class IdLinkRepo(Repository):
 
     def _by_ids(self, integration_id: str, column: object, ids: Iterable[str]) -> dict[str, IdLink]:
         # Core rows, not ORM objects: this runs for every page of every sync.
-        name = column.key  # type: ignore[attr-defined]
-        found: dict[str, IdLink] = {}
+        key = 0 if column is IdLinkRow.source_id else 1  # its place among _LINK's columns
+        name = "source_id" if key == 0 else "target_id"
+        wanted = list(ids)
+        if not wanted:
+            return {}
         with self._read() as session:
-            for chunk in chunked(dict.fromkeys(ids)):
-                result = session.execute(
-                    _BY[name], {"integration_id": integration_id, "ids": chunk}
-                )
-                for row in result.mappings():
-                    found[str(row[name])] = _link_of(row)
-        return found
+            # All rows at once: fetching them one by one cost a tenth more.
+            values = {"integration_id": integration_id, "ids": wanted}
+            return {row[key]: IdLink(*row) for row in session.execute(_BY[name], values).all()}
 
     def find(
         self, integration_id: str, *, external_id: str | None = None, email: str | None = None
@@ -142,7 +150,11 @@ class IdLinkRepo(Repository):
 
     def save(self, integration_id: str, link: IdLink) -> IdLink:
         """Create or update one link (as :meth:`save_many`); the link as stored."""
-        return _link_of(self._save_rows(integration_id, [link])[0])
+        self._save_rows(integration_id, [link])
+        with self._read() as session:
+            row = _find_row(session, integration_id, link.source_id, link.target_id)
+            assert row is not None  # just written, in this transaction or before it
+            return IdLink.from_row(row)
 
     def save_many(self, integration_id: str, links: Sequence[IdLink]) -> None:
         """Create or update links, matched by source id, else by target id.
@@ -153,13 +165,15 @@ class IdLinkRepo(Repository):
         """
         self._save_rows(integration_id, links)
 
-    def _save_rows(self, integration_id: str, links: Sequence[IdLink]) -> list[dict[str, Any]]:
-        """The rows of ``links`` as stored, in order. Core statements, not ORM objects: a
-        page of links is one select for both id columns, one multi-row insert and one
-        executemany update, which matters on the sync's hot path."""
+    def _save_rows(self, integration_id: str, links: Sequence[IdLink]) -> None:
+        """Core statements, not ORM objects: a page of links is one select for both id
+        columns, one multi-row insert and one executemany update, which matters on the
+        sync's hot path."""
         for link in links:
             if link.source_id is None and link.target_id is None:
                 raise ValueError("an id link needs a source id or a target id")
+        if not links:  # a page with nothing written
+            return
         now = now_utc()
         with self._write() as session:
             by_source: dict[str, dict[str, Any]] = {}
@@ -167,52 +181,46 @@ class IdLinkRepo(Repository):
             sources = list(dict.fromkeys(k.source_id for k in links if k.source_id is not None))
             targets = list(dict.fromkeys(k.target_id for k in links if k.target_id is not None))
             # Both id columns in one round trip, each branch served by its unique index.
-            # A row found by both branches comes twice, alike: the later copy is kept.
-            nothing: list[str] = []
-            for source_chunk, target_chunk in zip_longest(
-                chunked(sources), chunked(targets), fillvalue=nothing
-            ):
-                found = session.execute(
-                    _BY_EITHER,
-                    {
-                        "integration_id": integration_id,
-                        "sources": source_chunk,
-                        "targets": target_chunk,
-                    },
-                )
-                for stored in found.mappings():
-                    _index(dict(stored), by_source, by_target)
-            saved: list[dict[str, Any]] = []
+            found = session.execute(
+                _BY_EITHER,
+                {"integration_id": integration_id, "sources": sources, "targets": targets},
+            )
+            for stored in found.all():
+                _index(dict(zip(_STORED, stored, strict=True)), by_source, by_target)
+            # Each row once, in order, though two links of one batch may land on it; a
+            # new row has no "id" key (the database gives it one).
+            rows: dict[int, dict[str, Any]] = {}
             for link in links:
                 row = by_source.get(link.source_id or "") or by_target.get(link.target_id or "")
+                values = (
+                    link.source_id,
+                    link.target_id,
+                    link.external_id,
+                    normalize_email(link.email),
+                    link.source_hash,
+                    link.target_hash,
+                )
                 if row is None:
-                    row = {"id": None, "integration_id": integration_id, "created_at": now}
-                    row.update(dict.fromkeys(_FIELDS))
-                for name in _FIELDS:
-                    value = getattr(link, name)
-                    if name == "email":
-                        value = normalize_email(value)
-                    if value is not None:
-                        row[name] = value
+                    row = dict(zip(_FIELDS, values, strict=True))
+                    row["integration_id"] = integration_id
+                    row["created_at"] = now
+                else:
+                    for name, value in zip(_FIELDS, values, strict=True):
+                        if value is not None:
+                            row[name] = value
                 row["updated_at"] = now
                 # Indexed as it is now, so a later link of the same batch finds this row.
                 _index(row, by_source, by_target)
-                saved.append(row)
-            # Two links of one batch can land on one row: write each row once.
-            unique = list({id(r): r for r in saved}.values())
-            new = [r for r in unique if r["id"] is None]
-            old = [r for r in unique if r["id"] is not None]
+                rows[id(row)] = row
+            new = [r for r in rows.values() if "id" not in r]
+            # Bound by another name: a parameter named after a column would join the SET.
+            old = [r for r in rows.values() if "id" in r]
+            for r in old:
+                r["row_id"] = r.pop("id")
             if new:
-                session.execute(_INSERT, [{k: v for k, v in r.items() if k != "id"} for r in new])
+                session.execute(_INSERT, new)
             if old:
-                session.execute(
-                    _UPDATE,
-                    [
-                        {"row_id": r["id"], **{n: r[n] for n in (*_FIELDS, "updated_at")}}
-                        for r in old
-                    ],
-                )
-            return saved
+                session.execute(_UPDATE, old)
 
     def delete(
         self, integration_id: str, *, source_id: str | None = None, target_id: str | None = None

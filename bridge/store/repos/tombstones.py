@@ -20,19 +20,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import (
+    Executable,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from bridge.store.models import DeleteCarriedRow, IdLinkRow, ReconcileIdRow, TombstoneRow
 from bridge.store.repos.base import Record, Repository, chunked, now_utc, upsert
 from bridge.store.repos.links import normalize_email
+from bridge.store.sql import in_ids
 
 SOURCE, TARGET = "source", "target"
 _TABLE = cast(Table, TombstoneRow.__table__)
-# ``record_id IN :ids`` bound per call (the sync screens and revives a page at a time): a
-# list written into the statement would be coerced value by value on every call.
-_RECORD_IDS = _TABLE.c.record_id.in_(bindparam("ids", expanding=True))
+# ``record_id IN :ids`` bound per call as one parameter (the sync screens and revives a
+# page at a time): see bridge.store.sql.
+_RECORD_IDS = in_ids(_TABLE.c.record_id)
 
 
 def _side_clause(integration_id: Any, side: Any, connection: Any) -> Any:
@@ -44,17 +57,27 @@ def _side_clause(integration_id: Any, side: Any, connection: Any) -> Any:
     return or_(mine, and_(_TABLE.c.integration_id.is_(None), _TABLE.c.connection == connection))
 
 
-# The same, bound per call: without (``False``) and with (``True``) the facade's connection.
-_SIDE = {
-    held: _side_clause(
-        bindparam("integration_id"), bindparam("side"), bindparam("connection") if held else None
-    )
-    for held in (False, True)
-}
+# The integration's side, bound per call.
+_MINE = _side_clause(bindparam("integration_id"), bindparam("side"), None)
 # Built once, Core rather than ORM: both run for every page of every sync, where building
 # the statement, keying its cache and the ORM's execution steps cost more than the query.
-_AMONG = {held: select(_TABLE.c.record_id).where(side, _RECORD_IDS) for held, side in _SIDE.items()}
-_REVIVE = delete(_TABLE).where(_SIDE[False], _TABLE.c.gone.is_(False), _RECORD_IDS)
+# With the facade's connection (``True``) the look-up is two branches, not one OR: SQLite
+# serves each branch by its (..., record_id) index only when the id list is in the branch.
+_AMONG_MINE = select(_TABLE.c.record_id).where(_MINE, _RECORD_IDS)
+_AMONG: dict[bool, Executable] = {
+    False: _AMONG_MINE,
+    True: union_all(
+        _AMONG_MINE,
+        select(_TABLE.c.record_id).where(
+            _TABLE.c.integration_id.is_(None),
+            _TABLE.c.connection == bindparam("connection"),
+            _RECORD_IDS,
+        ),
+    ),
+}
+_FLAGGED = and_(_MINE, _TABLE.c.gone.is_(False))
+_REVIVE = delete(_TABLE).where(_FLAGGED, _RECORD_IDS)
+_ANY_FLAGGED = select(exists().where(_FLAGGED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +109,7 @@ class SideRef:
 
 
 def _side_values(ref: SideRef) -> dict[str, str]:
-    """The values of ``_SIDE[ref.connection is not None]``'s bound parameters."""
+    """The values of ``_AMONG[ref.connection is not None]``'s bound parameters."""
     values = {"integration_id": ref.integration_id, "side": ref.side}
     if ref.connection is not None:
         values["connection"] = ref.connection
@@ -162,9 +185,15 @@ class TombstoneRepo(Repository):
         found: set[str] = set()
         query, values = _AMONG[ref.connection is not None], _side_values(ref)
         with self._read() as session:
-            for chunk in chunked(dict.fromkeys(ids)):
-                found.update(session.execute(query, {**values, "ids": chunk}).scalars())
+            found.update(session.execute(query, {**values, "ids": list(ids)}).scalars().all())
         return found
+
+    def any_flagged(self, ref: SideRef) -> bool:
+        """Whether the side has flag tombstones (records flagged deleted that still
+        exist), the ones :meth:`revive` forgets."""
+        with self._read() as session:
+            values = {"integration_id": ref.integration_id, "side": ref.side}
+            return bool(session.scalar(_ANY_FLAGGED, values))
 
     def revive(self, ref: SideRef, ids: Sequence[str]) -> int:
         """Forget flag tombstones of records the bridge has just written again.
@@ -174,13 +203,9 @@ class TombstoneRepo(Repository):
         """
         if not ids:
             return 0
-        removed = 0
-        side = {"integration_id": ref.integration_id, "side": ref.side}
+        values = {"integration_id": ref.integration_id, "side": ref.side, "ids": list(ids)}
         with self._write() as session:
-            for chunk in chunked(ids):
-                result = session.execute(_REVIVE, {**side, "ids": chunk})
-                removed += int(result.rowcount)  # type: ignore[attr-defined]
-        return removed
+            return int(session.execute(_REVIVE, values).rowcount)  # type: ignore[attr-defined]
 
     # -- carrying --------------------------------------------------------------------
 
