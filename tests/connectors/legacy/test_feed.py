@@ -23,7 +23,7 @@ from bridge.connectors.legacy.feed import DATE_MEMORY, FeedReader
 from bridge.emulators.legacy.records import complete, write_contact
 from bridge.emulators.legacy.store import seed_record
 from bridge.errors import ProtocolError, RemoteError
-from bridge.model import Contact
+from bridge.model import Contact, PhoneType
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING
 from bridge.soap.contract import wire
 from bridge.soap.contract.record import STRUCTS, record_to_contact
@@ -242,3 +242,31 @@ def test_malformed_answers_are_refused_as_before():
     expected = pytest.raises(RemoteError, match="unexpected HTTP 200")
     with expected, map_soap_errors("legacy", OPERATION):
         reply(client.zeep_client, 11, truncated)
+
+
+def test_each_reader_remembers_dates_in_its_own_time_zone():
+    # Codes and flags are remembered per field for every reader; instants depend on the site.
+    content = envelope(11, seeded(4))
+    sydney = by_feed(11, content, FeedReader(SYDNEY))
+    utc = by_feed(11, content, FeedReader(ZoneInfo("UTC")))
+    again = by_feed(11, content, FeedReader(SYDNEY))
+    assert [c.updated_at for c in sydney] == [c.updated_at for c in again]
+    assert all(s.updated_at != u.updated_at for s, u in zip(sydney, utc, strict=True))
+    assert [c.phones for c in sydney] == [c.phones for c in utc]
+
+
+def test_remembered_codes_read_padded_and_unknown_texts_as_their_own():
+    phones = "".join(
+        f"<PhoneNo><phoneNoTypeID>{code}</phoneNoTypeID><phoneNo>n</phoneNo></PhoneNo>"
+        for code in ("5", " 5 ", "99", "5", "", "99")
+    )
+    record = (
+        f"<ContactRecord><entityId>1</entityId><deleted> 1 </deleted>"
+        f"<phoneNos>{phones}</phoneNos><MasterOptIn>0</MasterOptIn></ContactRecord>"
+    )
+    content = envelope(11, [record, record.replace("<deleted> 1 </deleted>", "")])
+    first, second = by_feed(11, content)
+    assert first == by_dict_decoder(11, content)[0]
+    assert [p.kind for p in first.phones] == [5, 5, 99, 5, 0, 99]
+    assert [type(p.kind) for p in first.phones][:3] == [PhoneType, PhoneType, int]
+    assert first.deleted and not second.deleted and not first.opt_in
