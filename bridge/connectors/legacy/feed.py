@@ -122,15 +122,25 @@ def _struct(struct: str, build: Callable[..., Any], **special: Reading) -> Conve
     defaults = [default for _, default in readings]
     lists = [i for i, (_, kind) in enumerate(fields) if kind in STRUCTS]
 
+    # The tags in the contract's order: a server writes a record's elements in that order,
+    # so the element after field i is most often field i + 1, and comparing its tag with
+    # that one costs less than hashing it (a new string per element) for the lookup.
+    order = tuple(NS + name for name, _ in fields)
+    entries = tuple(index[tag] for tag in order)
+    count = len(order)
+
     def convert(elem: Element) -> Any:
         values = defaults.copy()
         get = index.get
+        at = 0
         for child in elem:
-            entry = get(child.tag)
+            tag = child.tag
+            entry = entries[at] if at < count and tag == order[at] else get(tag)
             if entry is None:
                 continue
             # A repeated element: the last one wins, as in the dicts.
             i, memory, how = entry
+            at = i + 1
             if how is None:
                 values[i] = child.text
             elif memory is None:

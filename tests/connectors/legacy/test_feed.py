@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import zeep
+from lxml import etree
 from zeep.helpers import serialize_object
 
 from bridge.connectors.legacy.client import LegacyClient
@@ -270,3 +271,14 @@ def test_remembered_codes_read_padded_and_unknown_texts_as_their_own():
     assert [p.kind for p in first.phones] == [5, 5, 99, 5, 0, 99]
     assert [type(p.kind) for p in first.phones][:3] == [PhoneType, PhoneType, int]
     assert first.deleted and not second.deleted and not first.opt_in
+
+
+def test_elements_out_of_the_contracts_order_are_read_as_in_order():
+    # The reader expects the contract's order first; any other order reads the same.
+    record = seeded(4)[3]
+    elements = [etree.tostring(child, encoding="unicode") for child in etree.fromstring(record)]
+    assert len(elements) > 10
+    for order in (elements[::-1], elements[1::2] + elements[::2], elements + elements[:3]):
+        content = envelope(11, [record, f"<ContactRecord>{''.join(order)}</ContactRecord>"])
+        in_order, reordered = by_feed(11, content)
+        assert reordered == in_order == by_dict_decoder(11, content)[0]
