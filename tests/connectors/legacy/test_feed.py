@@ -9,7 +9,7 @@ before, both mapped by ``record_to_contact``; and by the client's reply path wit
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,8 +27,8 @@ from bridge.errors import ProtocolError, RemoteError
 from bridge.model import Contact, PhoneType
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING
 from bridge.soap.contract import wire
-from bridge.soap.contract.record import STRUCTS, record_to_contact
-from bridge.soap.decode import install_fast_output
+from bridge.soap.contract.record import STRUCTS, record_to_contact, to_utc
+from bridge.soap.decode import install_fast_output, parse_datetime
 from bridge.soap.faults import map_soap_errors
 from bridge.wsdl import wsdl_path
 
@@ -282,3 +282,27 @@ def test_elements_out_of_the_contracts_order_are_read_as_in_order():
         content = envelope(11, [record, f"<ContactRecord>{''.join(order)}</ContactRecord>"])
         in_order, reordered = by_feed(11, content)
         assert reordered == in_order == by_dict_decoder(11, content)[0]
+
+
+@pytest.mark.parametrize("zone", ["Australia/Sydney", "Australia/Lord_Howe", "America/New_York"])
+def test_instants_are_to_utcs_around_every_clock_change(zone: str):
+    # Each hour and half hour of the days the clocks change (gaps and folds), and others.
+    tz = ZoneInfo(zone)
+    days = ["2025-04-06", "2025-10-05", "2025-03-09", "2025-11-02", "2024-02-29", "1999-12-31"]
+    texts = [
+        f"{day}T{hour:02d}:{minute:02d}:{second:02d}{fraction}"
+        for day in days
+        for hour in range(24)
+        for minute, second, fraction in ((0, 0, ""), (30, 0, ".5"), (59, 59, ".999999"))
+    ] + [
+        "0001-01-01T00:00:00",
+        "2025-01-01T10:42:35Z",
+        "2025-01-01T10:42:35+10:30",
+        " 2025-06-01T00:00:00 ",
+    ]
+    reader = FeedReader(tz)
+    got = [reader._instant(text) for text in texts]
+    assert got == [to_utc(parse_datetime(text), tz) for text in texts]
+    assert [value.utcoffset() for value in got if value is not None] == [timedelta(0)] * (
+        len(texts) - 1
+    )
