@@ -162,17 +162,18 @@ def _struct(struct: str, build: Callable[..., Any], **special: Reading) -> Conve
     return convert
 
 
-def _is_nil(elem: Element) -> bool:
-    # Most elements carry no attribute at all: listing none is cheaper than a namespaced get.
-    return bool(elem.keys()) and elem.get(XSI_NIL) in TRUE
-
-
 def _array(item: str, convert: Convert) -> Reading:
     """How an ``ArrayOfX`` element is read: its non-nil ``X`` items, converted."""
     tag = NS + item
 
     def convert_items(elem: Element) -> list[Any]:
-        return [convert(child) for child in elem if child.tag == tag and not _is_nil(child)]
+        # Most items carry no attribute at all: listing none costs less than the namespaced
+        # get that looks for xsi:nil.
+        return [
+            convert(child)
+            for child in elem
+            if child.tag == tag and not (child.keys() and child.get(XSI_NIL) in TRUE)
+        ]
 
     return convert_items, None
 
@@ -312,7 +313,7 @@ class FeedReader:
         for child in result:
             if child.tag != tag:
                 continue
-            if _is_nil(child):
+            if child.keys() and child.get(XSI_NIL) in TRUE:
                 raise ProtocolError("the feed holds a nil ContactRecord", system=SYSTEM)
             contact: Contact = self._record(child)
             entity_id = contact.ids.get(SYSTEM)
