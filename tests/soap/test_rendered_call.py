@@ -15,6 +15,7 @@ import pytest
 import requests
 import zeep
 from lxml import etree
+from zeep.helpers import serialize_object
 
 from bridge.model import Address, Company, Contact, Phone
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING, SplitTransport
@@ -88,6 +89,17 @@ def both(binding: str, reply: bytes, status: int = 200, **kwargs: Any) -> list[A
     return out
 
 
+def structure(elem: etree._Element) -> tuple[Any, ...]:
+    """An element as namespaced names, text, attributes and children: prefixes aside."""
+    return (
+        elem.tag,
+        elem.text or "",
+        elem.tail or "",
+        sorted(elem.attrib.items()),
+        [structure(child) for child in elem],
+    )
+
+
 def canonical(body: bytes) -> bytes:
     return etree.tostring(etree.fromstring(body), method="c14n")
 
@@ -130,3 +142,62 @@ def test_a_client_with_plugins_is_refused():
     zeep_client.plugins.append(object())
     with pytest.raises(ValueError, match="plugins"):
         rendered_call(zeep_client, SOAP11_BINDING, OPERATION, ADDRESS)
+
+
+RETRIEVE = "ContactList_Retrieve"
+FEED_RECORD = (
+    "<ContactRecord><entityId>7</entityId><emailAddress>a@example.com</emailAddress>"
+    "<deleted>false</deleted><dateOfBirth>0001-01-01T00:00:00</dateOfBirth>"
+    "<createDate>2025-01-02T03:04:05</createDate><lastUpdateDate>2025-01-02T03:04:05</lastUpdateDate>"
+    "<phoneNos><PhoneNo><phoneNoTypeID>5</phoneNoTypeID><phoneNo>1</phoneNo></PhoneNo>"
+    "</phoneNos><MasterOptIn>true</MasterOptIn></ContactRecord>"
+)
+
+
+@pytest.mark.parametrize("binding", [SOAP11_BINDING, SOAP12_BINDING], ids=["soap11", "soap12"])
+@pytest.mark.parametrize(
+    "since", [datetime(1, 1, 1), datetime(2025, 6, 7, 8, 9, 10), datetime(2025, 6, 7, 8, 9, 10, 5)]
+)
+@pytest.mark.parametrize("status", [200, 500])
+def test_a_rendered_feed_read_posts_what_zeep_posts_on_the_retrying_session(
+    binding: str, since: datetime, status: int
+):
+    version = VERSIONS[binding]
+    reply = (
+        wire.response(
+            version,
+            RETRIEVE,
+            f"<ContactList_RetrieveResult>{FEED_RECORD}</ContactList_RetrieveResult>"
+            "<recordStart>100</recordStart><moreRecords>true</moreRecords>",
+        )
+        if status == 200
+        else wire.fault(version, "Invalid siteId or credentials")
+    )
+    zeep_side, zeep_read, _ = client(reply, status)
+    service = zeep_side.create_service(binding, ADDRESS)
+    ours, read, write = client(reply, status)
+    call = rendered_call(ours, binding, RETRIEVE, ADDRESS)
+    kwargs = {**CREDENTIALS, "lastUpdateDate": since, "recordStart": 200, "moreRecords": True}
+    results = []
+    for send in (getattr(service, RETRIEVE), call):
+        try:
+            results.append(serialize_object(send(**kwargs), dict))
+        except zeep.exceptions.Fault as exc:
+            results.append((type(exc), exc.message))
+    assert results[0] == results[1]
+    if status == 200:
+        assert results[1]["recordStart"] == 100
+        assert results[1]["ContactList_RetrieveResult"]["ContactRecord"][0]["entityId"] == 7
+    else:
+        assert "credentials" in results[1][1]
+    [(zeep_url, zeep_body, zeep_headers)] = zeep_read.posts
+    [(our_url, our_body, our_headers)] = read.posts
+    assert write.posts == []  # a read goes on the retrying session
+    assert our_url == zeep_url == ADDRESS
+    assert our_headers == zeep_headers
+    # zeep writes its own prefixes (ns0:), the writer the default namespace: the same XML.
+    assert structure(etree.fromstring(our_body)) == structure(etree.fromstring(zeep_body))
+    assert our_body.startswith(zeep_body[: zeep_body.index(b"?>") + 2])
+    assert b"<recordStart>200</recordStart>" in canonical(our_body).replace(b"ns0:", b"").replace(
+        b"ns1:", b""
+    )

@@ -97,6 +97,9 @@ class LegacyClient:
                 operation,
                 operator.itemgetter(f"{operation}Result"),
             )
+        # Both hot calls are written from the schema's compiled writer, not built by zeep
+        # per call (for a feed page, zeep's request build cost as much as its reply path).
+        self._retrieve = rendered_call(self._zeep, binding, "ContactList_Retrieve", endpoint)
         self._update_insert = rendered_call(
             self._zeep, binding, "ContactList_UpdateInsert", endpoint
         )
@@ -115,12 +118,13 @@ class LegacyClient:
     def retrieve_page(
         self, since_local: datetime, record_start: int, reader: FeedReader
     ) -> RetrievedPage:
-        page: _WirePage = self._call(
-            "ContactList_Retrieve",
-            lastUpdateDate=since_local,
-            recordStart=record_start,
-            moreRecords=True,
-        )
+        with map_soap_errors(SYSTEM, "ContactList_Retrieve"):
+            page: _WirePage = self._retrieve(
+                **self._credentials,
+                lastUpdateDate=since_local,
+                recordStart=record_start,
+                moreRecords=True,
+            )
         return RetrievedPage(reader.records(page.result), page.record_start, page.more_records)
 
     def update_insert(self, records: Sequence[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ array items are skipped. Unknown elements are ignored, as the schema decoder doe
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -42,40 +42,61 @@ from bridge.wsdl import NAMESPACE
 NS = f"{{{NAMESPACE}}}"
 # The lexical forms of xs:boolean true (xsi:nil is one).
 TRUE = ("true", "1")
-# Distinct date texts remembered per reader; a feed's dates repeat (birth dates, batch
-# imports), and past this many the memory is started afresh.
+# Distinct texts remembered per converted field (dates, codes, flags); a feed's values
+# repeat (birth dates, batch imports, a handful of codes), and past this many a field's
+# memory is started afresh.
 DATE_MEMORY = 4096
 
 Element: TypeAlias = etree._Element
-# convert(element) -> its value; None for plain text, read inline (most fields are).
+# convert(element) -> its value.
 Convert = Callable[[Element], Any]
-# How one field is read: its converter and its value when the element is absent.
-Reading = tuple[Convert | None, Any]
+# read(text) -> the value of an element's text (None for an empty element).
+ReadText = Callable[[str | None], Any]
+# How one field is read, and its value when the element is absent: the element's text as
+# it is (None), its text converted and remembered (a ReadText in a ``_Remembered``), or
+# the element converted (a Convert: numbers that rarely repeat, arrays).
+Reading = tuple["_Remembered | Convert | None", Any]
 
 
-def _int(elem: Element) -> int | None:
-    text = elem.text
+class _Remembered:
+    """A conversion of an element's text, each distinct text converted once.
+
+    The texts are remembered in ``memory`` when one is given (fields that share it), else
+    in a memory of the converter's own field.
+    """
+
+    __slots__ = ("memory", "read")
+
+    def __init__(self, read: ReadText, memory: dict[str | None, Any] | None = None) -> None:
+        self.read = read
+        self.memory = memory
+
+
+def _int_text(text: str | None) -> int | None:
     return int(text) if text is not None and text.strip() else None
 
 
-def _int_or_zero(elem: Element) -> int:
-    return _int(elem) or 0
+def _int(elem: Element) -> int | None:
+    return _int_text(elem.text)
 
 
-def _flag(elem: Element) -> bool:
-    text = elem.text
+def _int_or_zero(text: str | None) -> int:
+    return _int_text(text) or 0
+
+
+def _flag(text: str | None) -> bool:
     return text is not None and text.strip() in TRUE
 
 
 def _code(enum: type[IntEnum]) -> Reading:
-    return (lambda elem: code_or_int(enum, _int(elem) or 0)), code_or_int(enum, 0)
+    return _Remembered(lambda text: code_or_int(enum, _int_text(text) or 0)), code_or_int(enum, 0)
 
 
 # Each scalar kind of the contract, read (an int with a code list is given explicitly).
 _BY_KIND: dict[str, Reading] = {
     STRING: (None, None),
-    INT: (_int_or_zero, 0),
-    BOOLEAN: (_flag, False),
+    INT: (_Remembered(_int_or_zero), 0),
+    BOOLEAN: (_Remembered(_flag), False),
 }
 
 
@@ -84,24 +105,55 @@ def _struct(struct: str, build: Callable[..., Any], **special: Reading) -> Conve
 
     Fields are read as their contract kind says unless ``special`` says otherwise; an
     array field (``ArrayOfX``) must be special, and reads as a new empty list when absent.
+    A field read by a ``_Remembered`` without a memory of its own gets one per converter
+    made here (the nested structs' converters, made once, share theirs across readers:
+    codes and numbers do not depend on the site).
     """
     fields = STRUCTS[struct]
     readings = [special.get(name) or _BY_KIND[kind] for name, kind in fields]
-    index = {
-        NS + name: (i, reading[0])
-        for i, ((name, _), reading) in enumerate(zip(fields, readings, strict=True))
-    }
+    # {tag: (index, memory or None, how)}: the loop below reads every element of the
+    # feed, so each kind is told apart by two identity tests, without a call for text.
+    index: dict[str, tuple[int, dict[str | None, Any] | None, Any]] = {}
+    for i, ((name, _), (how, _)) in enumerate(zip(fields, readings, strict=True)):
+        if isinstance(how, _Remembered):
+            index[NS + name] = (i, {} if how.memory is None else how.memory, how.read)
+        else:
+            index[NS + name] = (i, None, how)
     defaults = [default for _, default in readings]
     lists = [i for i, (_, kind) in enumerate(fields) if kind in STRUCTS]
+
+    # The tags in the contract's order: a server writes a record's elements in that order,
+    # so the element after field i is most often field i + 1, and comparing its tag with
+    # that one costs less than hashing it (a new string per element) for the lookup.
+    order = tuple(NS + name for name, _ in fields)
+    entries = tuple(index[tag] for tag in order)
+    count = len(order)
 
     def convert(elem: Element) -> Any:
         values = defaults.copy()
         get = index.get
+        at = 0
         for child in elem:
-            entry = get(child.tag)
-            if entry is not None:  # a repeated element: the last one wins, as in the dicts
-                i, read = entry
-                values[i] = child.text if read is None else read(child)
+            tag = child.tag
+            entry = entries[at] if at < count and tag == order[at] else get(tag)
+            if entry is None:
+                continue
+            # A repeated element: the last one wins, as in the dicts.
+            i, memory, how = entry
+            at = i + 1
+            if how is None:
+                values[i] = child.text
+            elif memory is None:
+                values[i] = how(child)
+            else:
+                text = child.text
+                value = memory.get(text, memory)  # the memory itself: never a value
+                if value is memory:
+                    value = how(text)
+                    if len(memory) >= DATE_MEMORY:
+                        memory.clear()
+                    memory[text] = value
+                values[i] = value
         for i in lists:
             if values[i] is None:
                 values[i] = []
@@ -115,8 +167,12 @@ def _array(item: str, convert: Convert) -> Reading:
     tag = NS + item
 
     def convert_items(elem: Element) -> list[Any]:
+        # Most items carry no attribute at all: listing none costs less than the namespaced
+        # get that looks for xsi:nil.
         return [
-            convert(child) for child in elem if child.tag == tag and child.get(XSI_NIL) not in TRUE
+            convert(child)
+            for child in elem
+            if child.tag == tag and not (child.keys() and child.get(XSI_NIL) in TRUE)
         ]
 
     return convert_items, None
@@ -137,30 +193,10 @@ _NESTED: dict[str, Reading] = {
 }
 
 
-def _birth_day(text: str) -> date | None:
+def _birth_day(text: str | None) -> date | None:
     """A birth date: the date part as written, none for the 0001-01-01 sentinel."""
     value = parse_datetime(text)
     return None if value is None or value.year == 1 else value.date()
-
-
-def _remembered(memory: dict[str, Any], read: Callable[[str], Any]) -> Convert:
-    """A converter of an element's text by ``read``, each distinct text read once."""
-
-    def convert(elem: Element) -> Any:
-        text = elem.text
-        if text is None:
-            return None
-        try:
-            return memory[text]
-        except KeyError:
-            pass
-        value = read(text)
-        if len(memory) >= DATE_MEMORY:
-            memory.clear()
-        memory[text] = value
-        return value
-
-    return convert
 
 
 class FeedReader:
@@ -169,22 +205,40 @@ class FeedReader:
     def __init__(self, tz: ZoneInfo, company_entity_type: int = COMPANY_ENTITY_TYPE) -> None:
         self.tz = tz
         self.company_entity_type = company_entity_type
-        self._instants: dict[str, Any] = {}
+        self._instants: dict[str | None, Any] = {}
         # Converters other than the plain kind's; ``_contact`` receives the values in the
         # contract's order (a test compares every field with record_to_contact's).
         self._record = _struct(
             "ContactRecord",
             self._contact,
             entityId=(_int, None),
-            dateOfBirth=(_remembered({}, _birth_day), None),
-            createDate=(_remembered(self._instants, self._instant), None),
-            lastUpdateDate=(_remembered(self._instants, self._instant), None),
+            dateOfBirth=(_Remembered(_birth_day), None),
+            createDate=(_Remembered(self._instant, self._instants), None),
+            lastUpdateDate=(_Remembered(self._instant, self._instants), None),
             **_NESTED,
         )
 
-    def _instant(self, text: str) -> datetime | None:
-        """A site-local dateTime as aware UTC."""
-        return to_utc(parse_datetime(text), self.tz)
+    def _instant(self, text: str | None) -> datetime | None:
+        """A site-local dateTime as aware UTC: ``to_utc``'s value.
+
+        Nearly every record brings a new instant or two, so the common case (naive, not
+        the sentinel) attaches the zone positionally: ``local.replace(tzinfo=...)``, as
+        ``to_utc`` writes it, spends more on parsing its keyword than the conversion
+        costs. ``fromisoformat`` gives fold 0, as ``replace`` keeps it.
+        """
+        local = parse_datetime(text)
+        if local is None or local.tzinfo is not None or local.year == 1:
+            return to_utc(local, self.tz)
+        return datetime(
+            local.year,
+            local.month,
+            local.day,
+            local.hour,
+            local.minute,
+            local.second,
+            local.microsecond,
+            self.tz,
+        ).astimezone(UTC)
 
     def _contact(
         self,
@@ -259,7 +313,7 @@ class FeedReader:
         for child in result:
             if child.tag != tag:
                 continue
-            if child.get(XSI_NIL) in TRUE:
+            if child.keys() and child.get(XSI_NIL) in TRUE:
                 raise ProtocolError("the feed holds a nil ContactRecord", system=SYSTEM)
             contact: Contact = self._record(child)
             entity_id = contact.ids.get(SYSTEM)

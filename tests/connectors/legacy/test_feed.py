@@ -9,13 +9,14 @@ before, both mapped by ``record_to_contact``; and by the client's reply path wit
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import zeep
+from lxml import etree
 from zeep.helpers import serialize_object
 
 from bridge.connectors.legacy.client import LegacyClient
@@ -23,11 +24,11 @@ from bridge.connectors.legacy.feed import DATE_MEMORY, FeedReader
 from bridge.emulators.legacy.records import complete, write_contact
 from bridge.emulators.legacy.store import seed_record
 from bridge.errors import ProtocolError, RemoteError
-from bridge.model import Contact
+from bridge.model import Contact, PhoneType
 from bridge.soap.client import SOAP11_BINDING, SOAP12_BINDING
 from bridge.soap.contract import wire
-from bridge.soap.contract.record import STRUCTS, record_to_contact
-from bridge.soap.decode import install_fast_output
+from bridge.soap.contract.record import STRUCTS, record_to_contact, to_utc
+from bridge.soap.decode import install_fast_output, parse_datetime
 from bridge.soap.faults import map_soap_errors
 from bridge.wsdl import wsdl_path
 
@@ -242,3 +243,66 @@ def test_malformed_answers_are_refused_as_before():
     expected = pytest.raises(RemoteError, match="unexpected HTTP 200")
     with expected, map_soap_errors("legacy", OPERATION):
         reply(client.zeep_client, 11, truncated)
+
+
+def test_each_reader_remembers_dates_in_its_own_time_zone():
+    # Codes and flags are remembered per field for every reader; instants depend on the site.
+    content = envelope(11, seeded(4))
+    sydney = by_feed(11, content, FeedReader(SYDNEY))
+    utc = by_feed(11, content, FeedReader(ZoneInfo("UTC")))
+    again = by_feed(11, content, FeedReader(SYDNEY))
+    assert [c.updated_at for c in sydney] == [c.updated_at for c in again]
+    assert all(s.updated_at != u.updated_at for s, u in zip(sydney, utc, strict=True))
+    assert [c.phones for c in sydney] == [c.phones for c in utc]
+
+
+def test_remembered_codes_read_padded_and_unknown_texts_as_their_own():
+    phones = "".join(
+        f"<PhoneNo><phoneNoTypeID>{code}</phoneNoTypeID><phoneNo>n</phoneNo></PhoneNo>"
+        for code in ("5", " 5 ", "99", "5", "", "99")
+    )
+    record = (
+        f"<ContactRecord><entityId>1</entityId><deleted> 1 </deleted>"
+        f"<phoneNos>{phones}</phoneNos><MasterOptIn>0</MasterOptIn></ContactRecord>"
+    )
+    content = envelope(11, [record, record.replace("<deleted> 1 </deleted>", "")])
+    first, second = by_feed(11, content)
+    assert first == by_dict_decoder(11, content)[0]
+    assert [p.kind for p in first.phones] == [5, 5, 99, 5, 0, 99]
+    assert [type(p.kind) for p in first.phones][:3] == [PhoneType, PhoneType, int]
+    assert first.deleted and not second.deleted and not first.opt_in
+
+
+def test_elements_out_of_the_contracts_order_are_read_as_in_order():
+    # The reader expects the contract's order first; any other order reads the same.
+    record = seeded(4)[3]
+    elements = [etree.tostring(child, encoding="unicode") for child in etree.fromstring(record)]
+    assert len(elements) > 10
+    for order in (elements[::-1], elements[1::2] + elements[::2], elements + elements[:3]):
+        content = envelope(11, [record, f"<ContactRecord>{''.join(order)}</ContactRecord>"])
+        in_order, reordered = by_feed(11, content)
+        assert reordered == in_order == by_dict_decoder(11, content)[0]
+
+
+@pytest.mark.parametrize("zone", ["Australia/Sydney", "Australia/Lord_Howe", "America/New_York"])
+def test_instants_are_to_utcs_around_every_clock_change(zone: str):
+    # Each hour and half hour of the days the clocks change (gaps and folds), and others.
+    tz = ZoneInfo(zone)
+    days = ["2025-04-06", "2025-10-05", "2025-03-09", "2025-11-02", "2024-02-29", "1999-12-31"]
+    texts = [
+        f"{day}T{hour:02d}:{minute:02d}:{second:02d}{fraction}"
+        for day in days
+        for hour in range(24)
+        for minute, second, fraction in ((0, 0, ""), (30, 0, ".5"), (59, 59, ".999999"))
+    ] + [
+        "0001-01-01T00:00:00",
+        "2025-01-01T10:42:35Z",
+        "2025-01-01T10:42:35+10:30",
+        " 2025-06-01T00:00:00 ",
+    ]
+    reader = FeedReader(tz)
+    got = [reader._instant(text) for text in texts]
+    assert got == [to_utc(parse_datetime(text), tz) for text in texts]
+    assert [value.utcoffset() for value in got if value is not None] == [timedelta(0)] * (
+        len(texts) - 1
+    )
