@@ -50,18 +50,7 @@ class SplitTransport(Transport):
     ) -> requests.Response:
         operation = call_name(CaseInsensitiveDict(headers), "POST", address)
         session = self.read_session if operation in self.idempotent else self.session
-        response = session.post(
-            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
-        )
-        # zeep reads ``response.content``, which requests fills 10 kB at a time through
-        # urllib3's stream machinery: for a 130 kB feed page, a dozen reads, each a few
-        # layers deep. The body is read here in one go instead, through the same iterator
-        # (so a broken or timed-out body raises the same requests errors), and kept as the
-        # content requests would have kept.
-        if response._content is False:  # not read yet (requests' own marker)
-            response._content = b"".join(response.iter_content(None)) or b""
-            response._content_consumed = True  # type: ignore[attr-defined]
-        return response
+        return session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
 
     def close(self) -> None:
         self.read_session.close()
