@@ -34,6 +34,7 @@ Run: python bench/sync_e2e.py [--records 50000] [--skip-rss] [--idle-seconds 10]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -156,6 +157,13 @@ def read_all(reader: Connector) -> list[Contact]:
     return [c for page in reader.read_changes() for c in page.contacts]
 
 
+def count_all(reader: Connector) -> int:
+    """The feed read to its end, each page dropped once counted, as the engine drops it:
+    holding every contact instead made the collector walk them all again and again (about
+    20 µs per record of the client's CPU at 50,000), which is no part of reading."""
+    return sum(len(page.contacts) for page in reader.read_changes())
+
+
 def foreign(contact: Contact) -> Contact:
     """A contact as another system gets it: no ids of the system it came from."""
     company = Company(contact.company.name) if contact.company else None
@@ -170,6 +178,18 @@ def foreign_batches(contacts: list[Contact]) -> list[list[Contact]]:
         [foreign(c) for c in contacts[start : start + 100]]
         for start in range(0, len(contacts), 100)
     ]
+
+
+@contextmanager
+def frozen() -> Iterator[None]:
+    """Objects that exist now kept out of the collector's walks meanwhile: the writes alone
+    are handed every contact at once, which the engine never holds (see :func:`count_all`)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def write_all(writer: Connector, contacts: list[Contact], workers: int) -> None:
@@ -199,10 +219,10 @@ def direction(
         with source.reader(workers) as reader:
             read = Measure([source])
             with read.running():
-                contacts = read_all(reader)
-        assert len(contacts) == records
-        batches = foreign_batches(contacts)
-        with alone_sink.connector() as writer:
+                counted = count_all(reader)
+            assert counted == records
+            batches = foreign_batches(read_all(reader))  # the writes' input, not measured
+        with alone_sink.connector() as writer, frozen():
             write = Measure([alone_sink])
             with write.running():
                 write_batches(writer, batches, workers)
