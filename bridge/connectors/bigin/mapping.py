@@ -94,6 +94,20 @@ def _text(value: Any) -> str | None:
 _MAILING_READ: tuple[str, ...] = tuple(name for name in MAILING_FIELDS if name is not None)
 
 
+def _first_numbers(contact: Contact) -> dict[int, str]:
+    """The first number of each kind, as ``Contact.phone`` gives it, in one pass."""
+    numbers: dict[int, str] = {}
+    for phone in contact.phones:
+        if phone.number and phone.kind not in numbers:
+            numbers[phone.kind] = phone.number
+    return numbers
+
+
+def _tags(text: str) -> list[str]:
+    """The tags of the comma-separated custom field, each trimmed, blanks dropped."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 # Every mapped record goes through both functions (the change feed, each write, and the
 # sync's comparer twice per record), so they avoid helpers called per field.
 def record_to_contact(
@@ -153,11 +167,7 @@ def contact_to_record(
         "Title": contact.title,
         external_id_field: contact.external_id,
     }
-    # The first number of each kind, as Contact.phone gives it, in one pass over the phones.
-    numbers: dict[int, str] = {}
-    for phone in contact.phones:
-        if phone.number and phone.kind not in numbers:
-            numbers[phone.kind] = phone.number
+    numbers = _first_numbers(contact)
     for name, kind in PHONE_FIELDS.items():
         record[name] = numbers.get(kind)
     address = contact.address(MAILING_KIND)
@@ -172,7 +182,7 @@ def contact_to_record(
     for name, key in CUSTOM_TEXT_FIELDS.items():
         record[name] = custom.get(key)
     if custom.get(TAGS_KEY):
-        tags = [t.strip() for t in custom[TAGS_KEY].split(",") if t.strip()]
+        tags = _tags(custom[TAGS_KEY])
         if tags:
             record["Tag"] = [{"name": t} for t in tags]
     record["Email_Opt_Out"] = not contact.opt_in
@@ -216,10 +226,7 @@ def held(contact: Contact, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD) -
     if external_id_field in _RECORD_FIELDS:
         return held_by_round_trip(contact, external_id_field)
     # The first number of each kind (as a write takes it), then as it reads back.
-    numbers: dict[int, str] = {}
-    for phone in contact.phones:
-        if phone.number and phone.kind not in numbers:
-            numbers[phone.kind] = phone.number
+    numbers = _first_numbers(contact)
     phones = []
     if numbers:
         for kind in PHONE_FIELDS.values():
@@ -247,7 +254,7 @@ def held(contact: Contact, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD) -
             if value:
                 custom[key] = value
         if fields.get(TAGS_KEY):
-            tags = [t.strip() for t in fields[TAGS_KEY].split(",") if t.strip()]
+            tags = _tags(fields[TAGS_KEY])
             if tags:
                 custom[TAGS_KEY] = ",".join(tags)
     return Contact(

@@ -34,6 +34,7 @@ from bridge.soap.contract.record import (
     STRING,
     STRUCTS,
     SYSTEM,
+    company_of,
     to_utc,
 )
 from bridge.soap.decode import XSI_NIL, parse_datetime
@@ -265,13 +266,6 @@ class FeedReader:
         forms: list[model.CrmForm],
         opt_in: bool,
     ) -> Contact:
-        company = None
-        for rel in relationships:
-            if rel.entity_type == self.company_entity_type and rel.name:
-                company = model.Company(
-                    rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {}
-                )
-                break
         # The wire's "" (an empty CDATA) means "none" for the keys and the password.
         return Contact(
             external_id=external_id or None,
@@ -290,7 +284,7 @@ class FeedReader:
             industry_type=industry_type,
             lead_source_type=lead_source_type,
             rating_type=rating_type,
-            company=company,
+            company=company_of(relationships, self.company_entity_type),
             relationships=relationships,
             addresses=addresses,
             phones=phones,

@@ -113,6 +113,30 @@ def to_local(value: datetime | None, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz).replace(tzinfo=None)
 
 
+def company_of(relationships: list[Relationship], company_entity_type: int) -> Company | None:
+    """The company a record's relationships name: the first of the company type with a name."""
+    for rel in relationships:
+        if rel.entity_type == company_entity_type and rel.name:
+            return Company(rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {})
+    return None
+
+
+def _entity_number(text: str | None) -> int:
+    """An id as the wire's ``entityId``: its number when it is all digits, else 0."""
+    return int(text) if text and text.isdigit() else 0
+
+
+def _added_company(contact: Contact, company_entity_type: int) -> Relationship | None:
+    """The relationship a write adds to name the contact's company: none without a
+    company, or when a relationship of the company type is there already."""
+    company = contact.company
+    if company is None or any(
+        int(r.entity_type) == company_entity_type for r in contact.relationships
+    ):
+        return None
+    return Relationship(_entity_number(company.ids.get(SYSTEM)), company_entity_type, company.name)
+
+
 def _birth_date(value: datetime | None) -> date | None:
     if value is None or value.year == 1:
         return None
@@ -132,11 +156,6 @@ def record_to_contact(
         for r in record.get("relationships") or ()
         if r is not None
     ]
-    company = None
-    for rel in relationships:
-        if rel.entity_type == company_entity_type and rel.name:
-            company = Company(rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {})
-            break
     entity_id = record.get("entityId")
     return Contact(
         external_id=record.get("externalId") or None,
@@ -155,7 +174,7 @@ def record_to_contact(
         industry_type=record.get("industryType"),
         lead_source_type=record.get("leadSourceType"),
         rating_type=record.get("ratingType"),
-        company=company,
+        company=company_of(relationships, company_entity_type),
         relationships=relationships,
         addresses=[
             Address(
@@ -211,20 +230,14 @@ def contact_to_record(
         {"entityId": r.entity_id, "entityType": int(r.entity_type), "name": r.name}
         for r in contact.relationships
     ]
-    if contact.company is not None and not any(
-        r["entityType"] == company_entity_type for r in relationships
-    ):
-        company_id = contact.company.ids.get(SYSTEM)
+    added = _added_company(contact, company_entity_type)
+    if added is not None:
         relationships.append(
-            {
-                "entityId": int(company_id) if company_id and company_id.isdigit() else 0,
-                "entityType": company_entity_type,
-                "name": contact.company.name,
-            }
+            {"entityId": added.entity_id, "entityType": added.entity_type, "name": added.name}
         )
     birth = contact.date_of_birth
     return {
-        "entityId": int(entity_id) if entity_id and entity_id.isdigit() else 0,
+        "entityId": _entity_number(entity_id),
         "externalId": contact.external_id,
         "emailAddress": contact.email,
         "contactTitle": contact.title,
@@ -284,28 +297,14 @@ def held(
     ``contact_to_record(contact, tz, include_password=True, ...)``, without the record
     (the sync's comparer asks for this form of every contact it fingerprints).
     """
-    entity_id = contact.ids.get(SYSTEM)
-    entity = int(entity_id) if entity_id and entity_id.isdigit() else 0
+    entity = _entity_number(contact.ids.get(SYSTEM))
     relationships = [
         Relationship(entity_id=r.entity_id or 0, entity_type=int(r.entity_type), name=r.name)
         for r in contact.relationships
     ]
-    if contact.company is not None and not any(
-        r.entity_type == company_entity_type for r in relationships
-    ):
-        company_id = contact.company.ids.get(SYSTEM)
-        relationships.append(
-            Relationship(
-                entity_id=int(company_id) if company_id and company_id.isdigit() else 0,
-                entity_type=company_entity_type or 0,
-                name=contact.company.name,
-            )
-        )
-    company = None
-    for rel in relationships:
-        if rel.entity_type == company_entity_type and rel.name:
-            company = Company(rel.name, {SYSTEM: str(rel.entity_id)} if rel.entity_id else {})
-            break
+    added = _added_company(contact, company_entity_type)
+    if added is not None:
+        relationships.append(added)
     birth = contact.date_of_birth
     if birth:
         birth = _birth_date(datetime.combine(birth, time()))
@@ -327,7 +326,7 @@ def held(
         industry_type=contact.industry_type,
         lead_source_type=contact.lead_source_type,
         rating_type=contact.rating_type,
-        company=company,
+        company=company_of(relationships, company_entity_type),
         relationships=relationships,
         # A code that is already its enum member reads back as that member: no look-up.
         addresses=[
